@@ -1,0 +1,129 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { parse as parseYaml } from 'yaml';
+import { defaultDataDir } from './paths.js';
+
+/** Every model-backed role. Deliberation agents are configured separately, one entry per agent. */
+export const ROLES = ['intents', 'initial_cot', 'deliberator', 'refiner', 'responder', 'whisperer', 'judge', 'grader'] as const;
+export type Role = (typeof ROLES)[number];
+
+const endpointSchema = z
+  .object({
+    model: z.string().min(1).optional().describe('Model name sent to the server.'),
+    base_url: z.url().optional().describe('OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1.'),
+    api_key_env: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
+      .optional()
+      .describe('Name of the environment variable that holds the API key (the key itself never goes in this file).'),
+    temperature: z.number().min(0).max(2).optional(),
+  })
+  .strict();
+export type EndpointConfig = z.infer<typeof endpointSchema>;
+
+/** The file named by AIDSAFE_CONFIG (JSON or YAML). */
+export const configFileSchema = z
+  .object({
+    default: endpointSchema.optional().describe('Settings for every role unless a role or agent overrides them.'),
+    roles: z.partialRecord(z.enum(ROLES), endpointSchema).optional().describe('Per-role overrides.'),
+    agents: z.array(endpointSchema).max(8).optional().describe('Deliberation agent i uses entry i (cycling).'),
+    max_prompt_chars: z.number().int().min(100).max(200_000).optional(),
+    request_timeout_ms: z.number().int().min(1_000).max(600_000).optional(),
+    max_retries: z.number().int().min(0).max(20).optional(),
+    max_repairs: z.number().int().min(0).max(5).optional(),
+  })
+  .strict();
+export type ConfigFile = z.infer<typeof configFileSchema>;
+
+export interface ResolvedEndpoint {
+  model: string;
+  baseURL: string | undefined;
+  apiKeyEnv: string;
+  temperature: number | undefined;
+}
+
+export interface Config {
+  dataDir: string;
+  policiesDirs: string[];
+  defaults: EndpointConfig;
+  roles: Partial<Record<Role, EndpointConfig>>;
+  agents: EndpointConfig[];
+  maxPromptChars: number;
+  requestTimeoutMs: number;
+  maxRetries: number;
+  maxRepairs: number;
+}
+
+export const DEFAULT_MODEL = 'gpt-4o-mini';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function readConfigFile(path: string): ConfigFile {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`AIDSAFE_CONFIG: cannot read ${path}: ${(error as Error).message}`);
+  }
+  let data: unknown;
+  try {
+    data = /\.ya?ml$/i.test(path) ? parseYaml(text) : JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`AIDSAFE_CONFIG: ${path} is not valid ${/\.ya?ml$/i.test(path) ? 'YAML' : 'JSON'}: ${(error as Error).message}`);
+  }
+  const parsed = configFileSchema.safeParse(data ?? {});
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new ConfigError(`AIDSAFE_CONFIG: ${path} is invalid: ${problems}`);
+  }
+  return parsed.data;
+}
+
+/** Reads the environment and the optional config file once, at start. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const file = env.AIDSAFE_CONFIG ? readConfigFile(env.AIDSAFE_CONFIG) : {};
+  const defaults: EndpointConfig = {
+    model: env.AIDSAFE_MODEL || undefined,
+    base_url: env.OPENAI_BASE_URL || undefined,
+    ...stripUndefined(file.default ?? {}),
+  };
+  const envAgents = (env.AIDSAFE_AGENT_MODELS ?? '')
+    .split(',')
+    .map((m) => m.trim())
+    .filter(Boolean)
+    .map((model) => ({ model }));
+  return {
+    dataDir: defaultDataDir(env),
+    policiesDirs: (env.AIDSAFE_POLICIES_DIR ?? '').split(':').filter(Boolean),
+    defaults,
+    roles: file.roles ?? {},
+    agents: file.agents && file.agents.length > 0 ? file.agents : envAgents,
+    maxPromptChars: file.max_prompt_chars ?? 20_000,
+    requestTimeoutMs: file.request_timeout_ms ?? 120_000,
+    maxRetries: file.max_retries ?? 6,
+    maxRepairs: file.max_repairs ?? 2,
+  };
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function resolve(...layers: (EndpointConfig | undefined)[]): ResolvedEndpoint {
+  const merged: EndpointConfig = {};
+  for (const layer of layers) if (layer) Object.assign(merged, stripUndefined(layer));
+  return {
+    model: merged.model ?? DEFAULT_MODEL,
+    baseURL: merged.base_url,
+    apiKeyEnv: merged.api_key_env ?? 'OPENAI_API_KEY',
+    temperature: merged.temperature,
+  };
+}
+
+/** The endpoint of a role; for the deliberator, of agent `agentIndex` (0-based), cycling over the agent list. */
+export function endpointFor(config: Config, role: Role, agentIndex?: number): ResolvedEndpoint {
+  const agent = role === 'deliberator' && agentIndex !== undefined && config.agents.length > 0 ? config.agents[agentIndex % config.agents.length] : undefined;
+  return resolve(config.defaults, config.roles[role], agent);
+}

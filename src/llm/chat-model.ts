@@ -1,0 +1,61 @@
+import type { z } from 'zod';
+import type { Role } from '../config.js';
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+export interface TokenUsage {
+  prompt_tokens: number;
+  completion_tokens: number;
+}
+
+export interface CompletionRequest<T> {
+  role: Role;
+  /** The name the output schema is sent under (response_format.json_schema.name). */
+  schemaName: string;
+  schema: z.ZodType<T>;
+  messages: ChatMessage[];
+  signal?: AbortSignal;
+}
+
+export interface CompletionResult<T> {
+  value: T;
+  /** The reply text that was parsed into `value`. */
+  raw: string;
+  model: string;
+  /** Summed over every HTTP request this completion needed, repairs and retries included. */
+  usage: TokenUsage;
+  /** HTTP requests that reached the model server and got an answer. */
+  calls: number;
+}
+
+/** The one interface the pipeline knows. Backends and wrappers implement it. */
+export interface ChatModel {
+  readonly model: string;
+  complete<T>(request: CompletionRequest<T>): Promise<CompletionResult<T>>;
+}
+
+export type ModelErrorKind = 'invalid_output' | 'refusal' | 'http' | 'network' | 'timeout' | 'cancelled' | 'not_configured';
+
+/** A model call that failed for good: which role, which model, after how many attempts, and why. */
+export class ModelError extends Error {
+  override name = 'ModelError';
+  constructor(
+    readonly kind: ModelErrorKind,
+    readonly role: Role,
+    readonly model: string,
+    readonly attempts: number,
+    message: string,
+    /** The last reply text, kept so a failed sample can be inspected. */
+    readonly raw?: string,
+    readonly status?: number,
+  ) {
+    super(`${role} (model ${model}) failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${message}`);
+  }
+}
+
+export function isAbort(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
+}

@@ -1,0 +1,86 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { log } from '../log.js';
+import { parsePolicy, type Policy } from './policy.js';
+
+export interface PolicyLoadProblem {
+  path: string;
+  message: string;
+}
+
+/**
+ * The policies in force: the built-in ones, then each extra folder in order, a later file with the
+ * same id replacing an earlier one. A malformed file is reported and skipped; the rest still load.
+ */
+export class PolicySet {
+  private byId = new Map<string, Policy>();
+  readonly problems: PolicyLoadProblem[] = [];
+
+  constructor(private readonly sources: { dir: string; source: Policy['source'] }[]) {
+    this.reload();
+  }
+
+  static load(builtinDir: string | URL, extraDirs: string[]): PolicySet {
+    const builtin = typeof builtinDir === 'string' ? builtinDir : fileURLToPath(builtinDir);
+    return new PolicySet([{ dir: builtin, source: 'builtin' }, ...extraDirs.map((dir) => ({ dir, source: 'user' as const }))]);
+  }
+
+  reload(): void {
+    this.byId.clear();
+    this.problems.length = 0;
+    for (const { dir, source } of this.sources) {
+      let names: string[];
+      try {
+        names = readdirSync(dir).filter((n) => n.endsWith('.md')).sort();
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') this.report(dir, (error as Error).message);
+        continue;
+      }
+      for (const name of names) {
+        const path = join(dir, name);
+        try {
+          const policy = parsePolicy(readFileSync(path, 'utf8'), path, source);
+          this.byId.set(policy.id, policy);
+        } catch (error) {
+          this.report(path, (error as Error).message);
+        }
+      }
+    }
+  }
+
+  private report(path: string, message: string): void {
+    this.problems.push({ path, message });
+    log('warning', `policy not loaded: ${message}`);
+  }
+
+  all(): Policy[] {
+    return [...this.byId.values()].sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  get(id: string): Policy | undefined {
+    return this.byId.get(id);
+  }
+
+  ids(): string[] {
+    return this.all().map((p) => p.id);
+  }
+
+  /** The policies for a request, sorted by id so the prompt prefix is the same whatever order the caller used. */
+  select(ids?: readonly string[]): Policy[] {
+    if (!ids || ids.length === 0) return this.all();
+    const unknown = ids.filter((id) => !this.byId.has(id));
+    if (unknown.length > 0) throw new UnknownPolicyError(unknown, this.ids());
+    return [...new Set(ids)].sort().map((id) => this.byId.get(id) as Policy);
+  }
+}
+
+export class UnknownPolicyError extends Error {
+  override name = 'UnknownPolicyError';
+  constructor(
+    readonly unknown: string[],
+    readonly known: string[],
+  ) {
+    super(`policy_ids: unknown policy ${unknown.map((id) => `"${id}"`).join(', ')}; known policies: ${known.join(', ')}`);
+  }
+}

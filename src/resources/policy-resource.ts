@@ -1,0 +1,20 @@
+import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { AppContext } from '../context.js';
+
+export function registerPolicyResource(server: McpServer, ctx: AppContext): void {
+  server.registerResource(
+    'policy',
+    new ResourceTemplate('policy://{id}', {
+      list: async () => ({
+        resources: ctx.policies.all().map((p) => ({ uri: `policy://${p.id}`, name: p.id, title: p.title, description: p.summary, mimeType: 'text/markdown' })),
+      }),
+      complete: { id: (value) => ctx.policies.ids().filter((id) => id.startsWith(value)) },
+    }),
+    { title: 'Safety policy', description: 'The full text of one safety policy, with its numbered clauses.', mimeType: 'text/markdown' },
+    async (uri, { id }) => {
+      const policy = ctx.policies.get(String(id));
+      if (!policy) throw new Error(`no policy "${String(id)}"; known policies: ${ctx.policies.ids().join(', ')}`);
+      return { contents: [{ uri: uri.href, mimeType: 'text/markdown', text: policy.text }] };
+    },
+  );
+}

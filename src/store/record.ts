@@ -1,0 +1,90 @@
+import { z } from 'zod';
+import { REMOVAL_REASONS } from '../agents/refiner.js';
+
+export const RECORD_SCHEMA_VERSION = 1;
+export const RECORD_ID_PATTERN = /^[a-z]{2,4}_[0-9a-z]{10,40}$/;
+
+export const usageSchema = z.object({
+  calls: z.number().int().min(0),
+  prompt_tokens: z.number().int().min(0),
+  completion_tokens: z.number().int().min(0),
+  by_role: z.record(z.string(), z.object({ calls: z.number().int(), prompt_tokens: z.number().int(), completion_tokens: z.number().int() })),
+});
+export type Usage = z.infer<typeof usageSchema>;
+
+export const turnSchema = z.object({
+  round: z.number().int().min(1),
+  agent: z.number().int().min(1),
+  model: z.string(),
+  verdict: z.enum(['revise', 'agree']),
+  thoughts: z.array(z.string()),
+  draft_response: z.string(),
+  duration_ms: z.number().int().min(0),
+});
+export type Turn = z.infer<typeof turnSchema>;
+
+export const removedSchema = z.object({
+  thought: z.string(),
+  reason: z.enum(REMOVAL_REASONS),
+  explanation: z.string(),
+});
+
+/** A policy-embedded CoT sample: the whole story, so a dataset can be audited and re-run. */
+export const cotRecordSchema = z.object({
+  schema_version: z.literal(RECORD_SCHEMA_VERSION),
+  kind: z.literal('cot'),
+  id: z.string(),
+  prompt: z.string(),
+  policy_ids: z.array(z.string()),
+  policy_hashes: z.record(z.string(), z.string()),
+  intents: z.object({ explicit: z.array(z.string()), implicit: z.array(z.string()) }),
+  initial_thoughts: z.array(z.string()),
+  initial_draft_response: z.string(),
+  deliberation: z.array(turnSchema),
+  stop_reason: z.enum(['agreement', 'budget']),
+  agents: z.number().int().min(1),
+  max_rounds: z.number().int().min(1),
+  thoughts: z.array(z.string()).describe('Every thought before refinement: the initial ones, then each turn’s.'),
+  refined_thoughts: z.array(z.string()),
+  removed: z.array(removedSchema),
+  response: z.string(),
+  usage: usageSchema,
+  models: z.object({
+    intents: z.string(),
+    initial_cot: z.string(),
+    deliberators: z.array(z.string()),
+    refiner: z.string(),
+    responder: z.string(),
+  }),
+  prompt_template_version: z.string(),
+  timings: z.record(z.string(), z.number()),
+  created_at: z.string(),
+  run_id: z.string().optional(),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+});
+export type CotRecord = z.infer<typeof cotRecordSchema>;
+
+export type StoredRecord = CotRecord;
+
+export const recordSummarySchema = z.object({
+  id: z.string(),
+  kind: z.string(),
+  prompt: z.string().describe('The prompt, cut to 200 characters.'),
+  created_at: z.string(),
+  stop_reason: z.string().optional(),
+  turns: z.number().int().optional(),
+  run_id: z.string().optional(),
+});
+export type RecordSummary = z.infer<typeof recordSummarySchema>;
+
+export function summarize(record: StoredRecord): RecordSummary {
+  return {
+    id: record.id,
+    kind: record.kind,
+    prompt: record.prompt.length > 200 ? record.prompt.slice(0, 199) + '…' : record.prompt,
+    created_at: record.created_at,
+    stop_reason: record.stop_reason,
+    turns: record.deliberation.length,
+    ...(record.run_id ? { run_id: record.run_id } : {}),
+  };
+}

@@ -1,0 +1,24 @@
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import type { AppContext } from '../context.js';
+import { recordIdField } from './input-schemas.js';
+import { annotations, guard, InputError, ok } from './tool-kit.js';
+
+export function registerGetRecord(server: McpServer, ctx: AppContext): void {
+  server.registerTool(
+    'get_record',
+    {
+      title: 'Get a stored record',
+      description: 'Fetch a stored record in full by its id (from deliberate_safety_cot or list_records): prompt, intents, every deliberation turn, removals, response, usage and models.',
+      inputSchema: z.object({ id: recordIdField }),
+      outputSchema: z.looseObject({ id: z.string(), kind: z.string(), prompt: z.string(), created_at: z.string() }).describe('The record; its other fields depend on its kind.'),
+      annotations: annotations.read,
+    },
+    async ({ id }) =>
+      guard('get_record', async () => {
+        const record = await ctx.store.get(id);
+        if (!record) throw new InputError(`id: no record "${id}" in this store; list_records shows the ids there are`);
+        return ok(record);
+      }),
+  );
+}

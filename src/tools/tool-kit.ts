@@ -1,0 +1,53 @@
+import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import type { CallToolResult, ServerNotification, ServerRequest, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
+import { ModelError } from '../llm/chat-model.js';
+import { log } from '../log.js';
+import type { ProgressListener } from '../pipeline/progress.js';
+import { UnknownPolicyError } from '../policies/policy-set.js';
+
+export type ToolExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+
+/** A tool's kind decides its annotations, in one place. */
+export const annotations = {
+  /** Reads local state only. */
+  read: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  /** Calls a model server (an open world) and may save a new record; never changes existing ones. */
+  generate: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+} satisfies Record<string, ToolAnnotations>;
+
+/** A mistake in the caller's input that only the handler can see (an unknown id, say). */
+export class InputError extends Error {
+  override name = 'InputError';
+}
+
+export function ok<T extends object>(value: T): CallToolResult {
+  return { content: [{ type: 'text', text: JSON.stringify(value, null, 2) }], structuredContent: value as Record<string, unknown> };
+}
+
+export function fail(message: string): CallToolResult {
+  return { content: [{ type: 'text', text: message }], isError: true };
+}
+
+/** Runs a handler; every failure becomes an isError result the caller can act on, never a crash. */
+export async function guard(tool: string, work: () => Promise<CallToolResult>): Promise<CallToolResult> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof InputError || error instanceof UnknownPolicyError) return fail(error.message);
+    if (error instanceof ModelError) {
+      log('warning', `${tool}: ${error.message}`);
+      return fail(`Model call failed — ${error.message}`);
+    }
+    log('error', `${tool}: unexpected error`, { error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+    return fail(`${tool} failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/** Progress notifications, when the client asked for them with a progress token. */
+export function progressFor(extra: ToolExtra): ProgressListener | undefined {
+  const token = extra._meta?.progressToken;
+  if (token === undefined) return undefined;
+  return async ({ step, total, message }) => {
+    await extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: step, total, message } });
+  };
+}

@@ -1,0 +1,72 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import { createContext, type AppContext } from '../../src/context.js';
+import { createServer } from '../../src/server.js';
+
+export const DATASETS = new URL('../../../shared/datasets/', import.meta.url);
+
+export function tempDir(prefix = 'aidsafe-test-'): { path: string; remove: () => void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/** A config as the server would read it from this environment, pointed at a scripted server. */
+export function testConfig(baseURL: string, dataDir: string, env: NodeJS.ProcessEnv = {}): Config {
+  return loadConfig({ OPENAI_BASE_URL: baseURL, AIDSAFE_MODEL: 'scripted-model', AIDSAFE_DATA_DIR: dataDir, ...env });
+}
+
+export async function connectClient(ctx: AppContext, capabilities: Record<string, unknown> = {}): Promise<{ client: Client; close: () => Promise<void> }> {
+  const server = createServer(ctx);
+  const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
+  await server.connect(serverTransport);
+  const client = new Client({ name: 'aidsafe-test-client', version: '1.0.0' }, { capabilities });
+  await client.connect(clientTransport);
+  return {
+    client,
+    close: async () => {
+      await client.close();
+      await server.close();
+    },
+  };
+}
+
+export async function contextFor(baseURL: string, dataDir: string, env: NodeJS.ProcessEnv = {}): Promise<AppContext> {
+  return createContext({ config: testConfig(baseURL, dataDir, { ...env }) });
+}
+
+/** Minimal RFC 4180 reader for the test fixtures' prompt column (the product's own reader comes with batch runs). */
+export function xstestPrompts(): { prompt: string; type: string; label: string }[] {
+  const text = readFileSync(new URL('xstest_prompts.csv', DATASETS), 'utf8');
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      row.push(field);
+      field = '';
+    } else if (c === '\n' || c === '\r') {
+      if (c === '\r' && text[i + 1] === '\n') i++;
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+    } else field += c;
+  }
+  if (field || row.length) rows.push([...row, field]);
+  const [header, ...data] = rows;
+  const col = (name: string) => header?.indexOf(name) ?? -1;
+  return data.filter((r) => r.length > 1).map((r) => ({ prompt: r[col('prompt')] ?? '', type: r[col('type')] ?? '', label: r[col('label')] ?? '' }));
+}
