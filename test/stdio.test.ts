@@ -1,0 +1,62 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { tempDir, xstestPrompts } from './helpers/fixtures.js';
+import { ScriptedModelServer } from './helpers/scripted-model-server.js';
+
+const serverJs = fileURLToPath(new URL('../dist/server.js', import.meta.url));
+const data = tempDir();
+const model = new ScriptedModelServer();
+
+beforeAll(async () => {
+  if (!existsSync(serverJs)) throw new Error('dist/server.js is missing: run `npm run build` first (npm test does it)');
+  await model.start();
+});
+afterAll(async () => {
+  await model.close();
+  data.remove();
+});
+
+async function startServer(): Promise<{ client: Client; stderr: string[] }> {
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [serverJs],
+    env: { PATH: process.env.PATH ?? '', OPENAI_BASE_URL: model.url, OPENAI_API_KEY: 'sk-test-never-logged-0123456789', AIDSAFE_MODEL: 'scripted-model', AIDSAFE_DATA_DIR: data.path },
+    stderr: 'pipe',
+  });
+  const stderr: string[] = [];
+  transport.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
+  const client = new Client({ name: 'stdio-test', version: '1.0.0' });
+  await client.connect(transport);
+  return { client, stderr };
+}
+
+describe('dist/server.js over stdio', () => {
+  it('deliberates on XSTest prompts and returns the same records after a restart', async () => {
+    const first = await startServer();
+    const { tools } = await first.client.listTools();
+    expect(tools.map((t) => t.name)).toContain('deliberate_safety_cot');
+    const prompts = xstestPrompts().filter((_, i) => i % 150 === 0);
+    const records: Record<string, unknown>[] = [];
+    for (const { prompt } of prompts) {
+      const result = (await first.client.callTool({ name: 'deliberate_safety_cot', arguments: { prompt } })) as CallToolResult;
+      expect(result.isError).toBeFalsy();
+      const { saved: _saved, ...record } = result.structuredContent as Record<string, unknown>;
+      records.push(record);
+    }
+    await first.client.close();
+
+    const second = await startServer();
+    for (const record of records) {
+      const again = (await second.client.callTool({ name: 'get_record', arguments: { id: record.id } })) as CallToolResult;
+      expect(again.structuredContent).toEqual(record);
+    }
+    await second.client.close();
+    const logs = first.stderr.join('') + second.stderr.join('');
+    expect(logs).toContain('aidsafe-mcp');
+    expect(logs).not.toContain('sk-test-never-logged');
+  });
+});
