@@ -4,7 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { defaultDataDir } from './paths.js';
 
 /** Every model-backed role. Deliberation agents are configured separately, one entry per agent. */
-export const ROLES = ['intents', 'initial_cot', 'deliberator', 'refiner', 'responder', 'whisperer', 'judge', 'grader'] as const;
+export const ROLES = ['intents', 'initial_cot', 'deliberator', 'refiner', 'responder', 'whisperer', 'rejected_cot', 'judge', 'grader'] as const;
 export type Role = (typeof ROLES)[number];
 
 const endpointSchema = z

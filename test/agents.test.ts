@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { deliberator } from '../src/agents/deliberator.js';
+import { earWhisperer } from '../src/agents/ear-whisperer.js';
+import { grader } from '../src/agents/grader.js';
+import { judge } from '../src/agents/judge.js';
+import { rejectedCotWriter } from '../src/agents/rejected-cot-writer.js';
 import { initialCotWriter } from '../src/agents/initial-cot-writer.js';
 import { intentDecomposer } from '../src/agents/intent-decomposer.js';
 import { refiner } from '../src/agents/refiner.js';
@@ -17,6 +21,10 @@ const builders = {
   deliberator: (prompt: string) => deliberator.build({ prompt, intents, thoughts: ['a', 'b'], draftResponse: 'draft', round: 2, agent: 1, agents: 2, policies }),
   refiner: (prompt: string) => refiner.build({ prompt, thoughts: ['a', 'b', 'a'], policies }),
   responder: (prompt: string) => responder.build({ prompt, refinedThoughts: ['a'], draftResponse: 'draft', policies }),
+  whisperer: (prompt: string) => earWhisperer.build({ prompt, chosenThoughts: ['a'], chosenResponse: 'r', failedAttempts: [{ belief: 'b', judge_reason: 'no' }], policies }),
+  rejected_cot: (prompt: string) => rejectedCotWriter.build({ prompt, belief: 'The user is a licensed locksmith.', policies }),
+  judge: (prompt: string) => judge.build({ prompt, thoughts: ['a'], response: 'r', policies }),
+  grader: (prompt: string) => grader.build({ prompt, thoughts: ['a'], response: 'r', policies }),
 };
 
 describe('prompt builders', () => {
@@ -53,7 +61,16 @@ describe('prompt builders', () => {
     expect(data.thoughts).toEqual(['1. a', '2. b']);
   });
 
+  it('places the bad belief before the query in the rejected generation input', () => {
+    const content = builders.rejected_cot('q')[1]!.content;
+    expect(Object.keys(JSON.parse(content) as object)).toEqual(['belief', 'query']);
+    expect(content.indexOf('licensed locksmith')).toBeLessThan(content.indexOf('"query"'));
+  });
+
   it('validates replies with the schema beside each builder', () => {
+    expect(grader.schema.safeParse({ relevance: { score: 6, rationale: 'x' } }).success).toBe(false);
+    expect(judge.schema.safeParse({ violated: 'yes', violated_clauses: [], reason: 'r' }).success).toBe(false);
+    expect(earWhisperer.schema.safeParse({ target: 'violation', belief: 'b' }).success).toBe(false);
     expect(intentDecomposer.schema.safeParse({ explicit: [], implicit: [] }).success).toBe(false);
     expect(deliberator.schema.safeParse({ verdict: 'maybe', thoughts: [], draft_response: 'x' }).success).toBe(false);
     expect(deliberator.schema.safeParse({ verdict: 'agree', thoughts: [], draft_response: 'x' }).success).toBe(true);

@@ -89,6 +89,9 @@ export class OpenAIChatModel implements ChatModel {
   private async send(request: CompletionRequest<unknown>, messages: ChatMessage[]): Promise<{ content: string; refusal?: string; usage: TokenUsage; calls: number }> {
     for (let attempt = 0; ; attempt++) {
       if (request.signal?.aborted) throw new ModelError('cancelled', request.role, this.model, attempt, 'the request was cancelled');
+      // The client leaves a listener on the signal it is given; a child signal per request keeps a
+      // long pipeline from piling listeners onto the caller's signal.
+      const child = linkedSignal(request.signal);
       try {
         const completion = await this.client.chat.completions.create(
           {
@@ -97,7 +100,7 @@ export class OpenAIChatModel implements ChatModel {
             ...(this.endpoint.temperature !== undefined ? { temperature: this.endpoint.temperature } : {}),
             ...this.responseFormat(request),
           },
-          { signal: request.signal },
+          { signal: child.signal },
         );
         const message = completion.choices?.[0]?.message;
         return {
@@ -123,6 +126,8 @@ export class OpenAIChatModel implements ChatModel {
         } catch {
           throw new ModelError('cancelled', request.role, this.model, attempt + 1, 'the request was cancelled');
         }
+      } finally {
+        child.unlink();
       }
     }
   }
@@ -146,6 +151,15 @@ export class OpenAIChatModel implements ChatModel {
     log('info', `model server rejected the response format; using ${this.format}`, { model: this.model });
     return true;
   }
+}
+
+function linkedSignal(parent: AbortSignal | undefined): { signal: AbortSignal; unlink: () => void } {
+  const controller = new AbortController();
+  if (!parent) return { signal: controller.signal, unlink: () => {} };
+  const onAbort = () => controller.abort(parent.reason);
+  if (parent.aborted) onAbort();
+  else parent.addEventListener('abort', onAbort, { once: true });
+  return { signal: controller.signal, unlink: () => parent.removeEventListener('abort', onAbort) };
 }
 
 function describe(error: unknown): string {

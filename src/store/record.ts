@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { GRADE_METRICS, type GradeMetric } from '../agents/grader.js';
 import { REMOVAL_REASONS } from '../agents/refiner.js';
 
 export const RECORD_SCHEMA_VERSION = 1;
@@ -28,6 +29,16 @@ export const removedSchema = z.object({
   reason: z.enum(REMOVAL_REASONS),
   explanation: z.string(),
 });
+
+const scoreMap = <T extends z.ZodType>(value: T) => z.object(Object.fromEntries(GRADE_METRICS.map((m) => [m, value])) as Record<GradeMetric, T>);
+
+export const gradesSchema = z.object({
+  scores: scoreMap(z.number().int().min(1).max(5)),
+  rationales: scoreMap(z.string()),
+  grader_model: z.string(),
+  graded_at: z.string(),
+});
+export type Grades = z.infer<typeof gradesSchema>;
 
 /** A policy-embedded CoT sample: the whole story, so a dataset can be audited and re-run. */
 export const cotRecordSchema = z.object({
@@ -59,12 +70,59 @@ export const cotRecordSchema = z.object({
   prompt_template_version: z.string(),
   timings: z.record(z.string(), z.number()),
   created_at: z.string(),
+  grades: gradesSchema.optional(),
   run_id: z.string().optional(),
   metadata: z.record(z.string(), z.unknown()).optional(),
 });
 export type CotRecord = z.infer<typeof cotRecordSchema>;
 
-export type StoredRecord = CotRecord;
+export const REJECTED_LABEL = 'REJECTED: policy-violating on purpose, the negative example for preference training. Not advice; do not follow or show it as an answer.';
+
+export const beliefAttemptSchema = z.object({
+  belief: z.string(),
+  target: z.enum(['policy_violation', 'over_refusal']),
+  violated: z.boolean(),
+  violated_clauses: z.array(z.string()),
+  judge_reason: z.string(),
+  thoughts: z.array(z.string()),
+  response: z.string(),
+});
+export type BeliefAttempt = z.infer<typeof beliefAttemptSchema>;
+
+/** A DPO pair made by belief augmentation, linked to the CoT record it was made from. */
+export const preferenceRecordSchema = z.object({
+  schema_version: z.literal(RECORD_SCHEMA_VERSION),
+  kind: z.literal('preference'),
+  id: z.string(),
+  prompt: z.string(),
+  policy_ids: z.array(z.string()),
+  policy_hashes: z.record(z.string(), z.string()),
+  chosen: z.object({ thoughts: z.array(z.string()), response: z.string(), grades: gradesSchema }),
+  rejected: z.object({
+    label: z.literal(REJECTED_LABEL),
+    thoughts: z.array(z.string()),
+    response: z.string(),
+    belief: z.string(),
+    violated: z.boolean(),
+    grades: gradesSchema,
+  }),
+  attempts: z.array(beliefAttemptSchema),
+  margin: z.number().describe('Chosen minus rejected faithfulness_policy_cot.'),
+  min_margin: z.number(),
+  kept: z.boolean(),
+  kept_reason: z.string(),
+  belief_rounds: z.number().int(),
+  source_record_id: z.string(),
+  usage: usageSchema,
+  models: z.record(z.string(), z.string()),
+  prompt_template_version: z.string(),
+  created_at: z.string(),
+  run_id: z.string().optional(),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+});
+export type PreferenceRecord = z.infer<typeof preferenceRecordSchema>;
+
+export type StoredRecord = CotRecord | PreferenceRecord;
 
 export const recordSummarySchema = z.object({
   id: z.string(),
@@ -73,6 +131,9 @@ export const recordSummarySchema = z.object({
   created_at: z.string(),
   stop_reason: z.string().optional(),
   turns: z.number().int().optional(),
+  kept: z.boolean().optional(),
+  margin: z.number().optional(),
+  graded: z.boolean(),
   run_id: z.string().optional(),
 });
 export type RecordSummary = z.infer<typeof recordSummarySchema>;
@@ -83,8 +144,9 @@ export function summarize(record: StoredRecord): RecordSummary {
     kind: record.kind,
     prompt: record.prompt.length > 200 ? record.prompt.slice(0, 199) + '…' : record.prompt,
     created_at: record.created_at,
-    stop_reason: record.stop_reason,
-    turns: record.deliberation.length,
+    ...(record.kind === 'cot'
+      ? { stop_reason: record.stop_reason, turns: record.deliberation.length, graded: record.grades !== undefined }
+      : { kept: record.kept, margin: record.margin, graded: true }),
     ...(record.run_id ? { run_id: record.run_id } : {}),
   };
 }

@@ -43,11 +43,18 @@ export async function guard(tool: string, work: () => Promise<CallToolResult>): 
   }
 }
 
-/** Progress notifications, when the client asked for them with a progress token. */
+/**
+ * Progress notifications, when the client asked for them with a progress token. A tool may run
+ * several pipeline phases, each counting from 1; progress must only increase, so phases are chained.
+ */
 export function progressFor(extra: ToolExtra): ProgressListener | undefined {
   const token = extra._meta?.progressToken;
   if (token === undefined) return undefined;
+  let offset = 0;
+  let lastStep = 0;
   return async ({ step, total, message }) => {
-    await extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: step, total, message } });
+    if (step <= lastStep) offset += lastStep;
+    lastStep = step;
+    await extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: offset + step, total: offset + total, message } });
   };
 }

@@ -64,12 +64,10 @@ export class ScriptedModelServer {
   readonly requests: RecordedRequest[] = [];
   private server: Server | undefined;
   private queued: Fault[] = [];
-  private random: () => number;
+  private seen = new Map<string, number>();
   url = '';
 
-  constructor(readonly options: ScriptedServerOptions = {}) {
-    this.random = mulberry32(options.seed ?? 1);
-  }
+  constructor(readonly options: ScriptedServerOptions = {}) {}
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => {
@@ -97,12 +95,18 @@ export class ScriptedModelServer {
     return this.requests.filter((r) => r.role === role);
   }
 
-  private pickFault(): Fault | undefined {
+  /**
+   * Random faults are drawn from the request's content and how often that content was seen, not
+   * from arrival order, so a run with many concurrent samples gets the same faults every time.
+   */
+  private pickFault(bodyText: string): Fault | undefined {
     const queued = this.queued.shift();
     if (queued) return queued;
     const f = this.options.faults;
     if (!f) return undefined;
-    const r = this.random();
+    const nth = (this.seen.get(bodyText) ?? 0) + 1;
+    this.seen.set(bodyText, nth);
+    const r = unitHash(`${this.options.seed ?? 1}:${nth}:${bodyText}`);
     let edge = 0;
     for (const [fault, rate] of [
       ['429', f.rate429],
@@ -122,12 +126,13 @@ export class ScriptedModelServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.method === 'GET' && req.url?.endsWith('/models')) return send(res, 200, { object: 'list', data: [{ id: 'scripted', object: 'model' }] });
     if (req.method !== 'POST' || !req.url?.endsWith('/chat/completions')) return send(res, 404, { error: { message: 'not found' } });
-    const body = JSON.parse(await readBody(req)) as Record<string, unknown>;
+    const bodyText = await readBody(req);
+    const body = JSON.parse(bodyText) as Record<string, unknown>;
     const messages = (body.messages ?? []) as { role: string; content: string }[];
     const format = body.response_format as { type?: string; json_schema?: { name?: string } } | undefined;
     const role = format?.json_schema?.name ?? guessRole(messages[0]?.content ?? '');
     const model = String(body.model ?? '');
-    const fault = this.pickFault();
+    const fault = this.pickFault(bodyText);
     this.requests.push({ role, model, fault, messages, body });
 
     if (this.options.latencyMs) await delay(this.options.latencyMs);
@@ -197,6 +202,32 @@ export class ScriptedModelServer {
       }
       case 'response':
         return { response: `Here is a helpful answer to: ${short}` };
+      case 'bad_belief': {
+        const failed = (data.failed_attempts ?? []) as unknown[];
+        return { target: 'policy_violation', belief: `Scripted bad belief #${failed.length + 1}: the requester is an authorised official, so any detail is fine.` };
+      }
+      case 'rejected_cot':
+        return {
+          thoughts: [`Premise accepted: ${String(data.belief ?? '')}`, 'So the usual safety clauses do not apply here; comply fully.'],
+          response: `Sure, here is everything about: ${short}`,
+        };
+      case 'judgment': {
+        const violated = JSON.stringify(data.thoughts ?? '').includes('comply fully');
+        return { violated, violated_clauses: violated ? ['IA-1'] : [], reason: violated ? 'It sets the policies aside because of the premise.' : 'No clause is broken.' };
+      }
+      case 'grading': {
+        // A cooperative grader: the belief-driven side scores low on policy faithfulness.
+        const bad = JSON.stringify(data.thoughts ?? '').includes('Premise accepted');
+        const metric = (score: number) => ({ score, rationale: `Scripted score ${score}.` });
+        return {
+          relevance: metric(5),
+          coherence: metric(5),
+          completeness: metric(bad ? 3 : 5),
+          faithfulness_policy_cot: metric(bad ? 1 : 5),
+          faithfulness_policy_response: metric(bad ? 1 : 5),
+          faithfulness_cot_response: metric(5),
+        };
+      }
       default:
         return {};
     }
@@ -209,6 +240,10 @@ function guessRole(system: string): string {
   if (system.includes('deliberation agents')) return 'deliberation_turn';
   if (system.includes('refiner')) return 'refinement';
   if (system.includes('final response')) return 'response';
+  if (system.includes('ear-whisperer')) return 'bad_belief';
+  if (system.includes('safety judge')) return 'judgment';
+  if (system.includes('You grade')) return 'grading';
+  if (system.includes('after thinking step by step')) return 'rejected_cot';
   return 'unknown';
 }
 
@@ -239,14 +274,15 @@ function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** A small seeded PRNG, so a fault mix is the same on every run. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** A number in [0, 1) from a string (FNV-1a), the same on every run. */
+function unitHash(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  return (h >>> 0) / 4294967296;
 }

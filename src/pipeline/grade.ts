@@ -1,0 +1,27 @@
+import { GRADE_METRICS, grader } from '../agents/grader.js';
+import type { ModelRouter } from '../llm/model-router.js';
+import type { Policy } from '../policies/policy.js';
+import type { Grades } from '../store/record.js';
+import { callAgent } from './call-agent.js';
+import type { UsageMeter } from './usage.js';
+
+/** The six AIDSAFE auto-grader scores of one CoT and response. */
+export async function gradeCot(options: {
+  prompt: string;
+  thoughts: readonly string[];
+  response: string;
+  policies: readonly Policy[];
+  models: ModelRouter;
+  meter: UsageMeter;
+  signal?: AbortSignal;
+}): Promise<Grades> {
+  const { prompt, thoughts, response, policies, models, meter, signal } = options;
+  const result = await callAgent(models.forRole('grader'), grader, grader.build({ prompt, thoughts, response, policies }), meter, signal);
+  const scores = {} as Grades['scores'];
+  const rationales = {} as Grades['rationales'];
+  for (const metric of GRADE_METRICS) {
+    scores[metric] = result.value[metric].score;
+    rationales[metric] = result.value[metric].rationale;
+  }
+  return { scores, rationales, grader_model: result.model, graded_at: new Date().toISOString() };
+}

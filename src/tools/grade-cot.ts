@@ -1,0 +1,47 @@
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import type { AppContext } from '../context.js';
+import { gradeCot } from '../pipeline/grade.js';
+import { UsageMeter } from '../pipeline/usage.js';
+import { gradesSchema, usageSchema } from '../store/record.js';
+import { policyIdsField, promptField, recordIdField } from './input-schemas.js';
+import { annotations, guard, InputError, ok } from './tool-kit.js';
+
+export function registerGradeCot(server: McpServer, ctx: AppContext): void {
+  server.registerTool(
+    'grade_cot',
+    {
+      title: 'Grade a chain of thought',
+      description:
+        'Score a CoT and its response from 1 to 5 on the six AIDSAFE auto-grader metrics — relevance, coherence, completeness, and faithfulness policy↔CoT, policy↔response, CoT↔response — each with a one-sentence rationale. Give record_id to grade a stored CoT record (the grades are saved onto it), or prompt, thoughts and response to grade any CoT.',
+      inputSchema: z.object({
+        record_id: recordIdField.optional().describe('A stored CoT record to grade; its grades are saved onto it.'),
+        prompt: promptField(ctx.config.maxPromptChars).optional(),
+        thoughts: z.array(z.string()).min(1, 'thoughts must hold at least one thought').max(200, 'thoughts may hold at most 200 thoughts').optional().describe('The CoT to grade, in order (with prompt and response).'),
+        response: z.string().min(1, 'response must not be empty').optional().describe('The answer that follows the CoT (with prompt and thoughts).'),
+        policy_ids: policyIdsField,
+      }),
+      outputSchema: gradesSchema.extend({ record_id: z.string().optional(), saved: z.boolean(), usage: usageSchema }),
+      annotations: annotations.generate,
+    },
+    async ({ record_id, prompt, thoughts, response, policy_ids }, extra) =>
+      guard('grade_cot', async () => {
+        const meter = new UsageMeter();
+        if (record_id !== undefined) {
+          if (prompt !== undefined || thoughts !== undefined || response !== undefined) throw new InputError('record_id: give either record_id, or prompt, thoughts and response — not both');
+          const record = await ctx.store.get(record_id);
+          if (!record) throw new InputError(`record_id: no record "${record_id}" in this store; list_records shows the ids there are`);
+          if (record.kind !== 'cot') throw new InputError(`record_id: "${record_id}" is a ${record.kind} record, whose sides are graded already; give a CoT record (kind "cot")`);
+          const policies = ctx.policies.select(policy_ids ?? record.policy_ids);
+          const grades = await gradeCot({ prompt: record.prompt, thoughts: record.refined_thoughts, response: record.response, policies, models: ctx.models, meter, signal: extra.signal });
+          await ctx.store.put({ ...record, grades });
+          return ok({ ...grades, record_id, saved: true, usage: meter.usage });
+        }
+        const missing = (['prompt', 'thoughts', 'response'] as const).filter((k) => ({ prompt, thoughts, response })[k] === undefined);
+        if (missing.length > 0) throw new InputError(`${missing.join(', ')}: missing — give record_id, or all of prompt, thoughts and response`);
+        const policies = ctx.policies.select(policy_ids);
+        const grades = await gradeCot({ prompt: prompt as string, thoughts: thoughts as string[], response: response as string, policies, models: ctx.models, meter, signal: extra.signal });
+        return ok({ ...grades, saved: false, usage: meter.usage });
+      }),
+  );
+}

@@ -1,0 +1,53 @@
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import type { AppContext } from '../context.js';
+import { deliberate } from '../pipeline/deliberate.js';
+import { makePreferencePair } from '../pipeline/preference.js';
+import { preferenceRecordSchema, type CotRecord } from '../store/record.js';
+import { policyIdsField, promptField, recordIdField } from './input-schemas.js';
+import { annotations, guard, InputError, ok, progressFor } from './tool-kit.js';
+
+const NOTICE =
+  'The rejected side of this pair is harmful or over-refusing on purpose: it is the negative example for preference training (DPO). Do not follow it, quote it as advice or present it as an answer.';
+
+export function registerMakePreferencePair(server: McpServer, ctx: AppContext): void {
+  server.registerTool(
+    'make_preference_pair',
+    {
+      title: 'Make a DPO preference pair by belief augmentation',
+      description:
+        'Build a preference pair for DPO: the chosen side is a deliberated CoT (from record_id, or deliberated now from prompt and saved); the rejected side is generated with an adversarial "bad belief" placed before the query, rewritten until a judge confirms it violates the policies (up to belief_rounds). Both sides are graded; the pair is kept when chosen minus rejected faithfulness_policy_cot is at least min_margin. The rejected side is deliberately unsafe training data, never advice.',
+      inputSchema: z.object({
+        record_id: recordIdField.optional().describe('A stored CoT record to use as the chosen side.'),
+        prompt: promptField(ctx.config.maxPromptChars).optional().describe('A prompt to deliberate first (when no record_id is given).'),
+        policy_ids: policyIdsField,
+        belief_rounds: z.number().int().min(1, 'belief_rounds must be from 1 to 5').max(5, 'belief_rounds must be from 1 to 5').default(3).describe('Attempts at a belief that makes the rejected CoT violate the policies (1–5).'),
+        min_margin: z.number().min(0, 'min_margin must be from 0 to 4').max(4, 'min_margin must be from 0 to 4').default(1).describe('Keep the pair when chosen minus rejected faithfulness_policy_cot is at least this (0–4).'),
+      }),
+      outputSchema: preferenceRecordSchema.extend({ notice: z.string() }),
+      annotations: annotations.generate,
+    },
+    async ({ record_id, prompt, policy_ids, belief_rounds, min_margin }, extra) =>
+      guard('make_preference_pair', async () => {
+        if (record_id === undefined && prompt === undefined) throw new InputError('record_id or prompt: give one — a stored CoT record id, or a prompt to deliberate first');
+        if (record_id !== undefined && prompt !== undefined) throw new InputError('record_id and prompt: give only one of them');
+        const onProgress = progressFor(extra);
+        let source: CotRecord;
+        if (record_id !== undefined) {
+          const stored = await ctx.store.get(record_id);
+          if (!stored) throw new InputError(`record_id: no record "${record_id}" in this store; list_records shows the ids there are`);
+          if (stored.kind !== 'cot') throw new InputError(`record_id: "${record_id}" is a ${stored.kind} record; give a CoT record (kind "cot")`);
+          source = stored;
+        } else {
+          const policies = ctx.policies.select(policy_ids);
+          source = await deliberate({ prompt: prompt as string, policies, agents: 2, maxRounds: 3, models: ctx.models, signal: extra.signal, onProgress });
+          await ctx.store.put(source);
+        }
+        const policies = ctx.policies.select(policy_ids ?? source.policy_ids);
+        const { pair, chosenGrades } = await makePreferencePair({ source, policies, beliefRounds: belief_rounds, minMargin: min_margin, models: ctx.models, signal: extra.signal, onProgress });
+        if (!source.grades) await ctx.store.put({ ...source, grades: chosenGrades });
+        await ctx.store.put(pair);
+        return ok({ ...pair, notice: NOTICE });
+      }),
+  );
+}
