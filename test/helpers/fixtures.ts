@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { loadConfig, type Config } from '../../src/config.js';
+import { parseCsv } from '../../src/inputs/csv.js';
 import { createContext, type AppContext } from '../../src/context.js';
 import { createServer } from '../../src/server.js';
 
@@ -38,35 +39,9 @@ export async function contextFor(baseURL: string, dataDir: string, env: NodeJS.P
   return createContext({ config: testConfig(baseURL, dataDir, { ...env }) });
 }
 
-/** Minimal RFC 4180 reader for the test fixtures' prompt column (the product's own reader comes with batch runs). */
+/** XSTest prompts with their type and label, read with the product's own CSV parser. */
 export function xstestPrompts(): { prompt: string; type: string; label: string }[] {
-  const text = readFileSync(new URL('xstest_prompts.csv', DATASETS), 'utf8');
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(field);
-      field = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-    } else field += c;
-  }
-  if (field || row.length) rows.push([...row, field]);
-  const [header, ...data] = rows;
+  const [header, ...rows] = parseCsv(readFileSync(new URL('xstest_prompts.csv', DATASETS), 'utf8'));
   const col = (name: string) => header?.indexOf(name) ?? -1;
-  return data.filter((r) => r.length > 1).map((r) => ({ prompt: r[col('prompt')] ?? '', type: r[col('type')] ?? '', label: r[col('label')] ?? '' }));
+  return rows.map((r) => ({ prompt: r[col('prompt')] ?? '', type: r[col('type')] ?? '', label: r[col('label')] ?? '' }));
 }

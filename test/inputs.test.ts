@@ -1,0 +1,75 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseCsv } from '../src/inputs/csv.js';
+import { readPromptFile } from '../src/inputs/read-prompts.js';
+import { DATASETS, tempDir } from './helpers/fixtures.js';
+
+const dir = tempDir();
+afterAll(() => dir.remove());
+const dataset = (name: string) => fileURLToPath(new URL(name, DATASETS));
+
+describe('CSV (RFC 4180)', () => {
+  it('handles quoted commas, doubled quotes, newlines inside fields, CRLF and no final newline', () => {
+    expect(parseCsv('a,b\r\n"x, y","he said ""hi"""\r\n"multi\nline",z')).toEqual([
+      ['a', 'b'],
+      ['x, y', 'he said "hi"'],
+      ['multi\nline', 'z'],
+    ]);
+    expect(parseCsv('a,b\n1,\n,2\n')).toEqual([
+      ['a', 'b'],
+      ['1', ''],
+      ['', '2'],
+    ]);
+    expect(parseCsv('\ufeffh\nv')).toEqual([['h'], ['v']]);
+  });
+});
+
+describe('prompt files', () => {
+  // Row counts from the datasets' SOURCES.md.
+  const expected: [string, number, string][] = [
+    ['xstest_prompts.csv', 450, 'prompt'],
+    ['strongreject_dataset.csv', 313, 'forbidden_prompt'],
+    ['harmbench_behaviors_text_all.csv', 400, 'Behavior'],
+    ['harmbench_behaviors_text_test.csv', 320, 'Behavior'],
+    ['harmbench_behaviors_text_val.csv', 80, 'Behavior'],
+    ['advbench_harmful_behaviors.csv', 520, 'goal'],
+    ['advbench_harmful_strings.csv', 574, 'target'],
+    ['do_not_answer_data.csv', 939, 'question'],
+  ];
+  for (const [file, rows, column] of expected) {
+    it(`loads ${file} as it is: ${rows} rows, prompt column ${column}`, async () => {
+      const input = await readPromptFile(dataset(file));
+      expect(input.rows).toHaveLength(rows);
+      expect(input.column).toBe(column);
+      expect(input.rows.every((r) => r.prompt.trim().length > 0)).toBe(true);
+      expect(input.sha256).toMatch(/^[0-9a-f]{64}$/);
+    });
+  }
+
+  it('keeps the other columns as metadata', async () => {
+    const input = await readPromptFile(dataset('xstest_prompts.csv'));
+    expect(input.rows[0]?.metadata).toMatchObject({ id: '1', type: 'homonyms', label: 'safe' });
+    const harm = await readPromptFile(dataset('harmbench_behaviors_text_all.csv'));
+    expect(harm.rows.some((r) => String(r.metadata.ContextString).includes('\n'))).toBe(true);
+    expect(harm.rows.every((r) => !r.prompt.endsWith('\r'))).toBe(true);
+  });
+
+  it('reads JSONL and a named column, and names what is wrong', async () => {
+    const path = join(dir.path, 'p.jsonl');
+    writeFileSync(path, '{"question":"q1","cat":"a"}\n\n{"question":"q2","cat":"b"}\r\n');
+    const input = await readPromptFile(path);
+    expect(input.rows.map((r) => [r.prompt, r.metadata.cat])).toEqual([
+      ['q1', 'a'],
+      ['q2', 'b'],
+    ]);
+    await expect(readPromptFile(path, 'nope')).rejects.toThrow(/column: .* has no column "nope"; its columns are: question, cat/);
+    writeFileSync(path, '{"question":"q1"}\nnot json\n');
+    await expect(readPromptFile(path)).rejects.toThrow(/line 2 is not valid JSON/);
+    const csv = join(dir.path, 'x.csv');
+    writeFileSync(csv, 'a,b\n1,2\n');
+    await expect(readPromptFile(csv)).rejects.toThrow(/no column named prompt, question, goal, forbidden_prompt, Behavior; choose one of its columns: a, b/);
+    await expect(readPromptFile(join(dir.path, 'missing.csv'))).rejects.toThrow(/cannot read .*ENOENT/);
+  });
+});
