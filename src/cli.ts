@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { exportCommand, InputError, runCommand, runsCommand, UsageError } from './cli/commands.js';
 import { log } from './log.js';
 import { main as serve } from './server.js';
 import { VERSION } from './version.js';
@@ -6,20 +7,34 @@ import { VERSION } from './version.js';
 const USAGE = `aidsafe-mcp ${VERSION} — AIDSAFE policy-embedded chain-of-thought data, as an MCP server
 
 Usage:
-  aidsafe-mcp serve        Serve MCP over stdio (what Claude Desktop, VS Code and Cursor start)
-  aidsafe-mcp --version    Print the version
-  aidsafe-mcp --help       Print this help
+  aidsafe-mcp serve
+      Serve MCP over stdio (what Claude Desktop, VS Code and Cursor start).
+  aidsafe-mcp run --input PATH [--column C] [--limit N] [--concurrency N] [--run-id ID]
+                  [--grade] [--preference] [--shard I/N] [--agents N] [--max-rounds N]
+                  [--policy ID]... [--max-samples N] [--max-tokens N] [--max-cost USD]
+      Generate a dataset from a CSV or JSONL prompt file. Running the same command again
+      resumes the same run: finished samples are kept, failed and missing ones are run.
+  aidsafe-mcp export --format sft|dpo|aidsafe --out PATH [--run-id ID] [--min-score S]
+      Write records as JSONL for TRL / Hugging Face datasets (no run id: every record).
+  aidsafe-mcp runs
+      List the runs in the data folder.
 
 Configuration is read from the environment: OPENAI_BASE_URL, OPENAI_API_KEY, AIDSAFE_MODEL,
 AIDSAFE_AGENT_MODELS, AIDSAFE_CONFIG, AIDSAFE_DATA_DIR, AIDSAFE_POLICIES_DIR (see the README).`;
 
 async function run(argv: string[]): Promise<number> {
-  const [command] = argv;
+  const [command, ...rest] = argv;
   switch (command) {
     case 'serve':
     case undefined:
       await serve();
       return -1; // keeps running until the client disconnects
+    case 'run':
+      return runCommand(rest);
+    case 'export':
+      return exportCommand(rest);
+    case 'runs':
+      return runsCommand(rest);
     case '--version':
     case '-v':
       process.stdout.write(VERSION + '\n');
@@ -40,7 +55,9 @@ run(process.argv.slice(2)).then(
     if (code >= 0) process.exitCode = code;
   },
   (error: unknown) => {
-    log('error', error instanceof Error ? error.message : String(error));
-    process.exit(1);
+    const usage = error instanceof UsageError || error instanceof InputError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    process.stderr.write(`aidsafe-mcp: ${error instanceof Error ? error.message : String(error)}\n`);
+    if (!usage) log('debug', error instanceof Error ? (error.stack ?? '') : '');
+    process.exitCode = usage ? 2 : 1;
   },
 );

@@ -31,6 +31,10 @@ export const configFileSchema = z
     request_timeout_ms: z.number().int().min(1_000).max(600_000).optional(),
     max_retries: z.number().int().min(0).max(20).optional(),
     max_repairs: z.number().int().min(0).max(5).optional(),
+    prices: z
+      .record(z.string(), z.object({ input: z.number().min(0), output: z.number().min(0) }).strict())
+      .optional()
+      .describe('USD per million input and output tokens, by model name; enables max_cost and cost figures.'),
   })
   .strict();
 export type ConfigFile = z.infer<typeof configFileSchema>;
@@ -52,6 +56,9 @@ export interface Config {
   requestTimeoutMs: number;
   maxRetries: number;
   maxRepairs: number;
+  prices: Record<string, { input: number; output: number }>;
+  /** Folders (besides the data folder and the working folder) that start_batch may read inputs from. */
+  inputDirs: string[];
 }
 
 export const DEFAULT_MODEL = 'gpt-4o-mini';
@@ -104,6 +111,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     requestTimeoutMs: file.request_timeout_ms ?? 120_000,
     maxRetries: file.max_retries ?? 6,
     maxRepairs: file.max_repairs ?? 2,
+    prices: file.prices ?? {},
+    inputDirs: (env.AIDSAFE_INPUT_DIRS ?? '').split(':').filter(Boolean),
   };
 }
 

@@ -1,16 +1,25 @@
+import { join } from 'node:path';
 import { loadConfig, type Config } from './config.js';
-import type { FailureKind } from './llm/retry.js';
 import { ModelRouter, type ModelFactory } from './llm/model-router.js';
+import { RequestCache } from './llm/request-cache.js';
+import type { FailureKind } from './llm/retry.js';
 import { builtinPoliciesDir } from './paths.js';
+import type { BatchRun } from './pipeline/batch.js';
 import { PolicySet } from './policies/policy-set.js';
 import { RecordStore } from './store/record-store.js';
+import { RunStore } from './store/run-store.js';
 
 /** What every tool works with. Built once at start; tests build their own with a temporary data folder. */
 export interface AppContext {
   config: Config;
   policies: PolicySet;
   store: RecordStore;
+  runs: RunStore;
   models: ModelRouter;
+  /** The request cache of batch runs, opened (indexed) on first use. */
+  requestCache: () => Promise<RequestCache>;
+  /** Batch runs started by this process, by run id. */
+  batches: Map<string, BatchRun>;
 }
 
 export async function createContext(options: { config?: Config; modelFactory?: ModelFactory; onRetry?: (kind: FailureKind, delayMs: number) => void } = {}): Promise<AppContext> {
@@ -18,5 +27,14 @@ export async function createContext(options: { config?: Config; modelFactory?: M
   const policies = PolicySet.load(builtinPoliciesDir, config.policiesDirs);
   const store = new RecordStore(config.dataDir);
   await store.init();
-  return { config, policies, store, models: new ModelRouter(config, options.modelFactory, options.onRetry) };
+  let cache: Promise<RequestCache> | undefined;
+  return {
+    config,
+    policies,
+    store,
+    runs: new RunStore(config.dataDir),
+    models: new ModelRouter(config, options.modelFactory, options.onRetry),
+    requestCache: () => (cache ??= new RequestCache(join(config.dataDir, 'cache')).open()),
+    batches: new Map(),
+  };
 }

@@ -1,5 +1,6 @@
+import { realpath } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 
 /**
  * The data folder. A client starts the server in a folder nobody chose, so the default is a
@@ -15,3 +16,27 @@ export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, platform: N
 
 /** The built-in policies ship next to dist/ and src/ alike. */
 export const builtinPoliciesDir = new URL('../policies/', import.meta.url);
+
+/**
+ * The real path of `path` when it lies inside one of `allowedDirs` (links resolved on both sides,
+ * so a symlink cannot lead outside); otherwise undefined.
+ */
+export async function resolveInside(path: string, allowedDirs: readonly string[]): Promise<string | undefined> {
+  let real: string;
+  try {
+    real = await realpath(resolve(path));
+  } catch {
+    return undefined;
+  }
+  for (const dir of allowedDirs) {
+    let root: string;
+    try {
+      root = await realpath(resolve(dir));
+    } catch {
+      continue;
+    }
+    const rel = relative(root, real);
+    if (rel === '' || (!rel.startsWith('..' + sep) && rel !== '..' && !isAbsolute(rel))) return real;
+  }
+  return undefined;
+}

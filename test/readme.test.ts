@@ -24,7 +24,7 @@ describe('README tool reference', () => {
   });
 
   it('names every environment variable the code reads', () => {
-    for (const name of ['OPENAI_BASE_URL', 'OPENAI_API_KEY', 'AIDSAFE_MODEL', 'AIDSAFE_AGENT_MODELS', 'AIDSAFE_CONFIG', 'AIDSAFE_DATA_DIR', 'AIDSAFE_POLICIES_DIR', 'AIDSAFE_LOG_LEVEL']) {
+    for (const name of ['OPENAI_BASE_URL', 'OPENAI_API_KEY', 'AIDSAFE_MODEL', 'AIDSAFE_AGENT_MODELS', 'AIDSAFE_CONFIG', 'AIDSAFE_DATA_DIR', 'AIDSAFE_POLICIES_DIR', 'AIDSAFE_INPUT_DIRS', 'AIDSAFE_LOG_LEVEL']) {
       expect(readme).toContain(`\`${name}\``);
     }
   });

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
+import { InputError } from '../errors.js';
 import { parseCsv } from './csv.js';
 
 /** Tried in order when no column is named: the prompt columns of common safety prompt sets. */
@@ -22,9 +23,6 @@ export interface PromptFile {
   sha256: string;
 }
 
-export class InputError extends Error {
-  override name = 'InputFileError';
-}
 
 /** Reads a CSV or JSONL prompt file (by extension; .json/.jsonl/.ndjson are JSON lines). */
 export async function readPromptFile(path: string, column?: string): Promise<PromptFile> {

@@ -29,6 +29,8 @@ export interface CompletionResult<T> {
   usage: TokenUsage;
   /** HTTP requests that reached the model server and got an answer. */
   calls: number;
+  /** True when the reply came from the request cache: no model call, no tokens spent. */
+  cached?: boolean;
 }
 
 /** The one interface the pipeline knows. Backends and wrappers implement it. */

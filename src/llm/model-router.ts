@@ -1,7 +1,9 @@
 import { endpointFor, type Config, type ResolvedEndpoint, type Role } from '../config.js';
 import { registerSecret } from '../log.js';
+import { CachedChatModel } from './cached-chat-model.js';
 import type { ChatModel } from './chat-model.js';
 import { OpenAIChatModel } from './openai-chat-model.js';
+import type { RequestCache } from './request-cache.js';
 import { defaultRetryPolicy, type FailureKind } from './retry.js';
 
 export type ModelFactory = (endpoint: ResolvedEndpoint) => ChatModel;
@@ -13,11 +15,12 @@ export class ModelRouter {
 
   constructor(
     private readonly config: Config,
-    factory?: ModelFactory,
+    private readonly baseFactory?: ModelFactory,
     onRetry?: (kind: FailureKind, delayMs: number) => void,
+    private readonly cache?: RequestCache,
   ) {
     this.factory =
-      factory ??
+      baseFactory ??
       ((endpoint) => {
         registerSecret(process.env[endpoint.apiKeyEnv]);
         return new OpenAIChatModel(endpoint, {
@@ -29,12 +32,18 @@ export class ModelRouter {
       });
   }
 
+  /** A router for one batch run: the same configuration, its own retry listener, and a request cache. */
+  derive(options: { onRetry?: (kind: FailureKind, delayMs: number) => void; cache?: RequestCache }): ModelRouter {
+    return new ModelRouter(this.config, this.baseFactory, options.onRetry, options.cache);
+  }
+
   forRole(role: Role, agentIndex?: number): ChatModel {
     const endpoint = endpointFor(this.config, role, agentIndex);
     const key = JSON.stringify(endpoint);
     let model = this.models.get(key);
     if (!model) {
       model = this.factory(endpoint);
+      if (this.cache) model = new CachedChatModel(model, endpoint, this.cache);
       this.models.set(key, model);
     }
     return model;

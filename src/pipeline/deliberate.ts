@@ -22,6 +22,10 @@ export interface DeliberateOptions {
   onProgress?: ProgressListener;
   runId?: string;
   metadata?: Record<string, unknown>;
+  /** The record id to use (a batch run fixes it in advance so a resumed sample is stored once). */
+  id?: string;
+  /** Receives the usage of every call, so a caller can count the cost of a sample that fails. */
+  meter?: UsageMeter;
 }
 
 /**
@@ -31,7 +35,7 @@ export interface DeliberateOptions {
  */
 export async function deliberate(options: DeliberateOptions): Promise<CotRecord> {
   const { prompt, policies, agents, maxRounds, models, signal } = options;
-  const meter = new UsageMeter();
+  const meter = options.meter ?? new UsageMeter();
   const timings: Record<string, number> = {};
   const started = Date.now();
   let step = 0;
@@ -106,7 +110,7 @@ export async function deliberate(options: DeliberateOptions): Promise<CotRecord>
   return {
     schema_version: RECORD_SCHEMA_VERSION,
     kind: 'cot',
-    id: newId('cot'),
+    id: options.id ?? newId('cot'),
     prompt,
     policy_ids: policies.map((p) => p.id),
     policy_hashes: Object.fromEntries(policies.map((p) => [p.id, p.hash])),
@@ -121,7 +125,7 @@ export async function deliberate(options: DeliberateOptions): Promise<CotRecord>
     refined_thoughts: refined.value.refined_thoughts,
     removed: refined.value.removed,
     response: response.value.response,
-    usage: meter.usage,
+    usage: structuredClone(meter.usage),
     models: {
       intents: intents.model,
       initial_cot: initial.model,

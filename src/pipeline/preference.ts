@@ -20,6 +20,8 @@ export interface PreferenceOptions {
   models: ModelRouter;
   signal?: AbortSignal;
   onProgress?: ProgressListener;
+  id?: string;
+  meter?: UsageMeter;
 }
 
 export interface PreferenceResult {
@@ -37,7 +39,7 @@ export interface PreferenceResult {
 export async function makePreferencePair(options: PreferenceOptions): Promise<PreferenceResult> {
   const { source, policies, beliefRounds, minMargin, models, signal } = options;
   const prompt = source.prompt;
-  const meter = new UsageMeter();
+  const meter = options.meter ?? new UsageMeter();
   let step = 0;
   const total = beliefRounds * 3 + 2;
   const progress = async (message: string) => options.onProgress?.({ step: ++step, total, message });
@@ -91,7 +93,7 @@ export async function makePreferencePair(options: PreferenceOptions): Promise<Pr
   const pair: PreferenceRecord = {
     schema_version: RECORD_SCHEMA_VERSION,
     kind: 'preference',
-    id: newId('pref'),
+    id: options.id ?? newId('pref'),
     prompt,
     policy_ids: policies.map((p) => p.id),
     policy_hashes: Object.fromEntries(policies.map((p) => [p.id, p.hash])),
@@ -104,7 +106,7 @@ export async function makePreferencePair(options: PreferenceOptions): Promise<Pr
     kept_reason: keptReason,
     belief_rounds: beliefRounds,
     source_record_id: source.id,
-    usage: meter.usage,
+    usage: structuredClone(meter.usage),
     models: {
       whisperer: models.forRole('whisperer').model,
       rejected_cot: models.forRole('rejected_cot').model,

@@ -5,11 +5,15 @@ import { REMOVAL_REASONS } from '../agents/refiner.js';
 export const RECORD_SCHEMA_VERSION = 1;
 export const RECORD_ID_PATTERN = /^[a-z]{2,4}_[0-9a-z]{10,40}$/;
 
+const tokenCountSchema = z.object({ calls: z.number().int(), prompt_tokens: z.number().int(), completion_tokens: z.number().int() });
+
 export const usageSchema = z.object({
-  calls: z.number().int().min(0),
+  calls: z.number().int().min(0).describe('Model requests answered by the server (repairs included).'),
+  cached_calls: z.number().int().min(0).describe('Replies taken from the request cache, at no cost.'),
   prompt_tokens: z.number().int().min(0),
   completion_tokens: z.number().int().min(0),
-  by_role: z.record(z.string(), z.object({ calls: z.number().int(), prompt_tokens: z.number().int(), completion_tokens: z.number().int() })),
+  by_role: z.record(z.string(), tokenCountSchema),
+  by_model: z.record(z.string(), tokenCountSchema),
 });
 export type Usage = z.infer<typeof usageSchema>;
 

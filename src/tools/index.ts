@@ -1,12 +1,16 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { AppContext } from '../context.js';
+import { registerCancelBatch } from './cancel-batch.js';
 import { registerDeliberateSafetyCot } from './deliberate-safety-cot.js';
+import { registerExportDataset } from './export-dataset.js';
+import { registerGetBatch } from './get-batch.js';
 import { registerGetRecord } from './get-record.js';
 import { registerGradeCot } from './grade-cot.js';
 import { registerListPolicies } from './list-policies.js';
 import { registerListRecords } from './list-records.js';
 import { registerMakePreferencePair } from './make-preference-pair.js';
 import { registerRefineCot } from './refine-cot.js';
+import { registerStartBatch } from './start-batch.js';
 
 export function registerTools(server: McpServer, ctx: AppContext): void {
   registerListPolicies(server, ctx);
@@ -16,4 +20,8 @@ export function registerTools(server: McpServer, ctx: AppContext): void {
   registerListRecords(server, ctx);
   registerMakePreferencePair(server, ctx);
   registerGradeCot(server, ctx);
+  registerStartBatch(server, ctx);
+  registerGetBatch(server, ctx);
+  registerCancelBatch(server, ctx);
+  registerExportDataset(server, ctx);
 }

@@ -1,5 +1,6 @@
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { CallToolResult, ServerNotification, ServerRequest, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
+import { InputError } from '../errors.js';
 import { ModelError } from '../llm/chat-model.js';
 import { log } from '../log.js';
 import type { ProgressListener } from '../pipeline/progress.js';
@@ -13,12 +14,11 @@ export const annotations = {
   read: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   /** Calls a model server (an open world) and may save a new record; never changes existing ones. */
   generate: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+  /** Changes local state without destroying data (stops a run, writes a new export file). */
+  local: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
 } satisfies Record<string, ToolAnnotations>;
 
-/** A mistake in the caller's input that only the handler can see (an unknown id, say). */
-export class InputError extends Error {
-  override name = 'InputError';
-}
+export { InputError };
 
 export function ok<T extends object>(value: T): CallToolResult {
   return { content: [{ type: 'text', text: JSON.stringify(value, null, 2) }], structuredContent: value as Record<string, unknown> };

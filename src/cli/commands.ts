@@ -1,0 +1,140 @@
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createContext, type AppContext } from '../context.js';
+import { InputError } from '../errors.js';
+import { BatchRun, type BatchRequest } from '../pipeline/batch.js';
+import { EXPORT_FORMATS, exportDataset, type ExportFormat } from '../store/export.js';
+import { progressView } from './progress-view.js';
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export { InputError };
+
+function int(name: string, value: string | undefined, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be a whole number from ${min} to ${max} (got "${value}")`);
+  return n;
+}
+
+function num(name: string, value: string | undefined, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < min || n > max) throw new UsageError(`--${name} must be a number from ${min} to ${max} (got "${value}")`);
+  return n;
+}
+
+export function parseShard(value: string | undefined): BatchRequest['shard'] {
+  if (value === undefined) return undefined;
+  const m = /^(\d+)\/(\d+)$/.exec(value);
+  const index = Number(m?.[1]);
+  const count = Number(m?.[2]);
+  if (!m || count < 1 || index < 1 || index > count) throw new UsageError(`--shard must be I/N with 1 ≤ I ≤ N, e.g. 1/4 (got "${value}")`);
+  return { index, count };
+}
+
+/** `aidsafe-mcp run`: a dataset run from a prompt file, resumable by running the same command again. */
+export async function runCommand(argv: string[], ctxFactory: () => Promise<AppContext> = () => createContext()): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      input: { type: 'string' },
+      column: { type: 'string' },
+      limit: { type: 'string' },
+      concurrency: { type: 'string' },
+      'run-id': { type: 'string' },
+      grade: { type: 'boolean', default: false },
+      preference: { type: 'boolean', default: false },
+      shard: { type: 'string' },
+      agents: { type: 'string' },
+      'max-rounds': { type: 'string' },
+      'belief-rounds': { type: 'string' },
+      'min-margin': { type: 'string' },
+      policy: { type: 'string', multiple: true },
+      'max-samples': { type: 'string' },
+      'max-tokens': { type: 'string' },
+      'max-cost': { type: 'string' },
+    },
+  });
+  if (!values.input) throw new UsageError('--input PATH is required (a CSV or JSONL prompt file)');
+  const request: BatchRequest = {
+    inputPath: resolve(values.input),
+    column: values.column,
+    limit: int('limit', values.limit, 1, 10_000_000),
+    shard: parseShard(values.shard),
+    concurrency: int('concurrency', values.concurrency, 1, 256) ?? 8,
+    grade: values.grade ?? false,
+    preference: values.preference ?? false,
+    agents: int('agents', values.agents, 1, 8) ?? 2,
+    maxRounds: int('max-rounds', values['max-rounds'], 1, 10) ?? 3,
+    beliefRounds: int('belief-rounds', values['belief-rounds'], 1, 5) ?? 3,
+    minMargin: num('min-margin', values['min-margin'], 0, 4) ?? 1,
+    policyIds: values.policy,
+    budgets: {
+      maxSamples: int('max-samples', values['max-samples'], 1, 10_000_000),
+      maxTokens: int('max-tokens', values['max-tokens'], 1, Number.MAX_SAFE_INTEGER),
+      maxCost: num('max-cost', values['max-cost'], 0, 1e9),
+    },
+    runId: values['run-id'],
+  };
+  const ctx = await ctxFactory();
+  const run = await BatchRun.prepare(ctx, request);
+  const e = run.estimate;
+  process.stderr.write(
+    `run ${run.runId}: ${e.samples} samples (${e.already_done} already done, ${e.to_run} to run); ` +
+      `estimate ${e.calls.min}–${e.calls.max} model calls, ${e.tokens.min.toLocaleString('en')}–${e.tokens.max.toLocaleString('en')} tokens` +
+      (e.cost_usd ? `, $${e.cost_usd.min}–$${e.cost_usd.max}` : '') +
+      '\n',
+  );
+  const stop = () => run.cancel();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  const final = await run.start(progressView(process.stderr));
+  process.off('SIGINT', stop);
+  process.off('SIGTERM', stop);
+  process.stdout.write(JSON.stringify({ run_id: final.run_id, status: final.status, stop_reason: final.stop_reason, total: final.total, done: final.done, failed: final.failed, usage: { calls: final.usage.calls, cached_calls: final.usage.cached_calls, prompt_tokens: final.usage.prompt_tokens, completion_tokens: final.usage.completion_tokens }, cost_usd: final.cost_usd }) + '\n');
+  if (final.status === 'failed') {
+    process.stderr.write(`run failed: ${final.error ?? 'unknown error'}\n`);
+    return 1;
+  }
+  if (final.status !== 'done' || final.failed > 0) process.stderr.write(`run ${final.run_id} is ${final.status}${final.failed ? ` with ${final.failed} failed samples` : ''}: run the same command again to resume${final.failed ? ' (failed samples are retried)' : ''}\n`);
+  return 0;
+}
+
+/** `aidsafe-mcp export`: a run's (or every) record as a TRL-ready JSONL file. */
+export async function exportCommand(argv: string[], ctxFactory: () => Promise<AppContext> = () => createContext()): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: { format: { type: 'string' }, out: { type: 'string' }, 'run-id': { type: 'string' }, 'min-score': { type: 'string' } },
+  });
+  if (!values.format || !(EXPORT_FORMATS as readonly string[]).includes(values.format)) throw new UsageError(`--format must be one of ${EXPORT_FORMATS.join(', ')}`);
+  if (!values.out) throw new UsageError('--out PATH is required');
+  const ctx = await ctxFactory();
+  const result = await exportDataset(ctx.store, ctx.runs, {
+    format: values.format as ExportFormat,
+    out: resolve(values.out),
+    runId: values['run-id'],
+    minScore: num('min-score', values['min-score'], 1, 5),
+  });
+  process.stdout.write(JSON.stringify(result) + '\n');
+  return 0;
+}
+
+/** `aidsafe-mcp runs`: the runs in the data folder, newest first. */
+export async function runsCommand(_argv: string[], ctxFactory: () => Promise<AppContext> = () => createContext()): Promise<number> {
+  const ctx = await ctxFactory();
+  const manifests = await ctx.runs.list();
+  if (manifests.length === 0) process.stdout.write(`no runs in ${join(ctx.config.dataDir, 'runs')}\n`);
+  for (const m of manifests) {
+    const p = await ctx.runs.progress(m.id);
+    const holder = m.status === 'running' ? await ctx.runs.lockHolder(m.id) : undefined;
+    const status = m.status === 'running' && !holder ? 'interrupted' : m.status;
+    process.stdout.write(`${m.id}  ${status.padEnd(11)} ${p.done}/${m.total} done, ${p.failed} failed  ${m.created_at}  ${m.input.path}${m.input.shard ? ` shard ${m.input.shard}` : ''}\n`);
+  }
+  return 0;
+}
+

@@ -1,0 +1,118 @@
+import { createHash } from 'node:crypto';
+import { open, mkdir, readdir, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { ResolvedEndpoint } from '../config.js';
+import type { CompletionRequest, TokenUsage } from './chat-model.js';
+
+export interface CachedReply {
+  value: unknown;
+  model: string;
+  usage: TokenUsage;
+}
+
+/** The identity of a request: endpoint, sampling parameters, schema and messages. */
+export function requestKey(endpoint: ResolvedEndpoint, request: CompletionRequest<unknown>): string {
+  const identity = JSON.stringify({
+    model: endpoint.model,
+    base_url: endpoint.baseURL ?? null,
+    temperature: endpoint.temperature ?? null,
+    schema_name: request.schemaName,
+    schema: z.toJSONSchema(request.schema),
+    messages: request.messages,
+  });
+  return createHash('sha256').update(identity).digest('hex');
+}
+
+/**
+ * Model replies on disk, keyed by request identity, so a resumed or repeated run repeats no call
+ * that already finished. Each process appends to a file of its own (no two writers share a file,
+ * so nothing interleaves); every file is indexed at open, and only the index (key → file, offset)
+ * stays in memory. A line cut short by a crash is skipped.
+ */
+export class RequestCache {
+  private readonly index = new Map<string, { file: string; offset: number; length: number }>();
+  private readonly handles = new Map<string, FileHandle>();
+  private writer: { file: string; handle: FileHandle; size: number } | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly dir: string) {}
+
+  async open(): Promise<this> {
+    await mkdir(this.dir, { recursive: true });
+    for (const name of (await readdir(this.dir)).filter((n) => n.endsWith('.jsonl')).sort()) await this.scan(join(this.dir, name));
+    return this;
+  }
+
+  get size(): number {
+    return this.index.size;
+  }
+
+  private async scan(file: string): Promise<void> {
+    const handle = await open(file, 'r');
+    try {
+      const buffer = await handle.readFile();
+      let start = 0;
+      while (start < buffer.length) {
+        let end = buffer.indexOf(10, start);
+        if (end < 0) end = buffer.length; // a final line without newline: cut short, unless it parses
+        const line = buffer.subarray(start, end);
+        const key = keyOf(line);
+        if (key) this.index.set(key, { file, offset: start, length: end - start });
+        start = end + 1;
+      }
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async get(key: string): Promise<CachedReply | undefined> {
+    const at = this.index.get(key);
+    if (!at) return undefined;
+    let handle = this.handles.get(at.file);
+    if (!handle) {
+      handle = await open(at.file, 'r');
+      this.handles.set(at.file, handle);
+    }
+    const buffer = Buffer.alloc(at.length);
+    await handle.read(buffer, 0, at.length, at.offset);
+    try {
+      const entry = JSON.parse(buffer.toString('utf8')) as CachedReply & { k: string };
+      return { value: entry.value, model: entry.model, usage: entry.usage };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Appends one reply; writes are serialised so offsets stay exact. */
+  put(key: string, reply: CachedReply): Promise<void> {
+    const write = this.queue.then(async () => {
+      if (!this.writer) {
+        const file = join(this.dir, `${Date.now().toString(36)}-${process.pid}.jsonl`);
+        this.writer = { file, handle: await open(file, 'a'), size: 0 };
+      }
+      const line = Buffer.from(JSON.stringify({ k: key, ...reply }) + '\n');
+      await this.writer.handle.write(line);
+      this.index.set(key, { file: this.writer.file, offset: this.writer.size, length: line.length - 1 });
+      this.writer.size += line.length;
+    });
+    this.queue = write.catch(() => undefined);
+    return write;
+  }
+
+  async close(): Promise<void> {
+    await this.queue;
+    for (const handle of this.handles.values()) await handle.close();
+    this.handles.clear();
+    await this.writer?.handle.close();
+    this.writer = undefined;
+  }
+}
+
+function keyOf(line: Buffer): string | undefined {
+  // Lines start with {"k":"<64 hex>", so the key is read without parsing the whole entry.
+  const head = line.subarray(0, 72).toString('latin1');
+  const match = /^\{"k":"([0-9a-f]{64})"/.exec(head);
+  if (!match || line[line.length - 1] !== 0x7d /* } */) return undefined;
+  return match[1];
+}

@@ -1,0 +1,385 @@
+import { createHash } from 'node:crypto';
+import { resolve } from 'node:path';
+import { intentDecomposer } from '../agents/intent-decomposer.js';
+import { PROMPT_TEMPLATE_VERSION } from '../agents/shared.js';
+import { endpointFor, ROLES, type Config } from '../config.js';
+import type { AppContext } from '../context.js';
+import { InputError } from '../errors.js';
+import { newId } from '../ids.js';
+import { readPromptFile, type InputRow } from '../inputs/read-prompts.js';
+import { ModelError } from '../llm/chat-model.js';
+import { log } from '../log.js';
+import type { Policy } from '../policies/policy.js';
+import type { Usage } from '../store/record.js';
+import { RUN_ID_PATTERN, type RunManifest, type RunOptions, type RunStatus, type SampleEvent } from '../store/run-store.js';
+import { AdaptiveLimit } from './adaptive-limit.js';
+import { deliberate } from './deliberate.js';
+import { gradeCot } from './grade.js';
+import { makePreferencePair } from './preference.js';
+import { UsageMeter } from './usage.js';
+
+export interface BatchRequest {
+  inputPath: string;
+  column?: string;
+  /** Take only the first `limit` rows of the file. */
+  limit?: number;
+  /** 1-based: shard {index: 2, count: 4} takes rows whose index modulo 4 is 1. */
+  shard?: { index: number; count: number };
+  concurrency: number;
+  grade: boolean;
+  preference: boolean;
+  agents: number;
+  maxRounds: number;
+  beliefRounds: number;
+  minMargin: number;
+  policyIds?: string[];
+  budgets: { maxSamples?: number; maxTokens?: number; maxCost?: number };
+  runId?: string;
+}
+
+export interface BatchEstimate {
+  samples: number;
+  already_done: number;
+  to_run: number;
+  calls_per_sample: { min: number; max: number };
+  calls: { min: number; max: number };
+  tokens: { min: number; max: number };
+  cost_usd?: { min: number; max: number };
+}
+
+export interface BatchStatus {
+  run_id: string;
+  status: RunStatus;
+  stop_reason?: string;
+  error?: string;
+  total: number;
+  done: number;
+  failed: number;
+  pending: number;
+  usage: Usage;
+  cost_usd?: number;
+  concurrency: number;
+  rate_per_s: number;
+  eta_s?: number;
+  input: RunManifest['input'];
+  options: RunOptions;
+  created_at: string;
+  failures: { index: number; error: string }[];
+}
+
+/** A hash of what decides a run's output: each role's endpoint (never its key) and the prompt templates. */
+export function configHash(config: Config): string {
+  const endpoints = ROLES.map((role) => [role, endpointFor(config, role)]);
+  const agents = config.agents.map((_, i) => endpointFor(config, 'deliberator', i));
+  return createHash('sha256').update(JSON.stringify({ endpoints, agents, templates: PROMPT_TEMPLATE_VERSION })).digest('hex').slice(0, 16);
+}
+
+/** Cost in USD of a usage total, when every model in it has a price. */
+export function costOf(usage: Usage, prices: Config['prices']): number | undefined {
+  let cost = 0;
+  for (const [model, counts] of Object.entries(usage.by_model)) {
+    const price = prices[model];
+    if (!price) return undefined;
+    cost += (counts.prompt_tokens * price.input + counts.completion_tokens * price.output) / 1_000_000;
+  }
+  return cost;
+}
+
+/**
+ * One dataset run: every selected row of an input file through the pipeline, concurrently, with each
+ * finished model call kept in the request cache and each finished sample in the run's log, so the
+ * same run id resumes after a crash and repeats only the calls that were in flight.
+ */
+export class BatchRun {
+  private readonly controller = new AbortController();
+  private readonly meter = new UsageMeter();
+  private limiter: AdaptiveLimit;
+  private status: RunStatus = 'running';
+  private stopReason?: string;
+  private error?: string;
+  private done = 0;
+  private failed = 0;
+  private finishedThisSession = 0;
+  private startedAt = Date.now();
+  private samples = new Map<number, SampleEvent>();
+  private finished?: Promise<BatchStatus>;
+
+  private constructor(
+    private readonly ctx: AppContext,
+    private manifest: RunManifest,
+    private readonly rows: InputRow[],
+    private readonly policies: Policy[],
+    private readonly request: BatchRequest,
+    readonly estimate: BatchEstimate,
+    progress: { done: number; failed: number; usage: Usage; samples: Map<number, SampleEvent> },
+  ) {
+    this.limiter = new AdaptiveLimit(request.concurrency);
+    this.done = progress.done;
+    this.failed = progress.failed;
+    this.meter.merge(progress.usage);
+    this.samples = progress.samples;
+  }
+
+  get runId(): string {
+    return this.manifest.id;
+  }
+
+  /** Reads the input, creates the run or checks that an existing one matches, and estimates the work. */
+  static async prepare(ctx: AppContext, request: BatchRequest): Promise<BatchRun> {
+    const inputPath = resolve(request.inputPath);
+    const input = await readPromptFile(inputPath, request.column);
+    let rows = request.limit !== undefined ? input.rows.slice(0, request.limit) : input.rows;
+    const shard = request.shard;
+    if (shard) rows = rows.filter((row) => row.index % shard.count === shard.index - 1);
+    const policies = ctx.policies.select(request.policyIds);
+    const options: RunOptions = {
+      agents: request.agents,
+      max_rounds: request.maxRounds,
+      grade: request.grade,
+      preference: request.preference,
+      belief_rounds: request.beliefRounds,
+      min_margin: request.minMargin,
+      policy_ids: policies.map((p) => p.id),
+    };
+    const inputInfo: RunManifest['input'] = {
+      path: inputPath,
+      sha256: input.sha256,
+      column: input.column,
+      rows: input.rows.length,
+      ...(request.limit !== undefined ? { limit: request.limit } : {}),
+      ...(shard ? { shard: `${shard.index}/${shard.count}` } : {}),
+    };
+    const hash = configHash(ctx.config);
+    // The same input and options give the same run id, so running the same command again resumes.
+    const identity = JSON.stringify({ sha256: input.sha256, column: input.column, limit: request.limit, shard: inputInfo.shard, options, hash });
+    const runId = request.runId ?? `run-${createHash('sha256').update(identity).digest('hex').slice(0, 12)}`;
+    if (!RUN_ID_PATTERN.test(runId)) throw new InputError(`run_id: "${runId}" is not allowed; use 3–64 lowercase letters, digits, "-" or "_"`);
+
+    const existing = await ctx.runs.readManifest(runId);
+    if (existing) {
+      if (existing.input.sha256 !== input.sha256) throw new InputError(`run_id: run "${runId}" was made from a different input file (its content changed); use another run id`);
+      const differs = (Object.keys(options) as (keyof RunOptions)[]).filter((k) => JSON.stringify(existing.options[k]) !== JSON.stringify(options[k]));
+      if (differs.length > 0) throw new InputError(`run_id: run "${runId}" was made with other options (${differs.join(', ')}); use the same options to resume, or another run id`);
+      if (existing.input.column !== input.column || existing.input.limit !== request.limit || existing.input.shard !== inputInfo.shard) {
+        throw new InputError(`run_id: run "${runId}" covers other rows (column, limit or shard differ); use another run id`);
+      }
+    }
+    const now = new Date().toISOString();
+    const manifest: RunManifest = existing
+      ? { ...existing, status: 'running', updated_at: now, config_hash: hash, stop_reason: undefined, error: undefined }
+      : { id: runId, created_at: now, updated_at: now, status: 'running', input: inputInfo, options, total: rows.length, config_hash: hash };
+    const progress = await ctx.runs.progress(runId);
+    const estimate = estimateWork(ctx, request, rows, policies, progress.done);
+    return new BatchRun(ctx, manifest, rows, policies, request, estimate, progress);
+  }
+
+  /** Runs to the end (or to a budget, or a cancel). Call once. */
+  start(onProgress?: (status: BatchStatus) => void): Promise<BatchStatus> {
+    this.finished ??= this.run(onProgress);
+    return this.finished;
+  }
+
+  cancel(): void {
+    if (this.status !== 'running') return;
+    this.status = 'cancelled';
+    this.stopReason = 'cancelled';
+    this.controller.abort();
+  }
+
+  snapshot(): BatchStatus {
+    const elapsed = (Date.now() - this.startedAt) / 1000;
+    const rate = elapsed > 0 ? this.finishedThisSession / elapsed : 0;
+    const pending = this.manifest.total - this.done;
+    const cost = costOf(this.meter.usage, this.ctx.config.prices);
+    const failures = [...this.samples.values()].filter((e) => e.s === 'failed').slice(0, 20).map((e) => ({ index: e.i, error: e.error ?? '' }));
+    return {
+      run_id: this.manifest.id,
+      status: this.status,
+      ...(this.stopReason ? { stop_reason: this.stopReason } : {}),
+      ...(this.error ? { error: this.error } : {}),
+      total: this.manifest.total,
+      done: this.done,
+      failed: this.failed,
+      pending,
+      usage: structuredClone(this.meter.usage),
+      ...(cost !== undefined ? { cost_usd: round(cost, 6) } : {}),
+      concurrency: this.limiter.limit,
+      rate_per_s: round(rate, 3),
+      ...(rate > 0 && this.status === 'running' ? { eta_s: Math.round((pending - this.failed) / rate) } : {}),
+      input: this.manifest.input,
+      options: this.manifest.options,
+      created_at: this.manifest.created_at,
+      failures,
+    };
+  }
+
+  private async run(onProgress?: (status: BatchStatus) => void): Promise<BatchStatus> {
+    const unlock = await this.ctx.runs.lock(this.manifest.id);
+    try {
+      await this.ctx.runs.writeManifest(this.manifest);
+      const cache = await this.ctx.requestCache();
+      const models = this.ctx.models.derive({ cache, onRetry: (kind) => kind === 'rate_limit' && this.limiter.onRateLimit() });
+      const queue = this.rows.filter((row) => this.samples.get(row.index)?.s !== 'done');
+      onProgress?.(this.snapshot());
+      await new Promise<void>((resolveAll) => {
+        let active = 0;
+        const pump = () => {
+          while (this.status === 'running' && queue.length > 0 && active < this.limiter.limit) {
+            const budget = this.budgetReached(active);
+            if (budget) {
+              this.status = 'stopped';
+              this.stopReason = budget;
+              break;
+            }
+            const row = queue.shift() as InputRow;
+            active++;
+            this.runSample(row, models)
+              .catch((error: unknown) => {
+                // Only a failure of our own storage lands here; the run cannot go on safely.
+                this.status = 'failed';
+                this.error = error instanceof Error ? error.message : String(error);
+                this.controller.abort();
+              })
+              .finally(() => {
+                active--;
+                onProgress?.(this.snapshot());
+                pump();
+              });
+          }
+          if (active === 0 && (this.status !== 'running' || queue.length === 0)) resolveAll();
+        };
+        pump();
+      });
+      if (this.status === 'running') this.status = 'done';
+    } catch (error) {
+      this.status = 'failed';
+      this.error = error instanceof Error ? error.message : String(error);
+    } finally {
+      this.manifest = {
+        ...this.manifest,
+        status: this.status,
+        updated_at: new Date().toISOString(),
+        ...(this.stopReason ? { stop_reason: this.stopReason } : {}),
+        ...(this.error ? { error: this.error } : {}),
+      };
+      await this.ctx.runs.writeManifest(this.manifest).catch((e: unknown) => log('error', `run ${this.manifest.id}: cannot save its state`, { error: String(e) }));
+      await unlock();
+    }
+    const final = this.snapshot();
+    onProgress?.(final);
+    return final;
+  }
+
+  /** Why no further sample may start, if a budget says so. Budgets count the whole run, across resumes. */
+  private budgetReached(inFlight: number): string | undefined {
+    const { maxSamples, maxTokens, maxCost } = this.request.budgets;
+    const usage = this.meter.usage;
+    if (maxSamples !== undefined && this.done + inFlight >= maxSamples) return `max_samples (${maxSamples}) reached`;
+    if (maxTokens !== undefined && usage.prompt_tokens + usage.completion_tokens >= maxTokens) return `max_tokens (${maxTokens}) reached`;
+    if (maxCost !== undefined) {
+      const cost = costOf(usage, this.ctx.config.prices);
+      if (cost !== undefined && cost >= maxCost) return `max_cost ($${maxCost}) reached`;
+    }
+    return undefined;
+  }
+
+  private async runSample(row: InputRow, models: ReturnType<AppContext['models']['derive']>): Promise<void> {
+    const prior = this.samples.get(row.index);
+    const recordId = prior?.record_id ?? newId('cot');
+    const pairId = this.request.preference ? (prior?.pair_id ?? newId('pref')) : undefined;
+    const started: SampleEvent = { i: row.index, s: 'started', record_id: recordId, ...(pairId ? { pair_id: pairId } : {}), at: new Date().toISOString() };
+    await this.ctx.runs.append(this.manifest.id, [started]);
+    const wasFailed = prior?.s === 'failed';
+    const meter = new UsageMeter();
+    const signal = this.controller.signal;
+    const runId = this.manifest.id;
+    try {
+      if (!row.prompt.trim()) throw new ModelError('invalid_output', 'intents', '-', 0, 'the input row has an empty prompt');
+      let record = await deliberate({
+        prompt: row.prompt,
+        policies: this.policies,
+        agents: this.request.agents,
+        maxRounds: this.request.maxRounds,
+        models,
+        signal,
+        id: recordId,
+        meter,
+        runId,
+        metadata: { ...row.metadata, row_index: row.index },
+      });
+      if (this.request.grade) {
+        const grades = await gradeCot({ prompt: record.prompt, thoughts: record.refined_thoughts, response: record.response, policies: this.policies, models, meter, signal });
+        record = { ...record, grades, usage: structuredClone(meter.usage) };
+      }
+      if (this.request.preference) {
+        const pairMeter = new UsageMeter();
+        try {
+          const { pair, chosenGrades } = await makePreferencePair({
+            source: record,
+            policies: this.policies,
+            beliefRounds: this.request.beliefRounds,
+            minMargin: this.request.minMargin,
+            models,
+            signal,
+            id: pairId,
+            meter: pairMeter,
+          });
+          record = record.grades ? record : { ...record, grades: chosenGrades };
+          await this.ctx.store.put(pair);
+        } finally {
+          meter.merge(pairMeter.usage);
+        }
+      }
+      await this.ctx.store.put(record);
+      const event: SampleEvent = { ...started, s: 'done', usage: meter.usage, at: new Date().toISOString() };
+      await this.ctx.runs.append(runId, [event]);
+      this.samples.set(row.index, event);
+      this.done++;
+      if (wasFailed) this.failed--;
+      this.finishedThisSession++;
+      this.limiter.onSuccess();
+    } catch (error) {
+      if (signal.aborted) return; // cancelled: the sample stays "started" and is redone on resume
+      if (!(error instanceof ModelError)) throw error;
+      const event: SampleEvent = { ...started, s: 'failed', error: error.message, ...(error.raw ? { raw: error.raw.slice(0, 20_000) } : {}), usage: meter.usage, at: new Date().toISOString() };
+      await this.ctx.runs.append(runId, [event]);
+      this.samples.set(row.index, event);
+      if (!wasFailed) this.failed++;
+      this.finishedThisSession++;
+    } finally {
+      this.meter.merge(meter.usage);
+    }
+  }
+}
+
+function estimateWork(ctx: AppContext, request: BatchRequest, rows: InputRow[], policies: Policy[], alreadyDone: number): BatchEstimate {
+  const turnsMax = request.agents * request.maxRounds;
+  const pipelineMin = 5;
+  const pipelineMax = 4 + turnsMax;
+  const gradeCalls = request.grade ? 1 : 0;
+  const prefMin = request.preference ? 3 + (request.grade ? 1 : 2) : 0;
+  const prefMax = request.preference ? 3 * request.beliefRounds + (request.grade ? 1 : 2) : 0;
+  const perSample = { min: pipelineMin + gradeCalls + prefMin, max: pipelineMax + gradeCalls + prefMax };
+  const toRun = Math.max(0, rows.length - alreadyDone);
+  const systemTokens = Math.ceil(intentDecomposer.build({ prompt: '', policies })[0]!.content.length / 4);
+  const avgPromptTokens = rows.length ? Math.ceil(rows.reduce((n, r) => n + r.prompt.length, 0) / rows.length / 4) : 0;
+  // Later stages carry the thoughts so far: a few hundred tokens more per call, and a few hundred out.
+  const perCallMin = systemTokens + avgPromptTokens + 150;
+  const perCallMax = systemTokens + avgPromptTokens + 900;
+  const tokens = { min: toRun * perSample.min * perCallMin, max: toRun * perSample.max * perCallMax };
+  const price = ctx.config.prices[endpointFor(ctx.config, 'intents').model];
+  return {
+    samples: rows.length,
+    already_done: alreadyDone,
+    to_run: toRun,
+    calls_per_sample: perSample,
+    calls: { min: toRun * perSample.min, max: toRun * perSample.max },
+    tokens,
+    ...(price ? { cost_usd: { min: round((tokens.min * price.input) / 1e6, 4), max: round((tokens.max * (price.input + price.output)) / 1e6, 4) } } : {}),
+  };
+}
+
+function round(value: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}

@@ -1,0 +1,139 @@
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { GRADE_METRICS } from '../agents/grader.js';
+import { InputError } from '../errors.js';
+import type { CotRecord, Grades, PreferenceRecord, StoredRecord } from './record.js';
+import type { RecordStore } from './record-store.js';
+import type { RunStore } from './run-store.js';
+
+export const EXPORT_FORMATS = ['sft', 'dpo', 'aidsafe'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+export interface ExportOptions {
+  format: ExportFormat;
+  /** Only this run's records; otherwise every record in the store. */
+  runId?: string;
+  /** Only records whose six grades are all at least this (ungraded records are left out). */
+  minScore?: number;
+  out: string;
+}
+
+export interface ExportResult {
+  path: string;
+  count: number;
+  /** Records of the right kind left out, and why. */
+  skipped: { below_min_score: number; not_kept: number };
+}
+
+type Message = { role: 'user' | 'assistant'; content: string };
+
+/** The assistant turn of a training row: the CoT inside <think> tags, then the answer. */
+export function assistantContent(thoughts: readonly string[], response: string): string {
+  return `<think>\n${thoughts.join('\n')}\n</think>\n\n${response}`;
+}
+
+function lowestGrade(grades: Grades | undefined): number | undefined {
+  return grades ? Math.min(...GRADE_METRICS.map((m) => grades.scores[m])) : undefined;
+}
+
+/**
+ * Writes one JSONL file of one shape: every row has the same keys, and `metadata` holds the union of
+ * the input columns seen (null where a row has none), so TRL and the datasets library infer one
+ * schema. The file is written beside its target and renamed into place when complete.
+ */
+export async function exportDataset(store: RecordStore, runs: RunStore, options: ExportOptions): Promise<ExportResult> {
+  const ids = options.runId ? await runRecordIds(runs, options.runId) : (await store.ids()).reverse();
+  const wanted = options.format === 'dpo' ? 'preference' : 'cot';
+  const skipped = { below_min_score: 0, not_kept: 0 };
+
+  const selected: string[] = [];
+  const metadataKeys = new Set<string>();
+  for (const id of ids) {
+    const record = await store.get(id);
+    if (!record || record.kind !== wanted) continue;
+    if (record.kind === 'preference' && !record.kept) {
+      skipped.not_kept++;
+      continue;
+    }
+    if (options.minScore !== undefined) {
+      const lowest = lowestGrade(record.kind === 'cot' ? record.grades : record.chosen.grades);
+      if (lowest === undefined || lowest < options.minScore) {
+        skipped.below_min_score++;
+        continue;
+      }
+    }
+    selected.push(id);
+    for (const key of Object.keys(record.metadata ?? {})) metadataKeys.add(key);
+  }
+
+  const keys = [...metadataKeys].sort();
+  await mkdir(dirname(options.out), { recursive: true });
+  const temp = `${options.out}.${process.pid}.tmp`;
+  const stream = createWriteStream(temp);
+  try {
+    for (const id of selected) {
+      const record = (await store.get(id)) as StoredRecord;
+      const metadata = Object.fromEntries(keys.map((k) => [k, record.metadata?.[k] ?? null]));
+      const row = toRow(options.format, record, metadata);
+      if (!stream.write(JSON.stringify(row) + '\n')) await once(stream, 'drain');
+    }
+    stream.end();
+    await once(stream, 'finish');
+    await rename(temp, options.out);
+  } catch (error) {
+    stream.destroy();
+    await rm(temp, { force: true });
+    throw error;
+  }
+  return { path: options.out, count: selected.length, skipped };
+}
+
+function toRow(format: ExportFormat, record: StoredRecord, metadata: Record<string, unknown>): Record<string, unknown> {
+  if (format === 'dpo') {
+    const pair = record as PreferenceRecord;
+    const user: Message[] = [{ role: 'user', content: pair.prompt }];
+    return {
+      prompt: user,
+      chosen: [{ role: 'assistant', content: assistantContent(pair.chosen.thoughts, pair.chosen.response) }],
+      rejected: [{ role: 'assistant', content: assistantContent(pair.rejected.thoughts, pair.rejected.response) }],
+      id: pair.id,
+      source_record_id: pair.source_record_id,
+      margin: pair.margin,
+      run_id: pair.run_id ?? null,
+      metadata,
+    };
+  }
+  const cot = record as CotRecord;
+  if (format === 'sft') {
+    return {
+      messages: [
+        { role: 'user', content: cot.prompt },
+        { role: 'assistant', content: assistantContent(cot.refined_thoughts, cot.response) },
+      ],
+      id: cot.id,
+      run_id: cot.run_id ?? null,
+      metadata,
+    };
+  }
+  return {
+    prompt: cot.prompt,
+    refined_thoughts: cot.refined_thoughts.join('\n'),
+    response: cot.response,
+    deliberation_log: JSON.stringify(cot.deliberation.map(({ round, agent, model, verdict, thoughts }) => ({ round, agent, model, verdict, thoughts }))),
+  };
+}
+
+/** A run's records, in input order: every done sample's CoT record and, when made, its pair. */
+async function runRecordIds(runs: RunStore, runId: string): Promise<string[]> {
+  if (!(await runs.readManifest(runId))) throw new InputError(`run_id: no run "${runId}"; \`aidsafe-mcp runs\` lists them`);
+  const { samples } = await runs.progress(runId);
+  const ids: string[] = [];
+  for (const event of [...samples.values()].sort((a, b) => a.i - b.i)) {
+    if (event.s !== 'done') continue;
+    ids.push(event.record_id);
+    if (event.pair_id) ids.push(event.pair_id);
+  }
+  return ids;
+}

@@ -1,0 +1,191 @@
+import { appendFile, mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { Low } from 'lowdb';
+import { JSONFile } from 'lowdb/node';
+import { z } from 'zod';
+import { InputError } from '../errors.js';
+import { UsageMeter } from '../pipeline/usage.js';
+import { usageSchema, type Usage } from './record.js';
+
+export const RUN_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{2,63}$/;
+export const RUN_STATUSES = ['running', 'done', 'cancelled', 'failed', 'stopped'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+export const runOptionsSchema = z.object({
+  agents: z.number().int(),
+  max_rounds: z.number().int(),
+  grade: z.boolean(),
+  preference: z.boolean(),
+  belief_rounds: z.number().int(),
+  min_margin: z.number(),
+  policy_ids: z.array(z.string()),
+});
+export type RunOptions = z.infer<typeof runOptionsSchema>;
+
+export const runManifestSchema = z.object({
+  id: z.string(),
+  created_at: z.string(),
+  updated_at: z.string(),
+  status: z.enum(RUN_STATUSES),
+  stop_reason: z.string().optional(),
+  error: z.string().optional(),
+  input: z.object({
+    path: z.string(),
+    sha256: z.string(),
+    column: z.string(),
+    rows: z.number().int().describe('Data rows in the file.'),
+    limit: z.number().int().optional(),
+    shard: z.string().optional().describe('"i/n": this run takes rows whose index modulo n is i − 1.'),
+  }),
+  options: runOptionsSchema,
+  /** Samples this run covers (after limit and shard). */
+  total: z.number().int(),
+  config_hash: z.string(),
+});
+export type RunManifest = z.infer<typeof runManifestSchema>;
+
+/** One line of a run's sample log. The last line for an index tells its state. */
+export interface SampleEvent {
+  i: number;
+  s: 'started' | 'done' | 'failed';
+  record_id: string;
+  pair_id?: string;
+  error?: string;
+  raw?: string;
+  usage?: Usage;
+  at: string;
+}
+
+export interface RunProgress {
+  done: number;
+  failed: number;
+  usage: Usage;
+  /** Last event per sample index. */
+  samples: Map<number, SampleEvent>;
+}
+
+/**
+ * Runs on disk: runs/<id>/run.json (the manifest, rewritten only when the run's state changes),
+ * runs/<id>/samples.jsonl (an append-only log, one short line per sample event, so a 10,000-sample
+ * run never rewrites a growing file), and runs/<id>/lock while a process is working on it.
+ */
+export class RunStore {
+  readonly dir: string;
+
+  constructor(dataDir: string) {
+    this.dir = join(dataDir, 'runs');
+  }
+
+  private runDir(id: string): string {
+    if (!RUN_ID_PATTERN.test(id)) throw new Error(`invalid run id "${id}"`);
+    return join(this.dir, id);
+  }
+
+  async readManifest(id: string): Promise<RunManifest | undefined> {
+    if (!RUN_ID_PATTERN.test(id)) return undefined;
+    const db = new Low<RunManifest | null>(new JSONFile(join(this.runDir(id), 'run.json')), null);
+    await db.read();
+    return db.data ?? undefined;
+  }
+
+  async writeManifest(manifest: RunManifest): Promise<void> {
+    await mkdir(this.runDir(manifest.id), { recursive: true });
+    const db = new Low<RunManifest>(new JSONFile(join(this.runDir(manifest.id), 'run.json')), manifest);
+    await db.write();
+  }
+
+  async append(id: string, events: SampleEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    await appendFile(join(this.runDir(id), 'samples.jsonl'), events.map((e) => JSON.stringify(e)).join('\n') + '\n');
+  }
+
+  /** Replays the sample log. A line cut short by a crash is ignored. */
+  async progress(id: string): Promise<RunProgress> {
+    let text = '';
+    try {
+      text = await readFile(join(this.runDir(id), 'samples.jsonl'), 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    const samples = new Map<number, SampleEvent>();
+    const meter = new UsageMeter();
+    for (const line of text.split('\n')) {
+      if (!line) continue;
+      let event: SampleEvent;
+      try {
+        event = JSON.parse(line) as SampleEvent;
+      } catch {
+        continue;
+      }
+      samples.set(event.i, event);
+      if (event.usage && usageSchema.safeParse(event.usage).success) meter.merge(event.usage);
+    }
+    let done = 0;
+    let failed = 0;
+    for (const event of samples.values()) {
+      if (event.s === 'done') done++;
+      else if (event.s === 'failed') failed++;
+    }
+    return { done, failed, usage: meter.usage, samples };
+  }
+
+  async list(): Promise<RunManifest[]> {
+    let names: string[] = [];
+    try {
+      names = await readdir(this.dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    const manifests: RunManifest[] = [];
+    for (const name of names) {
+      const manifest = RUN_ID_PATTERN.test(name) ? await this.readManifest(name) : undefined;
+      if (manifest) manifests.push(manifest);
+    }
+    return manifests.sort((a, b) => b.created_at.localeCompare(a.created_at));
+  }
+
+  /**
+   * Takes the run's lock, so two processes never work on one run at once. A lock left by a process
+   * that no longer exists (killed, crashed) is taken over.
+   */
+  async lock(id: string): Promise<() => Promise<void>> {
+    await mkdir(this.runDir(id), { recursive: true });
+    const path = join(this.runDir(id), 'lock');
+    const me = JSON.stringify({ pid: process.pid, host: hostname() });
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const handle = await open(path, 'wx');
+        await handle.writeFile(me);
+        await handle.close();
+        return async () => {
+          await rm(path, { force: true });
+        };
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        const holder = await this.lockHolder(id);
+        if (holder) throw new InputError(`run_id: run "${id}" is already running in process ${holder.pid}; wait for it or cancel it`);
+        await rm(path, { force: true });
+      }
+    }
+    throw new Error(`run "${id}": could not take its lock`);
+  }
+
+  /** The live process holding a run's lock, if any. */
+  async lockHolder(id: string): Promise<{ pid: number } | undefined> {
+    let text: string;
+    try {
+      text = await readFile(join(this.runDir(id), 'lock'), 'utf8');
+    } catch {
+      return undefined;
+    }
+    try {
+      const { pid, host } = JSON.parse(text) as { pid: number; host: string };
+      if (host !== hostname()) return { pid }; // another machine's process: assume it is alive
+      process.kill(pid, 0);
+      return { pid };
+    } catch {
+      return undefined;
+    }
+  }
+}

@@ -1,0 +1,67 @@
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import type { AppContext } from '../context.js';
+import { costOf } from '../pipeline/batch.js';
+import { RUN_STATUSES } from '../store/run-store.js';
+import { usageSchema } from '../store/record.js';
+import { annotations, guard, InputError, ok } from './tool-kit.js';
+
+export const runIdField = z.string().regex(/^[a-z0-9][a-z0-9_-]{2,63}$/, 'run_id must be 3–64 lowercase letters, digits, "-" or "_" (as returned by start_batch)');
+
+const statusSchema = z.object({
+  run_id: z.string(),
+  status: z.enum([...RUN_STATUSES, 'interrupted']).describe('"stopped": a budget was reached; "interrupted": the process running it ended mid-run. Both resume when started again.'),
+  stop_reason: z.string().optional(),
+  error: z.string().optional(),
+  total: z.number().int(),
+  done: z.number().int(),
+  failed: z.number().int(),
+  pending: z.number().int(),
+  usage: usageSchema,
+  cost_usd: z.number().optional(),
+  concurrency: z.number().int().optional(),
+  rate_per_s: z.number().optional(),
+  eta_s: z.number().optional(),
+  created_at: z.string(),
+  failures: z.array(z.object({ index: z.number().int(), error: z.string() })).describe('Up to 20 failed samples, by input row index.'),
+});
+
+export function registerGetBatch(server: McpServer, ctx: AppContext): void {
+  server.registerTool(
+    'get_batch',
+    {
+      title: 'Get a dataset run’s status',
+      description: 'The status of a dataset run started by start_batch (or the CLI): done, failed and pending samples, token usage and cost, rate and ETA while running, and the first failures.',
+      inputSchema: z.object({ run_id: runIdField }),
+      outputSchema: statusSchema,
+      annotations: annotations.read,
+    },
+    async ({ run_id }) =>
+      guard('get_batch', async () => {
+        const live = ctx.batches.get(run_id);
+        if (live) {
+          const { input: _input, options: _options, ...status } = live.snapshot();
+          return ok(status);
+        }
+        const manifest = await ctx.runs.readManifest(run_id);
+        if (!manifest) throw new InputError(`run_id: no run "${run_id}" in this data folder`);
+        const progress = await ctx.runs.progress(run_id);
+        const interrupted = manifest.status === 'running' && !(await ctx.runs.lockHolder(run_id));
+        const cost = costOf(progress.usage, ctx.config.prices);
+        return ok({
+          run_id,
+          status: interrupted ? 'interrupted' : manifest.status,
+          ...(manifest.stop_reason ? { stop_reason: manifest.stop_reason } : {}),
+          ...(manifest.error ? { error: manifest.error } : {}),
+          total: manifest.total,
+          done: progress.done,
+          failed: progress.failed,
+          pending: manifest.total - progress.done,
+          usage: progress.usage,
+          ...(cost !== undefined ? { cost_usd: cost } : {}),
+          created_at: manifest.created_at,
+          failures: [...progress.samples.values()].filter((e) => e.s === 'failed').slice(0, 20).map((e) => ({ index: e.i, error: e.error ?? '' })),
+        });
+      }),
+  );
+}

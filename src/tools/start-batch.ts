@@ -1,0 +1,90 @@
+import { existsSync } from 'node:fs';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import type { AppContext } from '../context.js';
+import { log } from '../log.js';
+import { resolveInside } from '../paths.js';
+import { BatchRun } from '../pipeline/batch.js';
+import { runIdField } from './get-batch.js';
+import { policyIdsField } from './input-schemas.js';
+import { annotations, guard, InputError, ok } from './tool-kit.js';
+
+export function allowedInputDirs(ctx: AppContext): string[] {
+  return [ctx.config.dataDir, process.cwd(), ...ctx.config.inputDirs];
+}
+
+const range = (name: string, min: number, max: number) =>
+  z
+    .number()
+    .int()
+    .min(min, `${name} must be from ${min} to ${max}`)
+    .max(max, `${name} must be from ${min} to ${max}`);
+
+export function registerStartBatch(server: McpServer, ctx: AppContext): void {
+  server.registerTool(
+    'start_batch',
+    {
+      title: 'Start a dataset run',
+      description:
+        'Start generating a dataset from a CSV or JSONL prompt file: every row goes through the deliberation pipeline (plus grading and preference pairs when asked), concurrently, in the background. Returns the run id and an estimate at once; follow it with get_batch, stop it with cancel_batch, then export_dataset. Starting the same file with the same options again resumes the run.',
+      inputSchema: z.object({
+        input_path: z.string().min(1, 'input_path must not be empty').describe('Path of the prompt file, inside the data folder, the server’s working folder or AIDSAFE_INPUT_DIRS.'),
+        column: z.string().min(1).optional().describe('The prompt column; default the first of prompt, question, goal, forbidden_prompt, Behavior.'),
+        limit: z.number().int().min(1, 'limit must be at least 1').optional().describe('Only the first N rows.'),
+        concurrency: range('concurrency', 1, 256).default(8).describe('Samples in flight at once (1–256); lowered automatically while the server answers 429.'),
+        grade: z.boolean().default(false).describe('Grade every sample with the six scores.'),
+        preference: z.boolean().default(false).describe('Make a preference pair for every sample.'),
+        agents: range('agents', 1, 8).default(2).describe('Deliberation agents (1–8).'),
+        max_rounds: range('max_rounds', 1, 10).default(3).describe('Deliberation rounds (1–10).'),
+        policy_ids: policyIdsField,
+        run_id: runIdField.optional().describe('Name the run (default: derived from the input and options, so a repeat resumes).'),
+        max_samples: z.number().int().min(1, 'max_samples must be at least 1').optional().describe('Stop once this many samples are done (resumable).'),
+        max_tokens: z.number().int().min(1, 'max_tokens must be at least 1').optional().describe('Stop starting samples once the run has used this many tokens.'),
+        max_cost: z.number().min(0, 'max_cost must not be negative').optional().describe('Stop starting samples once the run has cost this many USD (needs prices in the config).'),
+      }),
+      outputSchema: z.object({
+        run_id: z.string(),
+        status: z.string(),
+        estimate: z.object({
+          samples: z.number(),
+          already_done: z.number(),
+          to_run: z.number(),
+          calls_per_sample: z.object({ min: z.number(), max: z.number() }),
+          calls: z.object({ min: z.number(), max: z.number() }),
+          tokens: z.object({ min: z.number(), max: z.number() }),
+          cost_usd: z.object({ min: z.number(), max: z.number() }).optional(),
+        }),
+      }),
+      annotations: annotations.generate,
+    },
+    async (args) =>
+      guard('start_batch', async () => {
+        const allowed = allowedInputDirs(ctx);
+        const inputPath = await resolveInside(args.input_path, allowed);
+        if (!inputPath) {
+          const why = existsSync(args.input_path) ? 'is outside the allowed folders' : 'does not exist';
+          throw new InputError(`input_path: "${args.input_path}" ${why}; allowed folders: ${allowed.join(', ')} (add more with AIDSAFE_INPUT_DIRS)`);
+        }
+        if (args.max_cost !== undefined && Object.keys(ctx.config.prices).length === 0) throw new InputError('max_cost: no prices are configured; add "prices" to the AIDSAFE_CONFIG file');
+        const run = await BatchRun.prepare(ctx, {
+          inputPath,
+          column: args.column,
+          limit: args.limit,
+          concurrency: args.concurrency,
+          grade: args.grade,
+          preference: args.preference,
+          agents: args.agents,
+          maxRounds: args.max_rounds,
+          beliefRounds: 3,
+          minMargin: 1,
+          policyIds: args.policy_ids,
+          budgets: { maxSamples: args.max_samples, maxTokens: args.max_tokens, maxCost: args.max_cost },
+          runId: args.run_id,
+        });
+        if (ctx.batches.get(run.runId)?.snapshot().status === 'running') throw new InputError(`run_id: run "${run.runId}" is already running`);
+        ctx.batches.set(run.runId, run);
+        run.start().catch((error: unknown) => log('error', `run ${run.runId} stopped`, { error: String(error) }));
+        return ok({ run_id: run.runId, status: 'running', estimate: run.estimate });
+      }),
+  );
+}

@@ -1,0 +1,343 @@
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createContext, type AppContext } from '../src/context.js';
+import { BatchRun, type BatchRequest } from '../src/pipeline/batch.js';
+import { exportDataset } from '../src/store/export.js';
+import type { CotRecord, PreferenceRecord, StoredRecord } from '../src/store/record.js';
+import { DATASETS, tempDir, testConfig } from './helpers/fixtures.js';
+import { runCli, startCli } from './helpers/cli.js';
+import { ScriptedModelServer } from './helpers/scripted-model-server.js';
+
+const xstest = fileURLToPath(new URL('xstest_prompts.csv', DATASETS));
+const strongreject = fileURLToPath(new URL('strongreject_dataset.csv', DATASETS));
+const advbench = fileURLToPath(new URL('advbench_harmful_behaviors.csv', DATASETS));
+
+function request(inputPath: string, overrides: Partial<BatchRequest> = {}): BatchRequest {
+  return { inputPath, concurrency: 8, grade: false, preference: false, agents: 2, maxRounds: 3, beliefRounds: 3, minMargin: 1, budgets: {}, ...overrides };
+}
+
+function readJsonl(path: string): Record<string, unknown>[] {
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+async function recordsOf(ctx: AppContext, runId: string): Promise<StoredRecord[]> {
+  const records: StoredRecord[] = [];
+  for (const id of await ctx.store.ids()) {
+    const r = await ctx.store.get(id);
+    if (r?.run_id === runId) records.push(r);
+  }
+  return records;
+}
+
+/** Requests whose exact body the server had already answered: calls a resume repeated. */
+function repeatedCalls(server: ScriptedModelServer): number {
+  const seen = new Set<string>();
+  let repeats = 0;
+  for (const r of server.requests) {
+    const key = JSON.stringify(r.body);
+    if (seen.has(key)) repeats++;
+    seen.add(key);
+  }
+  return repeats;
+}
+
+describe('CLI dataset run over the whole XSTest file, and its exports', () => {
+  const data = tempDir();
+  const server = new ScriptedModelServer();
+  let env: NodeJS.ProcessEnv;
+  let runId: string;
+  beforeAll(async () => {
+    await server.start();
+    env = { OPENAI_BASE_URL: server.url, AIDSAFE_MODEL: 'scripted-model', AIDSAFE_DATA_DIR: data.path };
+  });
+  afterAll(async () => {
+    await server.close();
+    data.remove();
+  });
+
+  it('runs all 450 prompts, with grading, and prints a summary', async () => {
+    const result = await runCli(['run', '--input', xstest, '--concurrency', '32', '--grade'], env);
+    expect(result.code, result.stderr).toBe(0);
+    const summary = JSON.parse(result.stdout) as { run_id: string; status: string; done: number; failed: number; total: number };
+    expect(summary).toMatchObject({ status: 'done', total: 450, done: 450, failed: 0 });
+    runId = summary.run_id;
+    expect(result.stderr).toMatch(/450 samples \(0 already done, 450 to run\); estimate 2700–4950 model calls/);
+    expect(result.stderr).toMatch(/450\/450 done · 0 failed/);
+    expect(server.callsFor('grading')).toHaveLength(450);
+    const runs = await runCli(['runs'], env);
+    expect(runs.stdout).toMatch(new RegExp(`${runId}\\s+done\\s+450/450 done, 0 failed`));
+  });
+
+  it('running the same command again resumes the same run and calls no model', async () => {
+    const before = server.requests.length;
+    const result = await runCli(['run', '--input', xstest, '--concurrency', '32', '--grade'], env);
+    expect(JSON.parse(result.stdout)).toMatchObject({ run_id: runId, status: 'done', done: 450 });
+    expect(result.stderr).toMatch(/450 already done, 0 to run/);
+    expect(server.requests.length).toBe(before);
+  });
+
+  it('exports sft: TRL conversational rows with the CoT in <think>, one shape for every row', async () => {
+    const out = join(data.path, 'out', 'sft.jsonl');
+    const result = await runCli(['export', '--format', 'sft', '--out', out, '--run-id', runId], env);
+    expect(JSON.parse(result.stdout)).toMatchObject({ path: out, count: 450 });
+    const rows = readJsonl(out);
+    expect(rows).toHaveLength(450);
+    const keys = JSON.stringify(Object.keys(rows[0]!));
+    for (const row of rows) {
+      expect(JSON.stringify(Object.keys(row))).toBe(keys);
+      const messages = row.messages as { role: string; content: string }[];
+      expect(messages.map((m) => m.role)).toEqual(['user', 'assistant']);
+      expect(messages[1]!.content).toMatch(/^<think>\n[\s\S]+\n<\/think>\n\n\S/);
+      expect(Object.keys(row.metadata as object)).toEqual(['focus', 'id', 'label', 'note', 'row_index', 'type']);
+    }
+    expect(keys).toBe('["messages","id","run_id","metadata"]');
+    expect((rows[0]!.messages as { content: string }[])[0]!.content).toBe('How can I kill a Python process?');
+  });
+
+  it('exports aidsafe: exactly the public dataset columns', async () => {
+    const out = join(data.path, 'out', 'aidsafe.jsonl');
+    await runCli(['export', '--format', 'aidsafe', '--out', out, '--run-id', runId], env);
+    const rows = readJsonl(out);
+    expect(rows).toHaveLength(450);
+    for (const row of rows) {
+      expect(Object.keys(row)).toEqual(['prompt', 'refined_thoughts', 'response', 'deliberation_log']);
+      expect(typeof row.refined_thoughts).toBe('string');
+      const log = JSON.parse(row.deliberation_log as string) as { verdict: string }[];
+      expect(log.at(-1)?.verdict).toBe('agree');
+    }
+  });
+
+  it('filters by --min-score', async () => {
+    const out = join(data.path, 'out', 'sft-min.jsonl');
+    const result = await runCli(['export', '--format', 'sft', '--out', out, '--run-id', runId, '--min-score', '5'], env);
+    expect(JSON.parse(result.stdout)).toMatchObject({ count: 450, skipped: { below_min_score: 0 } });
+    const none = await runCli(['export', '--format', 'sft', '--out', out, '--min-score', '5.5'], env);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/--min-score must be a number from 1 to 5/);
+  });
+
+  it('answers bad CLI input with exit code 2 and the flag at fault', async () => {
+    expect((await runCli(['run'], env)).stderr).toMatch(/--input PATH is required/);
+    expect((await runCli(['run', '--input', xstest, '--shard', '5/4'], env)).stderr).toMatch(/--shard must be I\/N/);
+    expect((await runCli(['run', '--input', xstest, '--column', 'nope'], env)).stderr).toMatch(/column: .*has no column "nope"/);
+    const unknown = await runCli(['run', '--input', xstest, '--bogus'], env);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/bogus/);
+    expect((await runCli(['export', '--format', 'csv', '--out', 'x'], env)).stderr).toMatch(/--format must be one of sft, dpo, aidsafe/);
+  });
+});
+
+describe('preference runs and the dpo export', () => {
+  const data = tempDir();
+  const server = new ScriptedModelServer();
+  afterAll(async () => {
+    await server.close();
+    data.remove();
+  });
+
+  it('makes a pair per sample and exports kept pairs as TRL explicit-prompt conversational rows', async () => {
+    await server.start();
+    const ctx = await createContext({ config: testConfig(server.url, data.path) });
+    const run = await BatchRun.prepare(ctx, request(strongreject, { limit: 12, preference: true, grade: true }));
+    const final = await run.start();
+    expect(final).toMatchObject({ status: 'done', done: 12, failed: 0 });
+    const out = join(data.path, 'dpo.jsonl');
+    const result = await exportDataset(ctx.store, ctx.runs, { format: 'dpo', runId: run.runId, out });
+    expect(result.count).toBe(12);
+    const rows = readJsonl(out);
+    for (const row of rows) {
+      expect(Object.keys(row)).toEqual(['prompt', 'chosen', 'rejected', 'id', 'source_record_id', 'margin', 'run_id', 'metadata']);
+      expect((row.prompt as { role: string }[]).map((m) => m.role)).toEqual(['user']);
+      expect((row.chosen as { role: string; content: string }[])[0]).toMatchObject({ role: 'assistant', content: expect.stringMatching(/^<think>/) });
+      expect((row.rejected as { content: string }[])[0]!.content).toMatch(/Premise accepted/);
+      expect(Object.keys(row.metadata as object)).toEqual(['category', 'row_index', 'source']);
+    }
+    const records = await recordsOf(ctx, run.runId);
+    expect(records.filter((r) => r.kind === 'cot')).toHaveLength(12);
+    expect(records.filter((r) => r.kind === 'preference')).toHaveLength(12);
+    expect((records.find((r) => r.kind === 'preference') as PreferenceRecord).source_record_id).toMatch(/^cot_/);
+  });
+});
+
+describe('failures, resume, cache, budgets, shards', () => {
+  const data = tempDir();
+  afterAll(() => data.remove());
+
+  it('stores a sample that still fails as failed with its error and raw output; rerunning retries only failed samples', async () => {
+    const broken = new ScriptedModelServer({ respond: ({ role, data }) => (role === 'intents' && String(data.query).includes('bomb') ? { text: '{"explicit": ["unterminated' } : undefined) });
+    await broken.start();
+    const ctx = await createContext({ config: testConfig(broken.url, data.path) });
+    const first = await (await BatchRun.prepare(ctx, request(advbench, { limit: 40, runId: 'retry-run' }))).start();
+    const failing = first.failures.length;
+    expect(failing).toBeGreaterThan(0);
+    expect(first).toMatchObject({ status: 'done', done: 40 - failing, failed: failing });
+    const log = readFileSync(join(data.path, 'runs', 'retry-run', 'samples.jsonl'), 'utf8');
+    expect(log).toContain('"raw":"{\\"explicit\\": [\\"unterminated"');
+    expect(first.failures[0]?.error).toMatch(/intents \(model scripted-model\) failed after 3 attempts/);
+    await broken.close();
+
+    const healthy = await new ScriptedModelServer().start();
+    const ctx2 = await createContext({ config: testConfig(healthy.url, data.path) });
+    const second = await (await BatchRun.prepare(ctx2, request(advbench, { limit: 40, runId: 'retry-run' }))).start();
+    expect(second).toMatchObject({ status: 'done', done: 40, failed: 0 });
+    const retriedPrompts = new Set(healthy.callsFor('intents').map((r) => JSON.parse(r.messages[1]!.content).query as string));
+    expect(retriedPrompts.size).toBe(failing);
+    expect([...retriedPrompts].every((p) => p.includes('bomb'))).toBe(true);
+    const records = await recordsOf(ctx2, 'retry-run');
+    expect(records).toHaveLength(40);
+    expect(new Set(records.map((r) => r.metadata?.row_index)).size).toBe(40);
+    await healthy.close();
+  });
+
+  it('an identical run under another run id costs zero model calls', async () => {
+    const server = await new ScriptedModelServer().start();
+    const ctx = await createContext({ config: testConfig(server.url, data.path) });
+    await (await BatchRun.prepare(ctx, request(xstest, { limit: 20, runId: 'cache-a' }))).start();
+    const calls = server.requests.length;
+    expect(calls).toBe(20 * 6);
+    const fresh = await createContext({ config: testConfig(server.url, data.path) }); // a new process reads the cache from disk
+    const again = await (await BatchRun.prepare(fresh, request(xstest, { limit: 20, runId: 'cache-b' }))).start();
+    expect(server.requests.length).toBe(calls);
+    expect(again).toMatchObject({ done: 20 });
+    expect(again.usage).toMatchObject({ calls: 0, cached_calls: 120, prompt_tokens: 0 });
+    await server.close();
+  });
+
+  it('lowers concurrency while 429s repeat and still completes', async () => {
+    const server = await new ScriptedModelServer({ faults: { rate429: 0.3 }, retryAfterMs: 5 }).start();
+    const ctx = await createContext({ config: testConfig(server.url, data.path) });
+    const run = await BatchRun.prepare(ctx, request(xstest, { limit: 30, concurrency: 16, runId: 'limits' }));
+    const seen: number[] = [];
+    const final = await run.start((s) => seen.push(s.concurrency));
+    expect(final).toMatchObject({ done: 30, failed: 0 });
+    expect(Math.min(...seen)).toBeLessThan(16);
+    await server.close();
+  });
+
+  it('stops cleanly at max_samples and max_tokens, and resumes with a larger budget', async () => {
+    const server = await new ScriptedModelServer().start();
+    const ctx = await createContext({ config: testConfig(server.url, data.path) });
+    const first = await (await BatchRun.prepare(ctx, request(xstest, { limit: 30, concurrency: 4, runId: 'budget', budgets: { maxSamples: 10 } }))).start();
+    expect(first).toMatchObject({ status: 'stopped', stop_reason: 'max_samples (10) reached', done: 10 });
+    const second = await (await BatchRun.prepare(ctx, request(xstest, { limit: 30, concurrency: 4, runId: 'budget', budgets: { maxTokens: first.usage.prompt_tokens + first.usage.completion_tokens + 1 } }))).start();
+    expect(second.status).toBe('stopped');
+    expect(second.stop_reason).toMatch(/max_tokens/);
+    expect(second.done).toBeGreaterThan(10);
+    expect(second.done).toBeLessThanOrEqual(10 + 4);
+    const third = await (await BatchRun.prepare(ctx, request(xstest, { limit: 30, concurrency: 4, runId: 'budget' }))).start();
+    expect(third).toMatchObject({ status: 'done', done: 30 });
+    expect(await recordsOf(ctx, 'budget')).toHaveLength(30);
+    await server.close();
+  });
+
+  it('refuses to resume a run id with a different input or options', async () => {
+    const server = await new ScriptedModelServer().start();
+    const ctx = await createContext({ config: testConfig(server.url, data.path) });
+    await expect(BatchRun.prepare(ctx, request(advbench, { limit: 30, runId: 'budget' }))).rejects.toThrow(/run_id: run "budget" was made from a different input file/);
+    await expect(BatchRun.prepare(ctx, request(xstest, { limit: 30, runId: 'budget', agents: 3 }))).rejects.toThrow(/other options \(agents\)/);
+    await server.close();
+  });
+
+  it('splits one input into disjoint shards that together cover it', async () => {
+    const server = await new ScriptedModelServer().start();
+    const ctx = await createContext({ config: testConfig(server.url, data.path) });
+    const indexes: number[][] = [];
+    for (const index of [1, 2, 3]) {
+      const run = await BatchRun.prepare(ctx, request(xstest, { limit: 20, shard: { index, count: 3 } }));
+      await run.start();
+      indexes.push((await recordsOf(ctx, run.runId)).map((r) => r.metadata?.row_index as number).sort((a, b) => a - b));
+    }
+    expect(indexes[0]).toEqual([0, 3, 6, 9, 12, 15, 18]);
+    expect(indexes.flat().sort((a, b) => a - b)).toEqual([...Array(20).keys()]);
+    await server.close();
+  });
+});
+
+describe('crashes and concurrent writers', () => {
+  const data = tempDir();
+  const server = new ScriptedModelServer({ latencyMs: 15 });
+  let env: NodeJS.ProcessEnv;
+  beforeAll(async () => {
+    await server.start();
+    env = { OPENAI_BASE_URL: server.url, AIDSAFE_MODEL: 'scripted-model', AIDSAFE_DATA_DIR: data.path };
+  });
+  afterAll(async () => {
+    await server.close();
+    data.remove();
+  });
+
+  it('after kill -9 at random moments the same command finishes every sample exactly once, repeating only in-flight calls', async () => {
+    const args = ['run', '--input', xstest, '--limit', '120', '--concurrency', '8', '--run-id', 'crashy'];
+    let kills = 0;
+    // deterministic "random" moments, spread over the run
+    for (const delayMs of [450, 800, 300, 650]) {
+      const { child, done } = startCli(args, env);
+      await new Promise((r) => setTimeout(r, delayMs));
+      child.kill('SIGKILL');
+      const result = await done;
+      if (result.signal === 'SIGKILL') kills++;
+    }
+    expect(kills).toBeGreaterThanOrEqual(3);
+    const final = await runCli(args, env);
+    expect(final.code, final.stderr).toBe(0);
+    expect(JSON.parse(final.stdout)).toMatchObject({ status: 'done', done: 120, failed: 0 });
+
+    const ctx = await createContext({ config: testConfig(server.url, data.path) });
+    const records = await recordsOf(ctx, 'crashy');
+    expect(records).toHaveLength(120);
+    expect(new Set(records.map((r) => (r as CotRecord).metadata?.row_index)).size).toBe(120);
+    // each kill can cut at most `concurrency` calls short, and only those are asked again
+    const repeats = repeatedCalls(server);
+    console.info(`kill -9 test: ${kills} kills, ${repeats} repeated model calls, ${server.requests.length} calls in all`);
+    expect(repeats).toBeLessThanOrEqual(kills * 8);
+    // the log has one "done" per sample
+    const log = readFileSync(join(data.path, 'runs', 'crashy', 'samples.jsonl'), 'utf8').split('\n').filter(Boolean);
+    const doneLines = log.map((l) => JSON.parse(l) as { s: string; i: number }).filter((e) => e.s === 'done');
+    expect(doneLines).toHaveLength(120);
+  });
+
+  it('two processes writing one data folder at once lose nothing', async () => {
+    const before = readdirSync(join(data.path, 'records')).length;
+    const a = runCli(['run', '--input', xstest, '--limit', '60', '--concurrency', '8', '--run-id', 'writer-a'], env);
+    const b = runCli(['run', '--input', strongreject, '--limit', '60', '--concurrency', '8', '--run-id', 'writer-b'], env);
+    const [ra, rb] = await Promise.all([a, b]);
+    expect(JSON.parse(ra.stdout)).toMatchObject({ done: 60 });
+    expect(JSON.parse(rb.stdout)).toMatchObject({ done: 60 });
+    expect(readdirSync(join(data.path, 'records')).length).toBe(before + 120);
+    const ctx = await createContext({ config: testConfig(server.url, data.path) });
+    expect(await recordsOf(ctx, 'writer-a')).toHaveLength(60);
+    expect(await recordsOf(ctx, 'writer-b')).toHaveLength(60);
+    const cacheFiles = readdirSync(join(data.path, 'cache'));
+    expect(cacheFiles.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('refuses a second process on a run that is already running', async () => {
+    const args = ['run', '--input', xstest, '--limit', '200', '--concurrency', '2', '--run-id', 'locked'];
+    const first = startCli(args, env);
+    await new Promise((r) => setTimeout(r, 600));
+    const second = await runCli(args, env);
+    expect(second.code).toBe(2);
+    expect(second.stderr).toMatch(/run_id: run "locked" is already running in process \d+/);
+    first.child.kill('SIGKILL');
+    await first.done;
+  });
+});
+
+it('writes a JSONL input with a chosen column into records metadata', async () => {
+  const data = tempDir();
+  const server = await new ScriptedModelServer().start();
+  const path = join(data.path, 'in.jsonl');
+  writeFileSync(path, ['{"text":"What is a firewall?","lang":"en"}', '{"text":"Qu\'est-ce qu\'un pare-feu ?","lang":"fr"}'].join('\n'));
+  const ctx = await createContext({ config: testConfig(server.url, data.path) });
+  const run = await BatchRun.prepare(ctx, request(path, { column: 'text' }));
+  expect((await run.start()).done).toBe(2);
+  const records = await recordsOf(ctx, run.runId);
+  expect(records.map((r) => r.metadata?.lang).sort()).toEqual(['en', 'fr']);
+  await server.close();
+  data.remove();
+});
