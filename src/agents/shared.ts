@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ChatMessage } from '../llm/chat-model.js';
+import { jsonSchemaOf } from '../llm/json-schema.js';
 import type { Policy } from '../policies/policy.js';
 
 /** Bumped whenever a prompt's wording changes, and stored on every record. */
@@ -23,14 +24,26 @@ export function renderPolicies(policies: readonly Policy[]): string {
  * a server's prefix cache can reuse it.
  */
 export function systemMessage(instructions: string, schema: z.ZodType, policies: readonly Policy[]): ChatMessage {
-  const { $schema: _ignored, ...shape } = z.toJSONSchema(schema) as Record<string, unknown>;
-  const content = [
+  const key = instructions + '\0' + policies.map((p) => p.hash).join(',');
+  let content = systemMessages.get(key);
+  if (content === undefined) {
+    content = renderSystemMessage(instructions, jsonSchemaOf(schema), policies);
+    if (systemMessages.size > 1_000) systemMessages.clear();
+    systemMessages.set(key, content);
+  }
+  return { role: 'system', content };
+}
+
+/** Built once per role and policy set: it is the same for every sample. */
+const systemMessages = new Map<string, string>();
+
+function renderSystemMessage(instructions: string, shape: Record<string, unknown>, policies: readonly Policy[]): string {
+  return [
     instructions.trim(),
     '# Output\nReply with exactly one JSON object matching this JSON Schema, and nothing else:\n' + JSON.stringify(shape),
     DATA_RULE,
     '# Safety policies\nCite clause ids such as [' + (policies[0]?.clauses[0]?.id ?? 'ID-1') + '] where a clause applies.\n\n' + renderPolicies(policies),
   ].join('\n\n');
-  return { role: 'system', content };
 }
 
 /** The per-sample part: a JSON document, so no text inside it can break out of its string fields. */

@@ -1,8 +1,8 @@
 import OpenAI, { APIError } from 'openai';
-import { z } from 'zod';
 import type { ResolvedEndpoint } from '../config.js';
 import { log } from '../log.js';
 import { ModelError, type ChatMessage, type ChatModel, type CompletionRequest, type CompletionResult, type TokenUsage } from './chat-model.js';
+import { jsonSchemaOf } from './json-schema.js';
 import { looksLikeRefusal, parseReply } from './parse-reply.js';
 import { classify, delayFor, sleep, type FailureKind, type RetryPolicy } from './retry.js';
 
@@ -18,16 +18,6 @@ export interface OpenAIChatModelOptions {
 
 type FormatMode = 'json_schema' | 'json_object' | 'none';
 
-const jsonSchemas = new WeakMap<z.ZodType, Record<string, unknown>>();
-function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {
-  let cached = jsonSchemas.get(schema);
-  if (!cached) {
-    const { $schema: _ignored, ...rest } = z.toJSONSchema(schema) as Record<string, unknown>;
-    cached = rest;
-    jsonSchemas.set(schema, cached);
-  }
-  return cached;
-}
 
 /** A ChatModel backed by any OpenAI-compatible chat completions server (OpenAI, vLLM, Ollama, llama.cpp, LM Studio). */
 export class OpenAIChatModel implements ChatModel {

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { open, mkdir, readdir, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
 import type { ResolvedEndpoint } from '../config.js';
+import { AppendLog } from '../store/append-log.js';
 import type { CompletionRequest, TokenUsage } from './chat-model.js';
+import { jsonSchemaOf } from './json-schema.js';
 
 export interface CachedReply {
   value: unknown;
@@ -18,7 +19,7 @@ export function requestKey(endpoint: ResolvedEndpoint, request: CompletionReques
     base_url: endpoint.baseURL ?? null,
     temperature: endpoint.temperature ?? null,
     schema_name: request.schemaName,
-    schema: z.toJSONSchema(request.schema),
+    schema: jsonSchemaOf(request.schema),
     messages: request.messages,
   });
   return createHash('sha256').update(identity).digest('hex');
@@ -33,8 +34,7 @@ export function requestKey(endpoint: ResolvedEndpoint, request: CompletionReques
 export class RequestCache {
   private readonly index = new Map<string, { file: string; offset: number; length: number }>();
   private readonly handles = new Map<string, FileHandle>();
-  private writer: { file: string; handle: FileHandle; size: number } | undefined;
-  private queue: Promise<unknown> = Promise.resolve();
+  private writer: AppendLog | undefined;
 
   constructor(private readonly dir: string) {}
 
@@ -84,27 +84,18 @@ export class RequestCache {
     }
   }
 
-  /** Appends one reply; writes are serialised so offsets stay exact. */
-  put(key: string, reply: CachedReply): Promise<void> {
-    const write = this.queue.then(async () => {
-      if (!this.writer) {
-        const file = join(this.dir, `${Date.now().toString(36)}-${process.pid}.jsonl`);
-        this.writer = { file, handle: await open(file, 'a'), size: 0 };
-      }
-      const line = Buffer.from(JSON.stringify({ k: key, ...reply }) + '\n');
-      await this.writer.handle.write(line);
-      this.index.set(key, { file: this.writer.file, offset: this.writer.size, length: line.length - 1 });
-      this.writer.size += line.length;
-    });
-    this.queue = write.catch(() => undefined);
-    return write;
+  /** Appends one reply to this process's own file; resolves once it is written. */
+  async put(key: string, reply: CachedReply): Promise<void> {
+    this.writer ??= new AppendLog(join(this.dir, `${Date.now().toString(36)}-${process.pid}.jsonl`));
+    const line = JSON.stringify({ k: key, ...reply });
+    const offset = await this.writer.append(line);
+    this.index.set(key, { file: this.writer.path, offset, length: Buffer.byteLength(line) });
   }
 
   async close(): Promise<void> {
-    await this.queue;
     for (const handle of this.handles.values()) await handle.close();
     this.handles.clear();
-    await this.writer?.handle.close();
+    await this.writer?.close();
     this.writer = undefined;
   }
 }

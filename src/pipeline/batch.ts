@@ -10,7 +10,7 @@ import { readPromptFile, type InputRow } from '../inputs/read-prompts.js';
 import { ModelError } from '../llm/chat-model.js';
 import { log } from '../log.js';
 import type { Policy } from '../policies/policy.js';
-import type { Usage } from '../store/record.js';
+import type { PreferenceRecord, Usage } from '../store/record.js';
 import { RUN_ID_PATTERN, type RunManifest, type RunOptions, type RunStatus, type SampleEvent } from '../store/run-store.js';
 import { AdaptiveLimit } from './adaptive-limit.js';
 import { deliberate } from './deliberate.js';
@@ -222,10 +222,13 @@ export class BatchRun {
       const queue = this.rows.filter((row) => this.samples.get(row.index)?.s !== 'done');
       onProgress?.(this.snapshot());
       await new Promise<void>((resolveAll) => {
+        // `active` counts samples in their model-call phase (what concurrency limits); `outstanding`
+        // also counts samples still writing their results, which the run waits for before it ends.
         let active = 0;
+        let outstanding = 0;
         const pump = () => {
           while (this.status === 'running' && queue.length > 0 && active < this.limiter.limit) {
-            const budget = this.budgetReached(active);
+            const budget = this.budgetReached(outstanding);
             if (budget) {
               this.status = 'stopped';
               this.stopReason = budget;
@@ -233,7 +236,15 @@ export class BatchRun {
             }
             const row = queue.shift() as InputRow;
             active++;
-            this.runSample(row, models)
+            outstanding++;
+            let freed = false;
+            const freeSlot = () => {
+              if (freed) return;
+              freed = true;
+              active--;
+              pump();
+            };
+            this.runSample(row, models, freeSlot)
               .catch((error: unknown) => {
                 // Only a failure of our own storage lands here; the run cannot go on safely.
                 this.status = 'failed';
@@ -241,12 +252,13 @@ export class BatchRun {
                 this.controller.abort();
               })
               .finally(() => {
-                active--;
+                freeSlot();
+                outstanding--;
                 onProgress?.(this.snapshot());
                 pump();
               });
           }
-          if (active === 0 && (this.status !== 'running' || queue.length === 0)) resolveAll();
+          if (outstanding === 0 && (this.status !== 'running' || queue.length === 0)) resolveAll();
         };
         pump();
       });
@@ -263,6 +275,7 @@ export class BatchRun {
         ...(this.error ? { error: this.error } : {}),
       };
       await this.ctx.runs.writeManifest(this.manifest).catch((e: unknown) => log('error', `run ${this.manifest.id}: cannot save its state`, { error: String(e) }));
+      await this.ctx.runs.release(this.manifest.id);
       await unlock();
     }
     const final = this.snapshot();
@@ -283,16 +296,31 @@ export class BatchRun {
     return undefined;
   }
 
-  private async runSample(row: InputRow, models: ReturnType<AppContext['models']['derive']>): Promise<void> {
+  /**
+   * One sample: its model calls, then its writes. `freeSlot` is called once the model calls are over,
+   * so the next sample's calls start while this one's results are written.
+   */
+  private async runSample(row: InputRow, models: ReturnType<AppContext['models']['derive']>, freeSlot: () => void): Promise<void> {
     const prior = this.samples.get(row.index);
     const recordId = prior?.record_id ?? newId('cot');
     const pairId = this.request.preference ? (prior?.pair_id ?? newId('pref')) : undefined;
     const started: SampleEvent = { i: row.index, s: 'started', record_id: recordId, ...(pairId ? { pair_id: pairId } : {}), at: new Date().toISOString() };
-    await this.ctx.runs.append(this.manifest.id, [started]);
+    // The "started" line (which fixes the record ids for a resume) is written while the first model
+    // call is under way; it is awaited before anything else is written.
+    const startedWrite = this.ctx.runs.append(this.manifest.id, started);
+    startedWrite.catch(() => undefined);
     const wasFailed = prior?.s === 'failed';
     const meter = new UsageMeter();
     const signal = this.controller.signal;
     const runId = this.manifest.id;
+    // When the model calls are over, their usage counts toward the budgets before the next sample starts.
+    let callsOver = false;
+    const endCalls = () => {
+      if (callsOver) return;
+      callsOver = true;
+      this.meter.merge(meter.usage);
+      freeSlot();
+    };
     try {
       if (!row.prompt.trim()) throw new ModelError('invalid_output', 'intents', '-', 0, 'the input row has an empty prompt');
       let record = await deliberate({
@@ -311,10 +339,11 @@ export class BatchRun {
         const grades = await gradeCot({ prompt: record.prompt, thoughts: record.refined_thoughts, response: record.response, policies: this.policies, models, meter, signal });
         record = { ...record, grades, usage: structuredClone(meter.usage) };
       }
+      let pair: PreferenceRecord | undefined;
       if (this.request.preference) {
         const pairMeter = new UsageMeter();
         try {
-          const { pair, chosenGrades } = await makePreferencePair({
+          const made = await makePreferencePair({
             source: record,
             policies: this.policies,
             beliefRounds: this.request.beliefRounds,
@@ -324,30 +353,35 @@ export class BatchRun {
             id: pairId,
             meter: pairMeter,
           });
-          record = record.grades ? record : { ...record, grades: chosenGrades };
-          await this.ctx.store.put(pair);
+          pair = made.pair;
+          record = record.grades ? record : { ...record, grades: made.chosenGrades };
         } finally {
           meter.merge(pairMeter.usage);
         }
       }
+      endCalls();
+      await startedWrite;
+      if (pair) await this.ctx.store.put(pair);
       await this.ctx.store.put(record);
       const event: SampleEvent = { ...started, s: 'done', usage: meter.usage, at: new Date().toISOString() };
-      await this.ctx.runs.append(runId, [event]);
+      await this.ctx.runs.append(runId, event);
       this.samples.set(row.index, event);
       this.done++;
       if (wasFailed) this.failed--;
       this.finishedThisSession++;
       this.limiter.onSuccess();
     } catch (error) {
+      endCalls();
+      await startedWrite;
       if (signal.aborted) return; // cancelled: the sample stays "started" and is redone on resume
       if (!(error instanceof ModelError)) throw error;
       const event: SampleEvent = { ...started, s: 'failed', error: error.message, ...(error.raw ? { raw: error.raw.slice(0, 20_000) } : {}), usage: meter.usage, at: new Date().toISOString() };
-      await this.ctx.runs.append(runId, [event]);
+      await this.ctx.runs.append(runId, event);
       this.samples.set(row.index, event);
       if (!wasFailed) this.failed++;
       this.finishedThisSession++;
     } finally {
-      this.meter.merge(meter.usage);
+      endCalls();
     }
   }
 }

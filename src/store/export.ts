@@ -1,7 +1,8 @@
 import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { createInterface } from 'node:readline';
 import { GRADE_METRICS } from '../agents/grader.js';
 import { InputError } from '../errors.js';
 import type { CotRecord, Grades, PreferenceRecord, StoredRecord } from './record.js';
@@ -41,53 +42,92 @@ function lowestGrade(grades: Grades | undefined): number | undefined {
 /**
  * Writes one JSONL file of one shape: every row has the same keys, and `metadata` holds the union of
  * the input columns seen (null where a row has none), so TRL and the datasets library infer one
- * schema. The file is written beside its target and renamed into place when complete.
+ * schema. Records are read once, a few at a time; only when rows turn out to carry different metadata
+ * columns is the file passed over again to fill them in. The file is written beside its target and
+ * renamed into place when complete.
  */
 export async function exportDataset(store: RecordStore, runs: RunStore, options: ExportOptions): Promise<ExportResult> {
   const ids = options.runId ? await runRecordIds(runs, options.runId) : (await store.ids()).reverse();
   const wanted = options.format === 'dpo' ? 'preference' : 'cot';
   const skipped = { below_min_score: 0, not_kept: 0 };
-
-  const selected: string[] = [];
-  const metadataKeys = new Set<string>();
-  for (const id of ids) {
-    const record = await store.get(id);
-    if (!record || record.kind !== wanted) continue;
-    if (record.kind === 'preference' && !record.kept) {
-      skipped.not_kept++;
-      continue;
-    }
-    if (options.minScore !== undefined) {
-      const lowest = lowestGrade(record.kind === 'cot' ? record.grades : record.chosen.grades);
-      if (lowest === undefined || lowest < options.minScore) {
-        skipped.below_min_score++;
-        continue;
-      }
-    }
-    selected.push(id);
-    for (const key of Object.keys(record.metadata ?? {})) metadataKeys.add(key);
-  }
-
-  const keys = [...metadataKeys].sort();
   await mkdir(dirname(options.out), { recursive: true });
   const temp = `${options.out}.${process.pid}.tmp`;
-  const stream = createWriteStream(temp);
+  let count = 0;
+  const keySets = new Set<string>();
+  const allKeys = new Set<string>();
   try {
-    for (const id of selected) {
-      const record = (await store.get(id)) as StoredRecord;
-      const metadata = Object.fromEntries(keys.map((k) => [k, record.metadata?.[k] ?? null]));
-      const row = toRow(options.format, record, metadata);
-      if (!stream.write(JSON.stringify(row) + '\n')) await once(stream, 'drain');
-    }
-    stream.end();
-    await once(stream, 'finish');
+    await writeLines(temp, async (write) => {
+      for (let start = 0; start < ids.length; start += READ_AHEAD) {
+        const records = await Promise.all(ids.slice(start, start + READ_AHEAD).map((id) => store.get(id)));
+        for (const record of records) {
+          if (!record || record.kind !== wanted) continue;
+          if (record.kind === 'preference' && !record.kept) {
+            skipped.not_kept++;
+            continue;
+          }
+          if (options.minScore !== undefined) {
+            const lowest = lowestGrade(record.kind === 'cot' ? record.grades : record.chosen.grades);
+            if (lowest === undefined || lowest < options.minScore) {
+              skipped.below_min_score++;
+              continue;
+            }
+          }
+          const metadata = sortedKeys(record.metadata ?? {});
+          const keys = Object.keys(metadata);
+          keySets.add(keys.join('\0'));
+          for (const key of keys) allKeys.add(key);
+          await write(JSON.stringify(toRow(options.format, record, metadata)));
+          count++;
+        }
+      }
+    });
+    if (keySets.size > 1 && options.format !== 'aidsafe') await fillMetadata(temp, [...allKeys].sort());
     await rename(temp, options.out);
   } catch (error) {
-    stream.destroy();
     await rm(temp, { force: true });
     throw error;
   }
-  return { path: options.out, count: selected.length, skipped };
+  return { path: options.out, count, skipped };
+}
+
+const READ_AHEAD = 32;
+
+function sortedKeys(metadata: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.keys(metadata).sort().map((k) => [k, metadata[k]]));
+}
+
+async function writeLines(path: string, produce: (write: (line: string) => Promise<void>) => Promise<void>): Promise<void> {
+  const stream = createWriteStream(path);
+  const failed = new Promise<never>((_, reject) => stream.once('error', reject));
+  failed.catch(() => undefined);
+  try {
+    await Promise.race([
+      produce(async (line) => {
+        if (!stream.write(line + '\n')) await Promise.race([once(stream, 'drain'), failed]);
+      }),
+      failed,
+    ]);
+    stream.end();
+    await Promise.race([once(stream, 'finish'), failed]);
+  } catch (error) {
+    stream.destroy();
+    throw error;
+  }
+}
+
+/** Rewrites a finished export so that every row's metadata has every key (null where missing). */
+async function fillMetadata(path: string, keys: string[]): Promise<void> {
+  const filled = `${path}.filled`;
+  const lines = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
+  await writeLines(filled, async (write) => {
+    for await (const line of lines) {
+      if (!line) continue;
+      const row = JSON.parse(line) as { metadata: Record<string, unknown> };
+      row.metadata = Object.fromEntries(keys.map((k) => [k, row.metadata[k] ?? null]));
+      await write(JSON.stringify(row));
+    }
+  });
+  await rename(filled, path);
 }
 
 function toRow(format: ExportFormat, record: StoredRecord, metadata: Record<string, unknown>): Record<string, unknown> {

@@ -1,4 +1,4 @@
-import { appendFile, mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Low } from 'lowdb';
@@ -6,6 +6,7 @@ import { JSONFile } from 'lowdb/node';
 import { z } from 'zod';
 import { InputError } from '../errors.js';
 import { UsageMeter } from '../pipeline/usage.js';
+import { AppendLog } from './append-log.js';
 import { usageSchema, type Usage } from './record.js';
 
 export const RUN_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{2,63}$/;
@@ -95,9 +96,21 @@ export class RunStore {
     await db.write();
   }
 
-  async append(id: string, events: SampleEvent[]): Promise<void> {
-    if (events.length === 0) return;
-    await appendFile(join(this.runDir(id), 'samples.jsonl'), events.map((e) => JSON.stringify(e)).join('\n') + '\n');
+  private logs = new Map<string, AppendLog>();
+
+  async append(id: string, event: SampleEvent): Promise<void> {
+    let log = this.logs.get(id);
+    if (!log) {
+      log = new AppendLog(join(this.runDir(id), 'samples.jsonl'));
+      this.logs.set(id, log);
+    }
+    await log.append(JSON.stringify(event));
+  }
+
+  /** Closes a run's log file when the run stops. */
+  async release(id: string): Promise<void> {
+    await this.logs.get(id)?.close();
+    this.logs.delete(id);
   }
 
   /** Replays the sample log. A line cut short by a crash is ignored. */
