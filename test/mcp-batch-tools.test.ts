@@ -59,6 +59,17 @@ describe('batch tools', () => {
     expect(existsSync(exported.path)).toBe(true);
   });
 
+  it('with wait, start_batch stays open and reports progress per sample', async () => {
+    const progress: { progress: number; total?: number; message?: string }[] = [];
+    const result = (await client.callTool({ name: 'start_batch', arguments: { input_path: input, limit: 12, wait: true, run_id: 'waited' } }, undefined, { onprogress: (p) => progress.push(p) })) as CallToolResult;
+    expect(result.structuredContent).toMatchObject({ run_id: 'waited', status: 'done', final: { status: 'done', done: 12, failed: 0, total: 12 } });
+    expect(progress.at(-1)).toMatchObject({ progress: 12, total: 12 });
+    expect(progress.at(-1)?.message).toMatch(/12\/12 done · 0 failed/);
+    const values = progress.map((p) => p.progress);
+    expect(new Set(values).size).toBe(values.length);
+    expect(values).toEqual([...values].sort((a, b) => a - b));
+  });
+
   it('cancel_batch stops a run; starting it again resumes it', async () => {
     const { run_id } = (await call('start_batch', { input_path: input, limit: 200, concurrency: 2, run_id: 'to-cancel' })).structuredContent as { run_id: string };
     await new Promise((r) => setTimeout(r, 200));

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { log } from '../log.js';
 import { resolveInside } from '../paths.js';
-import { BatchRun } from '../pipeline/batch.js';
+import { BatchRun, statusLine, type BatchStatus } from '../pipeline/batch.js';
 import { runIdField } from './get-batch.js';
 import { policyIdsField } from './input-schemas.js';
 import { annotations, guard, InputError, ok } from './tool-kit.js';
@@ -41,6 +41,7 @@ export function registerStartBatch(server: McpServer, ctx: AppContext): void {
         max_samples: z.number().int().min(1, 'max_samples must be at least 1').optional().describe('Stop once this many samples are done (resumable).'),
         max_tokens: z.number().int().min(1, 'max_tokens must be at least 1').optional().describe('Stop starting samples once the run has used this many tokens.'),
         max_cost: z.number().min(0, 'max_cost must not be negative').optional().describe('Stop starting samples once the run has cost this many USD (needs prices in the config).'),
+        wait: z.boolean().default(false).describe('Keep the request open until the run ends, with a progress notification per finished sample (for scripts); default: return at once.'),
       }),
       outputSchema: z.object({
         run_id: z.string(),
@@ -54,10 +55,14 @@ export function registerStartBatch(server: McpServer, ctx: AppContext): void {
           tokens: z.object({ min: z.number(), max: z.number() }),
           cost_usd: z.object({ min: z.number(), max: z.number() }).optional(),
         }),
+        final: z
+          .object({ status: z.string(), stop_reason: z.string().optional(), done: z.number().int(), failed: z.number().int(), total: z.number().int() })
+          .optional()
+          .describe('With wait: the run’s state when it ended.'),
       }),
       annotations: annotations.generate,
     },
-    async (args) =>
+    async (args, extra) =>
       guard('start_batch', async () => {
         const allowed = allowedInputDirs(ctx);
         const inputPath = await resolveInside(args.input_path, allowed);
@@ -83,8 +88,31 @@ export function registerStartBatch(server: McpServer, ctx: AppContext): void {
         });
         if (ctx.batches.get(run.runId)?.snapshot().status === 'running') throw new InputError(`run_id: run "${run.runId}" is already running`);
         ctx.batches.set(run.runId, run);
-        run.start().catch((error: unknown) => log('error', `run ${run.runId} stopped`, { error: String(error) }));
-        return ok({ run_id: run.runId, status: 'running', estimate: run.estimate });
+        const token = extra._meta?.progressToken;
+        let sent = -1;
+        const onProgress =
+          args.wait && token !== undefined
+            ? (s: BatchStatus) => {
+                const progress = s.done + s.failed;
+                if (progress <= sent) return; // progress must only increase
+                sent = progress;
+                void extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress, total: s.total, message: statusLine(s) } }).catch(() => undefined);
+              }
+            : undefined;
+        const finished = run.start(onProgress);
+        if (!args.wait) {
+          finished.catch((error: unknown) => log('error', `run ${run.runId} stopped`, { error: String(error) }));
+          return ok({ run_id: run.runId, status: 'running', estimate: run.estimate });
+        }
+        // A client that gives up on the request cancels the run; it resumes when started again.
+        extra.signal.addEventListener('abort', () => run.cancel(), { once: true });
+        const final = await finished;
+        return ok({
+          run_id: run.runId,
+          status: final.status,
+          estimate: run.estimate,
+          final: { status: final.status, ...(final.stop_reason ? { stop_reason: final.stop_reason } : {}), done: final.done, failed: final.failed, total: final.total },
+        });
       }),
   );
 }
