@@ -43,7 +43,7 @@ export async function benchPipeline(dir: string, samples: number, concurrency: n
     const t0 = performance.now();
     const final = await run.start();
     const wall = (performance.now() - t0) / 1000;
-    await (await ctx.requestCache()).close();
+    await ctx.close();
     if (final.done !== samples) throw new Error(`only ${final.done} of ${samples} samples finished`);
     const calls = final.usage.calls;
     const ideal = (calls * latencyMs) / 1000 / concurrency;

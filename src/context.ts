@@ -20,6 +20,8 @@ export interface AppContext {
   requestCache: () => Promise<RequestCache>;
   /** Batch runs started by this process, by run id. */
   batches: Map<string, BatchRun>;
+  /** Closes open files (the request cache); call before the process ends. */
+  close: () => Promise<void>;
 }
 
 export async function createContext(options: { config?: Config; modelFactory?: ModelFactory; onRetry?: (kind: FailureKind, delayMs: number) => void } = {}): Promise<AppContext> {
@@ -36,5 +38,8 @@ export async function createContext(options: { config?: Config; modelFactory?: M
     models: new ModelRouter(config, options.modelFactory, options.onRetry),
     requestCache: () => (cache ??= new RequestCache(join(config.dataDir, 'cache')).open()),
     batches: new Map(),
+    close: async () => {
+      if (cache) await (await cache).close();
+    },
   };
 }

@@ -56,6 +56,19 @@ describe('prompt files', () => {
     expect(harm.rows.every((r) => !r.prompt.endsWith('\r'))).toBe(true);
   });
 
+  it('puts a HarmBench contextual behavior after its context, as HarmBench does', async () => {
+    const harm = await readPromptFile(dataset('harmbench_behaviors_text_all.csv'));
+    const contextual = harm.rows.filter((r) => r.metadata.FunctionalCategory === 'contextual');
+    expect(contextual).toHaveLength(100);
+    for (const row of contextual) expect(row.prompt).toBe(`${String(row.metadata.ContextString)}\n\n---\n\n${row.prompt.split('\n\n---\n\n').at(-1)}`);
+    expect(new Set(harm.rows.map((r) => r.prompt)).size).toBe(400);
+    const plain = harm.rows.find((r) => r.metadata.FunctionalCategory === 'standard');
+    expect(plain?.prompt).not.toContain('---');
+    // naming the column asks for the column as it is
+    const named = await readPromptFile(dataset('harmbench_behaviors_text_all.csv'), 'Behavior');
+    expect(named.rows.every((r) => !r.prompt.includes('\n\n---\n\n'))).toBe(true);
+  });
+
   it('reads JSONL and a named column, and names what is wrong', async () => {
     const path = join(dir.path, 'p.jsonl');
     writeFileSync(path, '{"question":"q1","cat":"a"}\n\n{"question":"q2","cat":"b"}\r\n');

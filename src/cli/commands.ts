@@ -95,6 +95,7 @@ export async function runCommand(argv: string[], ctxFactory: () => Promise<AppCo
   const final = await run.start(progressView(process.stderr));
   process.off('SIGINT', stop);
   process.off('SIGTERM', stop);
+  await ctx.close();
   process.stdout.write(JSON.stringify({ run_id: final.run_id, status: final.status, stop_reason: final.stop_reason, total: final.total, done: final.done, failed: final.failed, usage: { calls: final.usage.calls, cached_calls: final.usage.cached_calls, prompt_tokens: final.usage.prompt_tokens, completion_tokens: final.usage.completion_tokens }, cost_usd: final.cost_usd }) + '\n');
   if (final.status === 'failed') {
     process.stderr.write(`run failed: ${final.error ?? 'unknown error'}\n`);

@@ -3,9 +3,13 @@ import { statusLine as line, type BatchStatus } from '../pipeline/batch.js';
 /** A live bar on a terminal; on a pipe or in a log, a plain line every `everyMs` and at the end. */
 export function progressView(stream: NodeJS.WriteStream, everyMs = 10_000): (status: BatchStatus) => void {
   let lastLine = 0;
+  let lastBar = 0;
   return (status) => {
     const finished = status.status !== 'running';
     if (stream.isTTY) {
+      const now = Date.now();
+      if (!finished && now - lastBar < 100) return; // redraw at most ten times a second
+      lastBar = now;
       stream.write(`\r${bar(status)}${finished ? '\n' : ''}`);
       return;
     }

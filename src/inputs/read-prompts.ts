@@ -40,9 +40,15 @@ export async function readPromptFile(path: string, column?: string): Promise<Pro
   const chosen = column ?? DEFAULT_PROMPT_COLUMNS.find((c) => columns.includes(c)) ?? (columns.length === 1 ? columns[0] : undefined);
   if (!chosen) throw new InputError(`column: ${path} has no column named ${DEFAULT_PROMPT_COLUMNS.join(', ')}; choose one of its columns: ${columns.join(', ')}`);
   if (!columns.includes(chosen)) throw new InputError(`column: ${path} has no column "${chosen}"; its columns are: ${columns.join(', ')}`);
+  // HarmBench's contextual behaviors only make sense with their context: the same Behavior text
+  // recurs with different ContextStrings. As HarmBench itself does, the context goes first.
+  const withContext = column === undefined && chosen === 'Behavior' && columns.includes('ContextString');
   const rows = records.rows.map((values, index) => {
-    const { [chosen]: prompt, ...metadata } = values;
-    return { index, prompt: typeof prompt === 'string' ? prompt : prompt === undefined || prompt === null ? '' : JSON.stringify(prompt), metadata };
+    const { [chosen]: value, ...metadata } = values;
+    let prompt = typeof value === 'string' ? value : value === undefined || value === null ? '' : JSON.stringify(value);
+    const context = metadata.ContextString;
+    if (withContext && typeof context === 'string' && context.trim()) prompt = `${context}\n\n---\n\n${prompt}`;
+    return { index, prompt, metadata };
   });
   return { rows, column: chosen, columns, sha256 };
 }

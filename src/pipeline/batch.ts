@@ -76,6 +76,7 @@ export function configHash(config: Config): string {
 
 /** Cost in USD of a usage total, when every model in it has a price. */
 export function costOf(usage: Usage, prices: Config['prices']): number | undefined {
+  if (Object.keys(prices).length === 0) return undefined;
   let cost = 0;
   for (const [model, counts] of Object.entries(usage.by_model)) {
     const price = prices[model];
