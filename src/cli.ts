@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { parseArgs } from 'node:util';
 import { exportCommand, InputError, runCommand, runsCommand, UsageError } from './cli/commands.js';
 import { log } from './log.js';
 import { main as serve } from './server.js';
@@ -7,8 +8,10 @@ import { VERSION } from './version.js';
 const USAGE = `aidsafe-mcp ${VERSION} — AIDSAFE policy-embedded chain-of-thought data, as an MCP server
 
 Usage:
-  aidsafe-mcp serve
-      Serve MCP over stdio (what Claude Desktop, VS Code and Cursor start).
+  aidsafe-mcp serve [--http [--host 127.0.0.1] [--port 3333]]
+      Serve MCP over stdio (what Claude Desktop, VS Code and Cursor start), or over
+      Streamable HTTP at /mcp; set AIDSAFE_HTTP_TOKEN to require a bearer token
+      (required on any host but loopback).
   aidsafe-mcp run --input PATH [--column C] [--limit N] [--concurrency N] [--run-id ID]
                   [--grade] [--preference] [--shard I/N] [--agents N] [--max-rounds N]
                   [--policy ID]... [--max-samples N] [--max-tokens N] [--max-cost USD]
@@ -22,12 +25,23 @@ Usage:
 Configuration is read from the environment: OPENAI_BASE_URL, OPENAI_API_KEY, AIDSAFE_MODEL,
 AIDSAFE_AGENT_MODELS, AIDSAFE_CONFIG, AIDSAFE_DATA_DIR, AIDSAFE_POLICIES_DIR (see the README).`;
 
+function serveOptions(argv: string[]): Parameters<typeof serve>[0] {
+  const { values } = parseArgs({ args: argv, strict: true, options: { http: { type: 'boolean', default: false }, host: { type: 'string', default: '127.0.0.1' }, port: { type: 'string', default: '3333' } } });
+  if (!values.http) {
+    if (argv.length > 0) throw new UsageError('--host and --port go with --http');
+    return {};
+  }
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new UsageError(`--port must be a port number from 0 to 65535 (got "${values.port}")`);
+  return { http: { host: values.host ?? '127.0.0.1', port } };
+}
+
 async function run(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'serve':
     case undefined:
-      await serve();
+      await serve(serveOptions(rest));
       return -1; // keeps running until the client disconnects
     case 'run':
       return runCommand(rest);

@@ -59,6 +59,10 @@ export interface Config {
   prices: Record<string, { input: number; output: number }>;
   /** Folders (besides the data folder and the working folder) that start_batch may read inputs from. */
   inputDirs: string[];
+  /** False when neither OPENAI_BASE_URL, OPENAI_API_KEY nor AIDSAFE_CONFIG is set: models then come from the client (MCP sampling). */
+  endpointConfigured: boolean;
+  /** The model named by AIDSAFE_MODEL or the config file, if any: a hint for sampling clients. */
+  modelHint: string | undefined;
 }
 
 export const DEFAULT_MODEL = 'gpt-4o-mini';
@@ -113,6 +117,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxRepairs: file.max_repairs ?? 2,
     prices: file.prices ?? {},
     inputDirs: (env.AIDSAFE_INPUT_DIRS ?? '').split(':').filter(Boolean),
+    endpointConfigured: Boolean(env.OPENAI_BASE_URL || env.OPENAI_API_KEY || env.AIDSAFE_CONFIG),
+    modelHint: defaults.model,
   };
 }
 

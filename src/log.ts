@@ -25,8 +25,18 @@ export function setLogLevel(level: LogLevel): void {
   threshold = level;
 }
 
+type Sink = (level: LogLevel, text: string) => void;
+const sinks = new Set<Sink>();
+
+/** Also sends log lines elsewhere (to MCP clients as logging notifications); returns the remover. */
+export function addLogSink(sink: Sink): () => void {
+  sinks.add(sink);
+  return () => sinks.delete(sink);
+}
+
 export function log(level: LogLevel, message: string, fields?: Record<string, unknown>): void {
   if (order[level] < order[threshold]) return;
-  const line = fields ? `${message} ${JSON.stringify(fields)}` : message;
-  process.stderr.write(`[aidsafe-mcp] ${level}: ${redact(line)}\n`);
+  const line = redact(fields ? `${message} ${JSON.stringify(fields)}` : message);
+  process.stderr.write(`[aidsafe-mcp] ${level}: ${line}\n`);
+  for (const sink of sinks) sink(level, line);
 }

@@ -3,7 +3,9 @@ import { fileURLToPath } from 'node:url';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { createContext, type AppContext } from './context.js';
-import { log } from './log.js';
+import { SamplingChatModel } from './llm/sampling-chat-model.js';
+import { addLogSink, log, registerSecret } from './log.js';
+import { startHttpServer } from './transports/http.js';
 import { registerPolicyResource } from './resources/policy-resource.js';
 import { registerTools } from './tools/index.js';
 import { VERSION } from './version.js';
@@ -11,17 +13,45 @@ import { VERSION } from './version.js';
 const INSTRUCTIONS = `aidsafe-mcp creates policy-embedded chain-of-thought safety data with the AIDSAFE recipe (multi-agent deliberation).
 Start with list_policies, then deliberate_safety_cot on a prompt; stored records are in list_records and get_record.`;
 
+/**
+ * One MCP server per client connection (stdio has one; HTTP one per session). Without a configured
+ * model endpoint, this connection's models are the client's own, through MCP sampling.
+ */
 export function createServer(ctx: AppContext): McpServer {
-  const server = new McpServer({ name: 'aidsafe-mcp', title: 'AIDSAFE safety-reasoning data', version: VERSION }, { instructions: INSTRUCTIONS });
-  registerTools(server, ctx);
-  registerPolicyResource(server, ctx);
+  const server = new McpServer(
+    { name: 'aidsafe-mcp', title: 'AIDSAFE safety-reasoning data', version: VERSION },
+    { instructions: INSTRUCTIONS, capabilities: { logging: {} } },
+  );
+  // Log lines reach the client as logging notifications too (filtered by its logging/setLevel).
+  const removeSink = addLogSink((level, data) => {
+    if (server.isConnected()) void server.sendLoggingMessage({ level, logger: 'aidsafe-mcp', data }).catch(() => undefined);
+  });
+  const close = server.close.bind(server);
+  server.close = async () => {
+    removeSink();
+    await close();
+  };
+  const models = ctx.config.endpointConfigured
+    ? ctx.models
+    : ctx.models.withFactory(() => new SamplingChatModel(server.server, { maxRepairs: ctx.config.maxRepairs, timeoutMs: ctx.config.requestTimeoutMs, modelHint: ctx.config.modelHint }));
+  const connection: AppContext = { ...ctx, models };
+  registerTools(server, connection);
+  registerPolicyResource(server, connection);
   return server;
 }
 
-/** Serves MCP over stdio until the client closes the pipe. */
-export async function main(): Promise<void> {
+/** Serves MCP over stdio until the client closes the pipe, or over Streamable HTTP when asked. */
+export async function main(options: { http?: { host: string; port: number } } = {}): Promise<void> {
   process.on('unhandledRejection', (reason) => log('error', 'unhandled rejection', { reason: String(reason) }));
   const ctx = await createContext();
+  if (options.http) {
+    const token = process.env.AIDSAFE_HTTP_TOKEN || undefined;
+    registerSecret(token);
+    const split = (name: string) => (process.env[name] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    const { url } = await startHttpServer(ctx, { ...options.http, token, allowedOrigins: split('AIDSAFE_HTTP_ALLOWED_ORIGINS'), allowedHosts: split('AIDSAFE_HTTP_ALLOWED_HOSTS') });
+    log('info', `aidsafe-mcp ${VERSION} on ${url}${token ? ' (bearer token required)' : ''}`, { data_dir: ctx.config.dataDir });
+    return;
+  }
   const server = createServer(ctx);
   await server.connect(new StdioServerTransport());
   log('info', `aidsafe-mcp ${VERSION} on stdio`, { data_dir: ctx.config.dataDir, policies: ctx.policies.ids().length });

@@ -32,6 +32,11 @@ export class ModelRouter {
       });
   }
 
+  /** The same configuration with another backend (MCP sampling through one client's connection). */
+  withFactory(factory: ModelFactory): ModelRouter {
+    return new ModelRouter(this.config, factory);
+  }
+
   /** A router for one batch run: the same configuration, its own retry listener, and a request cache. */
   derive(options: { onRetry?: (kind: FailureKind, delayMs: number) => void; cache?: RequestCache }): ModelRouter {
     return new ModelRouter(this.config, this.baseFactory, options.onRetry, options.cache);

@@ -1,9 +1,9 @@
 import OpenAI, { APIError } from 'openai';
 import type { ResolvedEndpoint } from '../config.js';
 import { log } from '../log.js';
-import { ModelError, type ChatMessage, type ChatModel, type CompletionRequest, type CompletionResult, type TokenUsage } from './chat-model.js';
+import { ModelError, type ChatMessage, type ChatModel, type CompletionRequest, type CompletionResult } from './chat-model.js';
 import { jsonSchemaOf } from './json-schema.js';
-import { looksLikeRefusal, parseReply } from './parse-reply.js';
+import { completeWithRepairs, NOT_CONFIGURED_HELP, type RawReply } from './repair-loop.js';
 import { classify, delayFor, sleep, type FailureKind, type RetryPolicy } from './retry.js';
 
 export interface OpenAIChatModelOptions {
@@ -45,38 +45,13 @@ export class OpenAIChatModel implements ChatModel {
 
   async complete<T>(request: CompletionRequest<T>): Promise<CompletionResult<T>> {
     if (this.missingKey) {
-      throw new ModelError(
-        'not_configured',
-        request.role,
-        this.model,
-        0,
-        `no model server is configured: set OPENAI_API_KEY for OpenAI, or OPENAI_BASE_URL for an OpenAI-compatible server (e.g. OPENAI_BASE_URL=http://127.0.0.1:11434/v1 AIDSAFE_MODEL=llama3.1 for Ollama), or AIDSAFE_CONFIG (env var ${this.endpoint.apiKeyEnv} is empty)`,
-      );
+      throw new ModelError('not_configured', request.role, this.model, 0, `no model server is configured (env var ${this.endpoint.apiKeyEnv} is empty): ${NOT_CONFIGURED_HELP}`);
     }
-    const usage: TokenUsage = { prompt_tokens: 0, completion_tokens: 0 };
-    let calls = 0;
-    let messages = request.messages;
-    let lastRaw = '';
-    let lastProblem = '';
-    let refused = false;
-    for (let repair = 0; repair <= this.options.maxRepairs; repair++) {
-      const reply = await this.send(request, messages);
-      calls += reply.calls;
-      usage.prompt_tokens += reply.usage.prompt_tokens;
-      usage.completion_tokens += reply.usage.completion_tokens;
-      lastRaw = reply.content;
-      refused = reply.refusal !== undefined || looksLikeRefusal(reply.content);
-      const outcome = refused ? ({ ok: false, problem: 'the reply refused the task' } as const) : parseReply(reply.content, request.schema);
-      if (outcome.ok) return { value: outcome.value, raw: reply.content, model: this.model, usage, calls };
-      lastProblem = outcome.problem;
-      log('debug', `${request.role}: unusable reply, asking again`, { model: this.model, problem: outcome.problem });
-      messages = [...request.messages, { role: 'assistant', content: (reply.content || reply.refusal || '').slice(0, 4000) || '(empty reply)' }, { role: 'user', content: repairInstruction(outcome.problem, refused) }];
-    }
-    throw new ModelError(refused ? 'refusal' : 'invalid_output', request.role, this.model, this.options.maxRepairs + 1, lastProblem, lastRaw);
+    return completeWithRepairs(request, this.model, this.options.maxRepairs, (messages) => this.send(request, messages));
   }
 
   /** One answered request, retrying transport failures. */
-  private async send(request: CompletionRequest<unknown>, messages: ChatMessage[]): Promise<{ content: string; refusal?: string; usage: TokenUsage; calls: number }> {
+  private async send(request: CompletionRequest<unknown>, messages: ChatMessage[]): Promise<RawReply> {
     for (let attempt = 0; ; attempt++) {
       if (request.signal?.aborted) throw new ModelError('cancelled', request.role, this.model, attempt, 'the request was cancelled');
       // The client leaves a listener on the signal it is given; a child signal per request keeps a
@@ -97,7 +72,6 @@ export class OpenAIChatModel implements ChatModel {
           content: message?.content ?? '',
           refusal: message?.refusal ?? undefined,
           usage: { prompt_tokens: completion.usage?.prompt_tokens ?? 0, completion_tokens: completion.usage?.completion_tokens ?? 0 },
-          calls: 1,
         };
       } catch (error) {
         if (this.downgradeFormat(error)) continue;
@@ -155,11 +129,4 @@ function linkedSignal(parent: AbortSignal | undefined): { signal: AbortSignal; u
 function describe(error: unknown): string {
   if (error instanceof APIError) return `${error.status ?? 'no status'} ${error.message}`;
   return error instanceof Error ? error.message : String(error);
-}
-
-function repairInstruction(problem: string, refused: boolean): string {
-  const lead = refused
-    ? 'This is a safety-analysis task for building training data: you are asked to analyse the query against the policies, not to carry it out.'
-    : `Your previous reply could not be used: ${problem}.`;
-  return `${lead} Reply again with only one JSON object that matches the required schema, and nothing else.`;
 }

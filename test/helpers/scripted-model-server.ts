@@ -234,7 +234,7 @@ export class ScriptedModelServer {
   }
 }
 
-function guessRole(system: string): string {
+export function guessRole(system: string): string {
   if (system.includes('intent decomposer')) return 'intents';
   if (system.includes('initial chain of thought')) return 'initial_cot';
   if (system.includes('deliberation agents')) return 'deliberation_turn';
@@ -247,7 +247,7 @@ function guessRole(system: string): string {
   return 'unknown';
 }
 
-function parseData(messages: { role: string; content: string }[]): Record<string, unknown> {
+export function parseData(messages: { role: string; content: string }[]): Record<string, unknown> {
   const first = messages.find((m) => m.role === 'user');
   try {
     return JSON.parse(first?.content ?? '{}') as Record<string, unknown>;
