@@ -8,6 +8,7 @@ import type { BatchRun } from './pipeline/batch.js';
 import { PolicySet } from './policies/policy-set.js';
 import { RecordStore } from './store/record-store.js';
 import { RunStore } from './store/run-store.js';
+import { userPoliciesDir } from './store/user-policies.js';
 
 /** What every tool works with. Built once at start; tests build their own with a temporary data folder. */
 export interface AppContext {
@@ -26,7 +27,7 @@ export interface AppContext {
 
 export async function createContext(options: { config?: Config; modelFactory?: ModelFactory; onRetry?: (kind: FailureKind, delayMs: number) => void } = {}): Promise<AppContext> {
   const config = options.config ?? loadConfig();
-  const policies = PolicySet.load(builtinPoliciesDir, config.policiesDirs);
+  const policies = PolicySet.load(builtinPoliciesDir, [...config.policiesDirs, userPoliciesDir(config.dataDir)]);
   const store = new RecordStore(config.dataDir);
   await store.init();
   let cache: Promise<RequestCache> | undefined;

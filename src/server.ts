@@ -6,6 +6,7 @@ import { createContext, type AppContext } from './context.js';
 import { SamplingChatModel } from './llm/sampling-chat-model.js';
 import { addLogSink, log, registerSecret } from './log.js';
 import { startHttpServer } from './transports/http.js';
+import { registerPrompts } from './prompts/index.js';
 import { registerPolicyResource } from './resources/policy-resource.js';
 import { registerTools } from './tools/index.js';
 import { VERSION } from './version.js';
@@ -37,6 +38,7 @@ export function createServer(ctx: AppContext): McpServer {
   const connection: AppContext = { ...ctx, models };
   registerTools(server, connection);
   registerPolicyResource(server, connection);
+  registerPrompts(server, connection);
   return server;
 }
 

@@ -23,8 +23,18 @@ describe('README tool reference', () => {
     }
   });
 
+  it('documents every prompt', async () => {
+    const { client, close } = await connectClient(await contextFor('http://127.0.0.1:9/v1', data.path));
+    const { prompts } = await client.listPrompts();
+    await close();
+    for (const prompt of prompts) {
+      expect(readme).toContain(`| \`${prompt.name}\` |`);
+      for (const arg of prompt.arguments ?? []) expect(readme).toContain(`\`${arg.name}\``);
+    }
+  });
+
   it('names every environment variable the code reads', () => {
-    for (const name of ['OPENAI_BASE_URL', 'OPENAI_API_KEY', 'AIDSAFE_MODEL', 'AIDSAFE_AGENT_MODELS', 'AIDSAFE_CONFIG', 'AIDSAFE_DATA_DIR', 'AIDSAFE_POLICIES_DIR', 'AIDSAFE_INPUT_DIRS', 'AIDSAFE_LOG_LEVEL']) {
+    for (const name of ['OPENAI_BASE_URL', 'OPENAI_API_KEY', 'AIDSAFE_MODEL', 'AIDSAFE_AGENT_MODELS', 'AIDSAFE_CONFIG', 'AIDSAFE_DATA_DIR', 'AIDSAFE_POLICIES_DIR', 'AIDSAFE_INPUT_DIRS', 'AIDSAFE_HTTP_TOKEN', 'AIDSAFE_HTTP_ALLOWED_HOSTS', 'AIDSAFE_HTTP_ALLOWED_ORIGINS', 'AIDSAFE_LOG_LEVEL']) {
       expect(readme).toContain(`\`${name}\``);
     }
   });

@@ -15,6 +15,7 @@ export interface PolicyLoadProblem {
  */
 export class PolicySet {
   private byId = new Map<string, Policy>();
+  private layered = new Map<string, Policy[]>();
   readonly problems: PolicyLoadProblem[] = [];
 
   constructor(private readonly sources: { dir: string; source: Policy['source'] }[]) {
@@ -28,6 +29,7 @@ export class PolicySet {
 
   reload(): void {
     this.byId.clear();
+    this.layered.clear();
     this.problems.length = 0;
     for (const { dir, source } of this.sources) {
       let names: string[];
@@ -42,6 +44,7 @@ export class PolicySet {
         try {
           const policy = parsePolicy(readFileSync(path, 'utf8'), path, source);
           this.byId.set(policy.id, policy);
+          this.layered.set(policy.id, [...(this.layered.get(policy.id) ?? []), policy]);
         } catch (error) {
           this.report(path, (error as Error).message);
         }
@@ -66,9 +69,16 @@ export class PolicySet {
     return this.all().map((p) => p.id);
   }
 
+  /** Every loaded file for an id, in load order (a built-in, then the files that override it). */
+  layers(id: string): Policy[] {
+    return this.layered.get(id) ?? [];
+  }
+
   /** The policies for a request, sorted by id so the prompt prefix is the same whatever order the caller used. */
   select(ids?: readonly string[]): Policy[] {
     if (!ids || ids.length === 0) return this.all();
+    // Another process sharing the data folder may have added a policy since we loaded.
+    if (ids.some((id) => !this.byId.has(id))) this.reload();
     const unknown = ids.filter((id) => !this.byId.has(id));
     if (unknown.length > 0) throw new UnknownPolicyError(unknown, this.ids());
     return [...new Set(ids)].sort().map((id) => this.byId.get(id) as Policy);

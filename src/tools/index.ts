@@ -1,5 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { AppContext } from '../context.js';
+import { registerAddPolicy } from './add-policy.js';
 import { registerCancelBatch } from './cancel-batch.js';
 import { registerDeliberateSafetyCot } from './deliberate-safety-cot.js';
 import { registerExportDataset } from './export-dataset.js';
@@ -10,6 +11,7 @@ import { registerListPolicies } from './list-policies.js';
 import { registerListRecords } from './list-records.js';
 import { registerMakePreferencePair } from './make-preference-pair.js';
 import { registerRefineCot } from './refine-cot.js';
+import { registerRemovePolicy } from './remove-policy.js';
 import { registerStartBatch } from './start-batch.js';
 
 export function registerTools(server: McpServer, ctx: AppContext): void {
@@ -24,4 +26,6 @@ export function registerTools(server: McpServer, ctx: AppContext): void {
   registerGetBatch(server, ctx);
   registerCancelBatch(server, ctx);
   registerExportDataset(server, ctx);
+  registerAddPolicy(server, ctx);
+  registerRemovePolicy(server, ctx);
 }

@@ -30,11 +30,12 @@ export function registerListPolicies(server: McpServer, ctx: AppContext): void {
       annotations: annotations.read,
     },
     async () =>
-      guard('list_policies', async () =>
-        ok({
+      guard('list_policies', async () => {
+        ctx.policies.reload(); // pick up files added by another process or by hand
+        return ok({
           policies: ctx.policies.all().map((p) => ({ id: p.id, title: p.title, version: p.version, hash: p.hash, summary: p.summary, source: p.source, clauses: p.clauses.length })),
           problems: ctx.policies.problems,
-        }),
-      ),
+        });
+      }),
   );
 }
