@@ -33,7 +33,8 @@ export function requestKey(endpoint: ResolvedEndpoint, request: CompletionReques
  */
 export class RequestCache {
   private readonly index = new Map<string, { file: string; offset: number; length: number }>();
-  private readonly handles = new Map<string, FileHandle>();
+  /** Read handles by file; promises, so concurrent first reads share one open. */
+  private readonly handles = new Map<string, Promise<FileHandle>>();
   private writer: AppendLog | undefined;
 
   constructor(private readonly dir: string) {}
@@ -71,12 +72,12 @@ export class RequestCache {
     if (!at) return undefined;
     let handle = this.handles.get(at.file);
     if (!handle) {
-      handle = await open(at.file, 'r');
+      handle = open(at.file, 'r');
       this.handles.set(at.file, handle);
     }
     const buffer = Buffer.alloc(at.length);
-    await handle.read(buffer, 0, at.length, at.offset);
     try {
+      await (await handle).read(buffer, 0, at.length, at.offset);
       const entry = JSON.parse(buffer.toString('utf8')) as CachedReply & { k: string };
       return { value: entry.value, model: entry.model, usage: entry.usage };
     } catch {
@@ -92,10 +93,16 @@ export class RequestCache {
     this.index.set(key, { file: this.writer.path, offset, length: Buffer.byteLength(line) });
   }
 
-  async close(): Promise<void> {
-    for (const handle of this.handles.values()) await handle.close();
+  /** Closes the open files; the index stays, and files reopen on the next use. */
+  async release(): Promise<void> {
+    const handles = [...this.handles.values()];
     this.handles.clear();
+    for (const handle of handles) await (await handle.catch(() => undefined))?.close().catch(() => undefined);
     await this.writer?.close();
+  }
+
+  async close(): Promise<void> {
+    await this.release();
     this.writer = undefined;
   }
 }

@@ -277,6 +277,7 @@ export class BatchRun {
       };
       await this.ctx.runs.writeManifest(this.manifest).catch((e: unknown) => log('error', `run ${this.manifest.id}: cannot save its state`, { error: String(e) }));
       await this.ctx.runs.release(this.manifest.id);
+      await (await this.ctx.requestCache()).release();
       await unlock();
     }
     const final = this.snapshot();
