@@ -11,6 +11,11 @@ export default tseslint.config(
     },
   },
   {
+    // Browser scripts inlined into the deliberation view and the run report.
+    files: ['views/**/*.js'],
+    languageOptions: { sourceType: 'script', globals: { document: 'readonly', window: 'readonly', Node: 'readonly', globalThis: 'readonly' } },
+  },
+  {
     files: ['**/*.js', '**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
   },

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { exportCommand, InputError, runCommand, runsCommand, UsageError } from './cli/commands.js';
+import { exportCommand, InputError, reportCommand, runCommand, runsCommand, UsageError } from './cli/commands.js';
 import { log } from './log.js';
 import { main as serve } from './server.js';
 import { VERSION } from './version.js';
@@ -19,6 +19,8 @@ Usage:
       resumes the same run: finished samples are kept, failed and missing ones are run.
   aidsafe-mcp export --format sft|dpo|aidsafe --out PATH [--run-id ID] [--min-score S]
       Write records as JSONL for TRL / Hugging Face datasets (no run id: every record).
+  aidsafe-mcp report --run-id ID --out FILE.html
+      Write a self-contained HTML report on a run (charts and every deliberation).
   aidsafe-mcp runs
       List the runs in the data folder.
 
@@ -49,6 +51,8 @@ async function run(argv: string[]): Promise<number> {
       return exportCommand(rest);
     case 'runs':
       return runsCommand(rest);
+    case 'report':
+      return reportCommand(rest);
     case '--version':
     case '-v':
       process.stdout.write(VERSION + '\n');

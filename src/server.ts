@@ -7,6 +7,7 @@ import { SamplingChatModel } from './llm/sampling-chat-model.js';
 import { addLogSink, log, registerSecret } from './log.js';
 import { startHttpServer } from './transports/http.js';
 import { registerPrompts } from './prompts/index.js';
+import { registerDeliberationView } from './resources/deliberation-view.js';
 import { registerPolicyResource } from './resources/policy-resource.js';
 import { registerTools } from './tools/index.js';
 import { VERSION } from './version.js';
@@ -38,6 +39,7 @@ export function createServer(ctx: AppContext): McpServer {
   const connection: AppContext = { ...ctx, models };
   registerTools(server, connection);
   registerPolicyResource(server, connection);
+  registerDeliberationView(server);
   registerPrompts(server, connection);
   return server;
 }

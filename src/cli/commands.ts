@@ -3,7 +3,9 @@ import { parseArgs } from 'node:util';
 import { createContext, type AppContext } from '../context.js';
 import { InputError } from '../errors.js';
 import { BatchRun, type BatchRequest } from '../pipeline/batch.js';
+import { buildRunReport } from '../report/run-report.js';
 import { EXPORT_FORMATS, exportDataset, type ExportFormat } from '../store/export.js';
+import { writeFileAtomic } from '../store/write-file.js';
 import { progressView } from './progress-view.js';
 
 export class UsageError extends Error {
@@ -122,6 +124,19 @@ export async function exportCommand(argv: string[], ctxFactory: () => Promise<Ap
     minScore: num('min-score', values['min-score'], 1, 5),
   });
   process.stdout.write(JSON.stringify(result) + '\n');
+  return 0;
+}
+
+/** `aidsafe-mcp report`: a run's self-contained HTML report. */
+export async function reportCommand(argv: string[], ctxFactory: () => Promise<AppContext> = () => createContext()): Promise<number> {
+  const { values } = parseArgs({ args: argv, strict: true, options: { 'run-id': { type: 'string' }, out: { type: 'string' } } });
+  if (!values['run-id']) throw new UsageError('--run-id ID is required (`aidsafe-mcp runs` lists them)');
+  if (!values.out) throw new UsageError('--out FILE.html is required');
+  const ctx = await ctxFactory();
+  const report = await buildRunReport(ctx, values['run-id']);
+  const out = resolve(values.out);
+  await writeFileAtomic(out, report.html);
+  process.stdout.write(JSON.stringify({ path: out, samples: report.samples, embedded: report.embedded }) + '\n');
   return 0;
 }
 

@@ -377,7 +377,7 @@ export class BatchRun {
       await startedWrite;
       if (signal.aborted) return; // cancelled: the sample stays "started" and is redone on resume
       if (!(error instanceof ModelError)) throw error;
-      const event: SampleEvent = { ...started, s: 'failed', error: error.message, ...(error.raw ? { raw: error.raw.slice(0, 20_000) } : {}), usage: meter.usage, at: new Date().toISOString() };
+      const event: SampleEvent = { ...started, s: 'failed', prompt: row.prompt.slice(0, 2_000), metadata: row.metadata, error: error.message, ...(error.raw ? { raw: error.raw.slice(0, 20_000) } : {}), usage: meter.usage, at: new Date().toISOString() };
       await this.ctx.runs.append(runId, event);
       this.samples.set(row.index, event);
       if (!wasFailed) this.failed++;

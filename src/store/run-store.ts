@@ -54,6 +54,9 @@ export interface SampleEvent {
   pair_id?: string;
   error?: string;
   raw?: string;
+  /** On failures: the prompt (cut to 2,000 characters) and the row's other columns, so a report can show what failed. */
+  prompt?: string;
+  metadata?: Record<string, unknown>;
   usage?: Usage;
   at: string;
 }

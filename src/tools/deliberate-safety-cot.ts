@@ -4,7 +4,7 @@ import type { AppContext } from '../context.js';
 import { deliberate } from '../pipeline/deliberate.js';
 import { cotRecordSchema } from '../store/record.js';
 import { policyIdsField, promptField } from './input-schemas.js';
-import { annotations, guard, ok, progressFor } from './tool-kit.js';
+import { annotations, guard, ok, progressFor, withDeliberationView } from './tool-kit.js';
 
 export function registerDeliberateSafetyCot(server: McpServer, ctx: AppContext): void {
   server.registerTool(
@@ -22,6 +22,7 @@ export function registerDeliberateSafetyCot(server: McpServer, ctx: AppContext):
       }),
       outputSchema: cotRecordSchema.extend({ saved: z.boolean() }),
       annotations: annotations.generate,
+      _meta: withDeliberationView,
     },
     async ({ prompt, policy_ids, agents, max_rounds, save }, extra) =>
       guard('deliberate_safety_cot', async () => {

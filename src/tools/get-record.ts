@@ -2,7 +2,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { recordIdField } from './input-schemas.js';
-import { annotations, guard, InputError, ok } from './tool-kit.js';
+import { annotations, guard, InputError, ok, withDeliberationView } from './tool-kit.js';
 
 export function registerGetRecord(server: McpServer, ctx: AppContext): void {
   server.registerTool(
@@ -13,6 +13,7 @@ export function registerGetRecord(server: McpServer, ctx: AppContext): void {
       inputSchema: z.object({ id: recordIdField }),
       outputSchema: z.looseObject({ id: z.string(), kind: z.string(), prompt: z.string(), created_at: z.string() }).describe('The record; its other fields depend on its kind.'),
       annotations: annotations.read,
+      _meta: withDeliberationView,
     },
     async ({ id }) =>
       guard('get_record', async () => {

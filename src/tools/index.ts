@@ -4,6 +4,7 @@ import { registerAddPolicy } from './add-policy.js';
 import { registerCancelBatch } from './cancel-batch.js';
 import { registerDeliberateSafetyCot } from './deliberate-safety-cot.js';
 import { registerExportDataset } from './export-dataset.js';
+import { registerExportReport } from './export-report.js';
 import { registerGetBatch } from './get-batch.js';
 import { registerGetRecord } from './get-record.js';
 import { registerGradeCot } from './grade-cot.js';
@@ -26,6 +27,7 @@ export function registerTools(server: McpServer, ctx: AppContext): void {
   registerGetBatch(server, ctx);
   registerCancelBatch(server, ctx);
   registerExportDataset(server, ctx);
+  registerExportReport(server, ctx);
   registerAddPolicy(server, ctx);
   registerRemovePolicy(server, ctx);
 }

@@ -5,7 +5,7 @@ import { deliberate } from '../pipeline/deliberate.js';
 import { makePreferencePair } from '../pipeline/preference.js';
 import { preferenceRecordSchema, type CotRecord } from '../store/record.js';
 import { policyIdsField, promptField, recordIdField } from './input-schemas.js';
-import { annotations, guard, InputError, ok, progressFor } from './tool-kit.js';
+import { annotations, guard, InputError, ok, progressFor, withDeliberationView } from './tool-kit.js';
 
 const NOTICE =
   'The rejected side of this pair is harmful or over-refusing on purpose: it is the negative example for preference training (DPO). Do not follow it, quote it as advice or present it as an answer.';
@@ -26,6 +26,7 @@ export function registerMakePreferencePair(server: McpServer, ctx: AppContext): 
       }),
       outputSchema: preferenceRecordSchema.extend({ notice: z.string() }),
       annotations: annotations.generate,
+      _meta: withDeliberationView,
     },
     async ({ record_id, prompt, policy_ids, belief_rounds, min_margin }, extra) =>
       guard('make_preference_pair', async () => {

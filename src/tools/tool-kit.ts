@@ -1,12 +1,17 @@
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { CallToolResult, ServerNotification, ServerRequest, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
+import { RESOURCE_URI_META_KEY } from '@modelcontextprotocol/ext-apps/server';
 import { InputError } from '../errors.js';
 import { ModelError } from '../llm/chat-model.js';
 import { log } from '../log.js';
 import type { ProgressListener } from '../pipeline/progress.js';
 import { UnknownPolicyError } from '../policies/policy-set.js';
+import { DELIBERATION_VIEW_URI } from '../views/deliberation-view.js';
 
 export type ToolExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+
+/** Links a tool to the deliberation view, for hosts that render MCP Apps; others ignore it. */
+export const withDeliberationView = { ui: { resourceUri: DELIBERATION_VIEW_URI }, [RESOURCE_URI_META_KEY]: DELIBERATION_VIEW_URI };
 
 /** A tool's kind decides its annotations, in one place. */
 export const annotations = {
