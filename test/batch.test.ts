@@ -270,7 +270,7 @@ describe('failures, resume, cache, budgets, shards', () => {
 
 describe('crashes and concurrent writers', () => {
   const data = tempDir();
-  const server = new ScriptedModelServer({ latencyMs: 15 });
+  const server = new ScriptedModelServer({ latencyMs: 25 });
   let env: NodeJS.ProcessEnv;
   beforeAll(async () => {
     await server.start();

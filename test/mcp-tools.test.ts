@@ -149,3 +149,24 @@ describe('MCP tools through an SDK client', () => {
     expect(text(result)).toMatch(/intents \(model scripted-model\) failed after 3 attempts: the reply was not valid JSON/);
   });
 });
+
+describe('cancellation through MCP', () => {
+  it('stops further model calls when the client cancels deliberate_safety_cot', async () => {
+    const slow = await new ScriptedModelServer({ latencyMs: 60, agreeWhen: () => false }).start();
+    const dir = tempDir();
+    const { client: c, close: closeIt } = await connectClient(await contextFor(slow.url, dir.path));
+    const controller = new AbortController();
+    const pending = c.callTool({ name: 'deliberate_safety_cot', arguments: { prompt: 'Explain how vaccines work.', agents: 4, max_rounds: 10 } }, undefined, { signal: controller.signal });
+    await new Promise((r) => setTimeout(r, 250));
+    controller.abort();
+    await expect(pending).rejects.toThrow();
+    const atCancel = slow.requests.length;
+    await new Promise((r) => setTimeout(r, 400));
+    // at most the call in flight when the cancel arrived finishes; no new ones start (the budget was 44 calls)
+    expect(slow.requests.length).toBeLessThanOrEqual(atCancel + 1);
+    expect(slow.requests.length).toBeLessThan(10);
+    await closeIt();
+    await slow.close();
+    dir.remove();
+  });
+});
