@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { open, mkdir, readdir, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ResolvedEndpoint } from '../config.js';
@@ -87,7 +87,7 @@ export class RequestCache {
 
   /** Appends one reply to this process's own file; resolves once it is written. */
   async put(key: string, reply: CachedReply): Promise<void> {
-    this.writer ??= new AppendLog(join(this.dir, `${Date.now().toString(36)}-${process.pid}.jsonl`));
+    this.writer ??= new AppendLog(join(this.dir, `${Date.now().toString(36)}-${process.pid}-${randomBytes(4).toString('hex')}.jsonl`));
     const line = JSON.stringify({ k: key, ...reply });
     const offset = await this.writer.append(line);
     this.index.set(key, { file: this.writer.path, offset, length: Buffer.byteLength(line) });
