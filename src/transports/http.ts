@@ -18,6 +18,8 @@ export interface HttpOptions {
 }
 
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
+/** A session that sends nothing for this long is closed: clients that vanish without a DELETE leave none behind. */
+const SESSION_IDLE_MS = 30 * 60 * 1000;
 
 export function isLoopback(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, '').toLowerCase();
@@ -34,6 +36,14 @@ export async function startHttpServer(ctx: AppContext, options: HttpOptions): Pr
     throw new Error(`refusing to serve on ${options.host} without a token: set AIDSAFE_HTTP_TOKEN, or bind 127.0.0.1`);
   }
   const sessions = new Map<string, StreamableHTTPServerTransport>();
+  const lastSeen = new Map<string, number>();
+  const sweep = setInterval(() => {
+    const now = Date.now();
+    for (const [id, seen] of lastSeen) {
+      if (now - seen > SESSION_IDLE_MS) void sessions.get(id)?.close();
+    }
+  }, 60_000);
+  sweep.unref();
   const expected = options.token ? Buffer.from(`Bearer ${options.token}`) : undefined;
 
   const http = createHttpServer((req, res) => {
@@ -79,7 +89,10 @@ export async function startHttpServer(ctx: AppContext, options: HttpOptions): Pr
     const body = req.method === 'POST' ? await readJson(req, res) : undefined;
     if (body === INVALID) return;
     const existing = typeof sessionId === 'string' ? sessions.get(sessionId) : undefined;
-    if (existing) return existing.handleRequest(req, res, body);
+    if (existing) {
+      lastSeen.set(sessionId as string, Date.now());
+      return existing.handleRequest(req, res, body);
+    }
     if (sessionId !== undefined) return reply(res, 404, 'unknown session: initialize again');
     if (req.method !== 'POST' || !isInitializeRequest(body)) return reply(res, 400, 'bad request: start a session with an initialize request');
 
@@ -87,11 +100,15 @@ export async function startHttpServer(ctx: AppContext, options: HttpOptions): Pr
       sessionIdGenerator: randomUUID,
       onsessioninitialized: (id) => {
         sessions.set(id, transport);
+        lastSeen.set(id, Date.now());
       },
     });
     const server = createServer(ctx);
     transport.onclose = () => {
-      if (transport.sessionId) sessions.delete(transport.sessionId);
+      if (transport.sessionId) {
+        sessions.delete(transport.sessionId);
+        lastSeen.delete(transport.sessionId);
+      }
       void server.close();
     };
     await server.connect(transport);
@@ -107,6 +124,7 @@ export async function startHttpServer(ctx: AppContext, options: HttpOptions): Pr
   return {
     url: `http://${hostForUrl}:${port}/mcp`,
     close: async () => {
+      clearInterval(sweep);
       for (const transport of sessions.values()) await transport.close();
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));
