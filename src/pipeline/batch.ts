@@ -156,6 +156,8 @@ export class BatchRun {
     const runId = request.runId ?? `run-${createHash('sha256').update(identity).digest('hex').slice(0, 12)}`;
     if (!RUN_ID_PATTERN.test(runId)) throw new InputError(`run_id: "${runId}" is not allowed; use 3–64 lowercase letters, digits, "-" or "_"`);
 
+    const holder = await ctx.runs.lockHolder(runId);
+    if (holder) throw new InputError(`run_id: run "${runId}" is already running in process ${holder.pid}; wait for it or cancel it`);
     const existing = await ctx.runs.readManifest(runId);
     if (existing) {
       if (existing.input.sha256 !== input.sha256) throw new InputError(`run_id: run "${runId}" was made from a different input file (its content changed); use another run id`);
@@ -215,7 +217,15 @@ export class BatchRun {
   }
 
   private async run(onProgress?: (status: BatchStatus) => void): Promise<BatchStatus> {
-    const unlock = await this.ctx.runs.lock(this.manifest.id);
+    let unlock: (() => Promise<void>) | undefined;
+    try {
+      unlock = await this.ctx.runs.lock(this.manifest.id);
+    } catch (error) {
+      // Another process took the run between prepare and start: it is that process's run now.
+      this.status = 'failed';
+      this.error = error instanceof Error ? error.message : String(error);
+      return this.snapshot();
+    }
     try {
       await this.ctx.runs.writeManifest(this.manifest);
       const cache = await this.ctx.requestCache();
