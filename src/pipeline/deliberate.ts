@@ -9,7 +9,7 @@ import type { ModelRouter } from '../llm/model-router.js';
 import type { Policy } from '../policies/policy.js';
 import { RECORD_SCHEMA_VERSION, type CotRecord, type Turn } from '../store/record.js';
 import { callAgent } from './call-agent.js';
-import type { ProgressListener } from './progress.js';
+import { ProgressCounter, type ProgressListener } from './progress.js';
 import { UsageMeter } from './usage.js';
 
 export interface DeliberateOptions {
@@ -38,12 +38,7 @@ export async function deliberate(options: DeliberateOptions): Promise<CotRecord>
   const meter = options.meter ?? new UsageMeter();
   const timings: Record<string, number> = {};
   const started = Date.now();
-  let step = 0;
-  let total = 4 + agents * maxRounds;
-  const progress = async (message: string) => {
-    step += 1;
-    await options.onProgress?.({ step, total, message });
-  };
+  const progress = new ProgressCounter(4 + agents * maxRounds, options.onProgress);
   const timed = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
     const t0 = Date.now();
     try {
@@ -55,13 +50,13 @@ export async function deliberate(options: DeliberateOptions): Promise<CotRecord>
 
   const intentsModel = models.forRole('intents');
   const intents = await timed('intents', () => callAgent(intentsModel, intentDecomposer, intentDecomposer.build({ prompt, policies }), meter, signal));
-  await progress(`intents: ${intents.value.explicit.length} explicit, ${intents.value.implicit.length} implicit`);
+  await progress.tick(`intents: ${intents.value.explicit.length} explicit, ${intents.value.implicit.length} implicit`);
 
   const initialModel = models.forRole('initial_cot');
   const initial = await timed('initial_cot', () =>
     callAgent(initialModel, initialCotWriter, initialCotWriter.build({ prompt, intents: intents.value, policies }), meter, signal),
   );
-  await progress(`initial CoT: ${initial.value.thoughts.length} thoughts`);
+  await progress.tick(`initial CoT: ${initial.value.thoughts.length} thoughts`);
 
   const thoughts = [...initial.value.thoughts];
   let draft = initial.value.draft_response;
@@ -87,24 +82,24 @@ export async function deliberate(options: DeliberateOptions): Promise<CotRecord>
       draft = turn.value.draft_response;
       if (turn.value.verdict === 'agree') {
         stopReason = 'agreement';
-        total = step + 3;
-        await progress(`round ${round}, agent ${agent}: agree`);
+        progress.total = progress.step + 3; // this turn, refinement, response
+        await progress.tick(`round ${round}, agent ${agent}: agree`);
         break deliberation;
       }
-      await progress(`round ${round}, agent ${agent}: revise (+${turn.value.thoughts.length} thoughts)`);
+      await progress.tick(`round ${round}, agent ${agent}: revise (+${turn.value.thoughts.length} thoughts)`);
     }
   }
   timings.deliberation_ms = Date.now() - deliberationStart;
 
   const refinerModel = models.forRole('refiner');
   const refined = await timed('refinement', () => callAgent(refinerModel, refiner, refiner.build({ prompt, thoughts, policies }), meter, signal));
-  await progress(`refinement: ${refined.value.refined_thoughts.length} kept, ${refined.value.removed.length} removed`);
+  await progress.tick(`refinement: ${refined.value.refined_thoughts.length} kept, ${refined.value.removed.length} removed`);
 
   const responderModel = models.forRole('responder');
   const response = await timed('response', () =>
     callAgent(responderModel, responder, responder.build({ prompt, refinedThoughts: refined.value.refined_thoughts, draftResponse: draft, policies }), meter, signal),
   );
-  await progress('response written');
+  await progress.tick('response written');
   timings.total_ms = Date.now() - started;
 
   return {

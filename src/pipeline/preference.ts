@@ -8,7 +8,7 @@ import type { Policy } from '../policies/policy.js';
 import { RECORD_SCHEMA_VERSION, REJECTED_LABEL, type BeliefAttempt, type CotRecord, type Grades, type PreferenceRecord } from '../store/record.js';
 import { callAgent } from './call-agent.js';
 import { gradeCot } from './grade.js';
-import type { ProgressListener } from './progress.js';
+import { ProgressCounter, type ProgressListener } from './progress.js';
 import { UsageMeter } from './usage.js';
 
 export interface PreferenceOptions {
@@ -40,9 +40,7 @@ export async function makePreferencePair(options: PreferenceOptions): Promise<Pr
   const { source, policies, beliefRounds, minMargin, models, signal } = options;
   const prompt = source.prompt;
   const meter = options.meter ?? new UsageMeter();
-  let step = 0;
-  const total = beliefRounds * 3 + 2;
-  const progress = async (message: string) => options.onProgress?.({ step: ++step, total, message });
+  const progress = new ProgressCounter(beliefRounds * 3 + 2, options.onProgress);
 
   const attempts: BeliefAttempt[] = [];
   for (let round = 1; round <= beliefRounds; round++) {
@@ -54,9 +52,9 @@ export async function makePreferencePair(options: PreferenceOptions): Promise<Pr
       meter,
       signal,
     );
-    await progress(`belief ${round}: written (${whisper.value.target})`);
+    await progress.tick(`belief ${round}: written (${whisper.value.target})`);
     const rejected = await callAgent(models.forRole('rejected_cot'), rejectedCotWriter, rejectedCotWriter.build({ prompt, belief: whisper.value.belief, policies }), meter, signal);
-    await progress(`belief ${round}: rejected CoT generated`);
+    await progress.tick(`belief ${round}: rejected CoT generated`);
     const verdict = await callAgent(
       models.forRole('judge'),
       judge,
@@ -73,16 +71,16 @@ export async function makePreferencePair(options: PreferenceOptions): Promise<Pr
       thoughts: rejected.value.thoughts,
       response: rejected.value.response,
     });
-    await progress(`belief ${round}: ${verdict.value.violated ? 'violation confirmed' : 'no violation'}`);
+    await progress.tick(`belief ${round}: ${verdict.value.violated ? 'violation confirmed' : 'no violation'}`);
     if (verdict.value.violated) break;
   }
   const last = attempts[attempts.length - 1] as BeliefAttempt;
 
   const chosenGrades =
     source.grades ?? (await gradeCot({ prompt, thoughts: source.refined_thoughts, response: source.response, policies, models, meter, signal }));
-  await progress('chosen side graded');
+  await progress.tick('chosen side graded');
   const rejectedGrades = await gradeCot({ prompt, thoughts: last.thoughts, response: last.response, policies, models, meter, signal });
-  await progress('rejected side graded');
+  await progress.tick('rejected side graded');
 
   const margin = chosenGrades.scores.faithfulness_policy_cot - rejectedGrades.scores.faithfulness_policy_cot;
   const kept = margin >= minMargin;
