@@ -57,7 +57,3 @@ export class ModelError extends Error {
     super(`${role} (model ${model}) failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${message}`);
   }
 }
-
-export function isAbort(signal: AbortSignal | undefined): boolean {
-  return signal?.aborted === true;
-}

@@ -6,7 +6,7 @@ import { responder } from '../agents/responder.js';
 import { PROMPT_TEMPLATE_VERSION } from '../agents/shared.js';
 import { newId } from '../ids.js';
 import type { ModelRouter } from '../llm/model-router.js';
-import type { Policy } from '../policies/policy.js';
+import { policyStamp, type Policy } from '../policies/policy.js';
 import { RECORD_SCHEMA_VERSION, type CotRecord, type Turn } from '../store/record.js';
 import { callAgent } from './call-agent.js';
 import { ProgressCounter, type ProgressListener } from './progress.js';
@@ -107,8 +107,7 @@ export async function deliberate(options: DeliberateOptions): Promise<CotRecord>
     kind: 'cot',
     id: options.id ?? newId('cot'),
     prompt,
-    policy_ids: policies.map((p) => p.id),
-    policy_hashes: Object.fromEntries(policies.map((p) => [p.id, p.hash])),
+    ...policyStamp(policies),
     intents: intents.value,
     initial_thoughts: initial.value.thoughts,
     initial_draft_response: initial.value.draft_response,

@@ -4,7 +4,7 @@ import { rejectedCotWriter } from '../agents/rejected-cot-writer.js';
 import { PROMPT_TEMPLATE_VERSION } from '../agents/shared.js';
 import { newId } from '../ids.js';
 import type { ModelRouter } from '../llm/model-router.js';
-import type { Policy } from '../policies/policy.js';
+import { policyStamp, type Policy } from '../policies/policy.js';
 import { RECORD_SCHEMA_VERSION, REJECTED_LABEL, type BeliefAttempt, type CotRecord, type Grades, type PreferenceRecord } from '../store/record.js';
 import { callAgent } from './call-agent.js';
 import { gradeCot } from './grade.js';
@@ -93,8 +93,7 @@ export async function makePreferencePair(options: PreferenceOptions): Promise<Pr
     kind: 'preference',
     id: options.id ?? newId('pref'),
     prompt,
-    policy_ids: policies.map((p) => p.id),
-    policy_hashes: Object.fromEntries(policies.map((p) => [p.id, p.hash])),
+    ...policyStamp(policies),
     chosen: { thoughts: source.refined_thoughts, response: source.response, grades: chosenGrades },
     rejected: { label: REJECTED_LABEL, thoughts: last.thoughts, response: last.response, belief: last.belief, violated: last.violated, grades: rejectedGrades },
     attempts,

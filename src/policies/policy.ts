@@ -33,6 +33,11 @@ export interface Policy {
   path: string;
 }
 
+/** What a record stores about the policies it was made under: their ids and content hashes. */
+export function policyStamp(policies: readonly Policy[]): { policy_ids: string[]; policy_hashes: Record<string, string> } {
+  return { policy_ids: policies.map((p) => p.id), policy_hashes: Object.fromEntries(policies.map((p) => [p.id, p.hash])) };
+}
+
 export class PolicyFormatError extends Error {
   override name = 'PolicyFormatError';
 }
