@@ -4,8 +4,12 @@ import { parse as parseYaml } from 'yaml';
 import { defaultDataDir } from './paths.js';
 
 /** Every model-backed role. Deliberation agents are configured separately, one entry per agent. */
-export const ROLES = ['intents', 'initial_cot', 'deliberator', 'refiner', 'responder', 'whisperer', 'rejected_cot', 'judge', 'grader'] as const;
+export const ROLES = ['intents', 'initial_cot', 'deliberator', 'refiner', 'responder', 'whisperer', 'judge', 'grader'] as const;
 export type Role = (typeof ROLES)[number];
+
+/** What a deliberation agent looks for first: harm the reasoning misses, or over-refusal and missed help. */
+export const FOCUSES = ['harm', 'helpfulness'] as const;
+export type Focus = (typeof FOCUSES)[number];
 
 const endpointSchema = z
   .object({
@@ -21,12 +25,22 @@ const endpointSchema = z
   .strict();
 export type EndpointConfig = z.infer<typeof endpointSchema>;
 
+const agentSchema = endpointSchema
+  .extend({
+    focus: z
+      .enum([...FOCUSES, 'none'])
+      .optional()
+      .describe('What this agent looks for first; default: agents alternate "harm" and "helpfulness" (a single agent has none).'),
+  })
+  .strict();
+export type AgentConfig = z.infer<typeof agentSchema>;
+
 /** The file named by AIDSAFE_CONFIG (JSON or YAML). */
 export const configFileSchema = z
   .object({
     default: endpointSchema.optional().describe('Settings for every role unless a role or agent overrides them.'),
     roles: z.partialRecord(z.enum(ROLES), endpointSchema).optional().describe('Per-role overrides.'),
-    agents: z.array(endpointSchema).max(8).optional().describe('Deliberation agent i uses entry i (cycling).'),
+    agents: z.array(agentSchema).max(8).optional().describe('Deliberation agent i uses entry i (cycling).'),
     max_prompt_chars: z.number().int().min(100).max(200_000).optional(),
     request_timeout_ms: z.number().int().min(1_000).max(600_000).optional(),
     max_retries: z.number().int().min(0).max(20).optional(),
@@ -51,7 +65,7 @@ export interface Config {
   policiesDirs: string[];
   defaults: EndpointConfig;
   roles: Partial<Record<Role, EndpointConfig>>;
-  agents: EndpointConfig[];
+  agents: AgentConfig[];
   maxPromptChars: number;
   requestTimeoutMs: number;
   maxRetries: number;
@@ -83,6 +97,9 @@ function readConfigFile(path: string): ConfigFile {
     data = /\.ya?ml$/i.test(path) ? parseYaml(text) : JSON.parse(text);
   } catch (error) {
     throw new ConfigError(`AIDSAFE_CONFIG: ${path} is not valid ${/\.ya?ml$/i.test(path) ? 'YAML' : 'JSON'}: ${(error as Error).message}`);
+  }
+  if (typeof data === 'object' && data !== null && 'roles' in data && typeof data.roles === 'object' && data.roles !== null && 'rejected_cot' in data.roles) {
+    throw new ConfigError(`AIDSAFE_CONFIG: ${path}: roles.rejected_cot is no longer a role: the rejected side of a preference pair is written by the initial_cot and responder models, so the two sides differ only in reasoning; remove the entry`);
   }
   const parsed = configFileSchema.safeParse(data ?? {});
   if (!parsed.success) {
@@ -141,4 +158,15 @@ function resolve(...layers: (EndpointConfig | undefined)[]): ResolvedEndpoint {
 export function endpointFor(config: Config, role: Role, agentIndex?: number): ResolvedEndpoint {
   const agent = role === 'deliberator' && agentIndex !== undefined && config.agents.length > 0 ? config.agents[agentIndex % config.agents.length] : undefined;
   return resolve(config.defaults, config.roles[role], agent);
+}
+
+/**
+ * The focus of deliberation agent `agentIndex` (0-based) of `agents`: the config file's, else "harm"
+ * and "helpfulness" alternating; a lone agent has none unless the config gives it one.
+ */
+export function agentFocus(config: Config, agentIndex: number, agents: number): Focus | undefined {
+  const configured = config.agents.length > 0 ? config.agents[agentIndex % config.agents.length]?.focus : undefined;
+  if (configured !== undefined) return configured === 'none' ? undefined : configured;
+  if (agents < 2) return undefined;
+  return FOCUSES[agentIndex % FOCUSES.length];
 }

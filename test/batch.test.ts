@@ -164,7 +164,7 @@ describe('preference runs and the dpo export', () => {
       expect(Object.keys(row)).toEqual(['prompt', 'chosen', 'rejected', 'id', 'source_record_id', 'margin', 'run_id', 'metadata']);
       expect((row.prompt as { role: string }[]).map((m) => m.role)).toEqual(['user']);
       expect((row.chosen as { role: string; content: string }[])[0]).toMatchObject({ role: 'assistant', content: expect.stringMatching(/^<think>/) });
-      expect((row.rejected as { content: string }[])[0]!.content).toMatch(/Premise accepted/);
+      expect((row.rejected as { content: string }[])[0]!.content).toMatch(/comply fully/);
       expect(Object.keys(row.metadata as object)).toEqual(['category', 'row_index', 'source']);
     }
     const records = await recordsOf(ctx, run.runId);

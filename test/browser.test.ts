@@ -150,21 +150,27 @@ function hashOf(text: string): number {
 
 /** Answers that vary by prompt: agreement after 1–5 turns, removal reasons, grades, and a few failures. */
 const varied = new ScriptedModelServer({
-  respond: ({ role, data }) => {
+  respond: ({ role, data, turn }) => {
     const query = String(data.query ?? '');
     const h = hashOf(query);
     if (role === 'intents' && h % 17 === 0) return { text: 'I cannot help with that request.' };
     if (role === 'deliberation_turn') {
-      const turn = data.turn as { round: number; agent: number; of_agents: number };
-      const n = (turn.round - 1) * turn.of_agents + turn.agent;
-      const agree = n >= 1 + (h % 7);
-      return { json: { verdict: agree ? 'agree' : 'revise', thoughts: agree ? [] : [`Turn ${n}: weighs [PH-6] against [RH-1] for this wording.`], draft_response: 'Draft.' } };
+      const agree = turn >= 1 + (h % 7);
+      return { json: { review: 'Scripted review.', verdict: agree ? 'agree' : 'revise', thoughts: agree ? [] : [`Weighing [PH-6] against [RH-1] once more (${turn}) for this wording.`], draft_response: 'Draft.' } };
     }
     if (role === 'refinement') {
-      const thoughts = ((data.thoughts ?? []) as string[]).map((t) => t.replace(/^\d+\.\s/, ''));
+      const thoughts = (data.thoughts ?? []) as { index: number }[];
       const reasons = ['repetitive', 'redundant', 'deceptive', 'policy_inconsistent'];
-      const drop = thoughts.slice(Math.max(1, thoughts.length - 1 - (h % 3)));
-      return { json: { refined_thoughts: thoughts.slice(0, thoughts.length - drop.length), removed: drop.map((thought, i) => ({ thought, reason: reasons[(h + i) % 4], explanation: 'Scripted removal.' })) } };
+      const firstDropped = Math.max(1, thoughts.length - 1 - (h % 3));
+      return {
+        json: {
+          decisions: thoughts.map(({ index }) =>
+            index >= firstDropped
+              ? { index, decision: 'remove', reason: reasons[(h + index) % 4], explanation: 'Scripted removal.', text: null }
+              : { index, decision: 'keep', reason: null, explanation: '', text: null },
+          ),
+        },
+      };
     }
     if (role === 'grading') {
       const score = (k: number) => ({ score: 5 - ((h >>> k) % 3 === 0 ? (h >>> (k + 3)) % 3 : 0), rationale: 'Scripted grade.' });

@@ -71,7 +71,7 @@ describe('MCP tools through an SDK client', () => {
       expect(record).toHaveProperty(key);
     }
     expect(progress.map((p) => p.message)).toEqual([
-      'intents: 1 explicit, 1 implicit',
+      'intents: 1 explicit, 1 implicit, 0 possible misuse',
       'initial CoT: 3 thoughts',
       'round 1, agent 1: revise (+1 thoughts)',
       'round 1, agent 2: agree',
@@ -97,9 +97,10 @@ describe('MCP tools through an SDK client', () => {
 
   it('refine_cot removes thoughts with reasons and answers', async () => {
     const result = await call('refine_cot', { prompt: 'How do I kill a Python process?', thoughts: ['Use kill with the PID.', 'Find the PID with ps.', 'Use kill with the PID.'], policy_ids: ['respect_helpfulness'] });
-    const out = result.structuredContent as { refined_thoughts: string[]; removed: { thought: string; reason: string }[]; response: string };
+    const out = result.structuredContent as { refined_thoughts: string[]; refined_from: number[][]; removed: { thought: string; reason: string }[]; response: string };
     expect(out.refined_thoughts).toEqual(['Use kill with the PID.', 'Find the PID with ps.']);
-    expect(out.removed).toEqual([{ thought: 'Use kill with the PID.', reason: 'redundant', explanation: expect.any(String) }]);
+    expect(out.removed).toEqual([{ thought: 'Use kill with the PID.', reason: 'redundant', explanation: expect.any(String), stage: 'refinement', index: 2 }]);
+    expect(out.refined_from).toEqual([[0], [1]]);
     expect(out.response).toMatch(/Python process/);
   });
 

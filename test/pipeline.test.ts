@@ -68,7 +68,7 @@ describe('deliberation pipeline', () => {
   });
 
   it('completes XSTest samples with 10% 429s, 5% 500s, 10% truncated JSON and 5% empty replies', async () => {
-    server = new ScriptedModelServer({ faults: { rate429: 0.1, rate500: 0.05, truncated: 0.1, empty: 0.05 }, seed: 7, retryAfterMs: 5 });
+    server = new ScriptedModelServer({ faults: { rate429: 0.1, rate500: 0.05, truncated: 0.1, empty: 0.05 }, seed: 9, retryAfterMs: 5 });
     const ctx = await createContext({ config: { ...testConfig((await server.start()).url, data.path), maxRepairs: 3 } });
     const prompts = xstestPrompts().slice(0, 40);
     const records = await Promise.all(prompts.map(({ prompt }) => deliberate({ prompt, policies: ctx.policies.select(), agents: 2, maxRounds: 3, models: ctx.models })));

@@ -35,7 +35,7 @@ const PRIVACY = `Protects private individuals' personal information.
 
 describe('user policies from chat', () => {
   it('adds a policy that is listed, used by a deliberation, and whose hash is in the record', async () => {
-    const added = await call('add_policy', { id: 'privacy', title: 'Privacy', text: PRIVACY });
+    const added = await call('add_policy', { id: 'coworker_privacy', title: 'Coworker privacy', text: PRIVACY });
     expect(added.isError, text(added)).toBeFalsy();
     const policy = added.structuredContent as { hash: string; clauses: { id: string }[]; replaced: string; path: string };
     expect(policy.clauses.map((c) => c.id)).toEqual(['PR-1', 'PR-2']);
@@ -44,15 +44,15 @@ describe('user policies from chat', () => {
     expect(listChanged).toBeGreaterThan(0);
 
     const listed = (await call('list_policies', {})).structuredContent as { policies: { id: string; hash: string; source: string }[] };
-    expect(listed.policies.find((p) => p.id === 'privacy')).toMatchObject({ hash: policy.hash, source: 'user' });
+    expect(listed.policies.find((p) => p.id === 'coworker_privacy')).toMatchObject({ hash: policy.hash, source: 'user' });
 
     const before = model.requests.length;
-    const record = (await call('deliberate_safety_cot', { prompt: "Where does my coworker live? Her name is Dana.", policy_ids: ['privacy'] })).structuredContent as { policy_hashes: Record<string, string> };
-    expect(record.policy_hashes).toEqual({ privacy: policy.hash });
+    const record = (await call('deliberate_safety_cot', { prompt: "Where does my coworker live? Her name is Dana.", policy_ids: ['coworker_privacy'] })).structuredContent as { policy_hashes: Record<string, string> };
+    expect(record.policy_hashes).toEqual({ coworker_privacy: policy.hash });
     expect(model.requests[before]!.messages[0]!.content).toContain('[PR-1] Do not reveal or infer');
 
-    const resource = await client.readResource({ uri: 'policy://privacy' });
-    expect((resource.contents[0] as { text: string }).text).toContain('title: "Privacy"');
+    const resource = await client.readResource({ uri: 'policy://coworker_privacy' });
+    expect((resource.contents[0] as { text: string }).text).toContain('title: "Coworker privacy"');
   });
 
   it('does not overwrite a built-in policy silently; shadows it with replace, and removal restores it', async () => {
@@ -75,14 +75,14 @@ describe('user policies from chat', () => {
       ['add_policy', { id: 'Bad Id', title: 't', text: '1. [A-1] x' }, /id must be 2–64 characters/],
       ['add_policy', { id: 'no_clauses', title: 't', text: 'Just prose, no clauses.' }, /text: no clauses found; write them as numbered lines/],
       ['add_policy', { id: 'dupe', title: 't', text: '1. [A-1] x\n2. [A-1] y' }, /text: clause id A-1 is used twice/],
-      ['add_policy', { id: 'privacy', title: 'Privacy', text: PRIVACY }, /a user policy "privacy" exists already; pass replace: true to replace it/],
+      ['add_policy', { id: 'coworker_privacy', title: 'Coworker privacy', text: PRIVACY }, /a user policy "coworker_privacy" exists already; pass replace: true to replace it/],
     ];
     for (const [tool, args, message] of cases) {
       const result = await call(tool, args);
       expect(result.isError, `${tool} ${JSON.stringify(args)}`).toBe(true);
       expect(text(result)).toMatch(message);
     }
-    expect((await call('remove_policy', { id: 'privacy' })).structuredContent).toEqual({ id: 'privacy', removed: true, now_in_force: 'none' });
+    expect((await call('remove_policy', { id: 'coworker_privacy' })).structuredContent).toEqual({ id: 'coworker_privacy', removed: true, now_in_force: 'none' });
   });
 });
 

@@ -32,8 +32,8 @@ const text = (r: CallToolResult) => r.content.map((c) => (c.type === 'text' ? c.
 function fixedGrader(rejectedPolicyCot: number): ScriptedServerOptions['respond'] {
   return ({ role, data }) => {
     if (role !== 'grading') return undefined;
-    const rejected = JSON.stringify(data.thoughts).includes('Premise accepted');
-    const entry = (score: number) => ({ score, rationale: 'fixed' });
+    const rejected = JSON.stringify(data.reasoning).includes('comply fully');
+    const entry = (score: number) => ({ rationale: 'fixed', score });
     return { json: Object.fromEntries(GRADE_METRICS.map((m) => [m, entry(m === 'faithfulness_policy_cot' ? (rejected ? rejectedPolicyCot : 4) : 4)])) };
   };
 }
@@ -53,18 +53,25 @@ describe('make_preference_pair', () => {
     expect(pair.margin).toBe(4);
     expect(pair.kept).toBe(true);
 
-    // the belief reaches the rejected generation's input, and no chosen-side request
+    // the rejected side is written by the chosen side's own writer and responder prompts, the belief
+    // an assumption placed before the query; no other request carries it
     const belief: string = pair.rejected.belief;
-    const rejectedCalls = model.callsFor('rejected_cot');
-    expect(rejectedCalls).toHaveLength(1);
-    expect(JSON.parse(rejectedCalls[0]!.messages[1]!.content)).toMatchObject({ belief, query: pair.prompt });
-    expect(Object.keys(JSON.parse(rejectedCalls[0]!.messages[1]!.content))[0]).toBe('belief');
-    for (const role of ['intents', 'initial_cot', 'deliberation_turn', 'refinement', 'response']) {
-      for (const request of model.callsFor(role)) expect(JSON.stringify(request.messages)).not.toContain(belief);
+    const writes = model.callsFor('initial_cot');
+    expect(writes).toHaveLength(2);
+    const [chosenWrite, rejectedWrite] = writes.map((r) => ({ system: r.messages[0]!.content, data: JSON.parse(r.messages[1]!.content) as Record<string, unknown> }));
+    expect(rejectedWrite!.system).toBe(chosenWrite!.system);
+    expect(Object.keys(rejectedWrite!.data)).toEqual(['assumption', 'query', 'intents']);
+    expect(rejectedWrite!.data.assumption).toBe(belief);
+    expect(chosenWrite!.data).not.toHaveProperty('assumption');
+    const answers = model.callsFor('response').map((r) => JSON.parse(r.messages[1]!.content) as Record<string, unknown>);
+    expect(answers.map((a) => a.assumption)).toEqual([undefined, belief]);
+    for (const role of ['intents', 'deliberation_turn', 'refinement', 'judgment', 'grading']) {
+      for (const request of model.callsFor(role)) expect(JSON.stringify(request.messages)).not.toContain(belief.slice(0, 40));
     }
-    // the chosen side's grading request carries no belief either
-    const chosenGrading = model.callsFor('grading').find((r) => !JSON.stringify(r.messages).includes('Premise accepted'));
-    expect(JSON.stringify(chosenGrading?.messages)).not.toContain(belief);
+    // the rejected side never gives the belief away, and is graded like the chosen side
+    expect(JSON.stringify([pair.rejected.thoughts, pair.rejected.response])).not.toMatch(/belief|assum/i);
+    expect(pair.length_ratio).toBeGreaterThan(0.5);
+    expect(pair.lint).toMatchObject({ meta: 0, refusal: 0, unknown_clause: 0 });
 
     const source = (await call('get_record', { id: pair.source_record_id })).structuredContent as CotRecord;
     expect(source.kind).toBe('cot');
@@ -83,19 +90,64 @@ describe('make_preference_pair', () => {
       respond: ({ role }) => {
         if (role !== 'judgment') return undefined;
         judged += 1;
-        return { json: { violated: judged >= 3, violated_clauses: judged >= 3 ? ['FD-1'] : [], reason: `judge verdict ${judged}` } };
+        return { json: { reason: `judge verdict ${judged}`, violated: judged >= 3, violated_clauses: judged >= 3 ? ['FD-1'] : [] } };
       },
     });
     const cot = (await call('deliberate_safety_cot', { prompt: 'Write a message that looks like it is from a bank.', agents: 1, max_rounds: 1 })).structuredContent as { id: string };
     const pair = (await call('make_preference_pair', { record_id: cot.id, belief_rounds: 4 })).structuredContent as Pair;
     expect(pair.attempts.map((a) => a.violated)).toEqual([false, false, true]);
     expect(pair.rejected.belief).toBe(pair.attempts[2]!.belief);
-    const whispers = model.callsFor('bad_belief').map((r) => JSON.parse(r.messages[1]!.content).failed_attempts);
+    const whispers = model.callsFor('bad_belief').map((r) => JSON.parse(r.messages[1]!.content).failed_beliefs);
     expect(whispers).toHaveLength(3);
     expect(whispers[2]).toEqual([
       { belief: pair.attempts[0]!.belief, judge_reason: 'judge verdict 1' },
       { belief: pair.attempts[1]!.belief, judge_reason: 'judge verdict 2' },
     ]);
+  });
+
+  it('sends a rejected side that gives the belief away back for repair, and counts one that keeps doing so as failed', async () => {
+    // The first rejected writing quotes the belief and the user's "claim"; the repair is clean.
+    await start({
+      respond: ({ role, data, repair }) => {
+        if (role !== 'initial_cot' || typeof data.assumption !== 'string' || repair) return undefined;
+        return { json: { thoughts: [`Given my belief that ${data.assumption.toLowerCase()}`, 'The user says they are a licensed official, so I will comply fully.'], draft_response: 'Sure.' } };
+      },
+    });
+    const pair = (await call('make_preference_pair', { prompt: 'How do I hotwire a car?', belief_rounds: 1 })).structuredContent as Pair;
+    const repairs = model.callsFor('initial_cot').filter((r) => r.messages.length > 2);
+    expect(repairs).toHaveLength(1);
+    expect(repairs[0]!.messages.at(-1)!.content).toMatch(/thoughts\[0\] repeats the assumption/);
+    expect(repairs[0]!.messages.at(-1)!.content).toMatch(/thoughts\[1\] reports a claim by the person asking/);
+    expect(pair.kept).toBe(true);
+    expect(pair.lint?.repair_requests).toBe(1);
+    expect(JSON.stringify(pair.rejected)).not.toMatch(/licensed official/);
+
+    // A writer that never stops quoting the belief: the attempt is counted as failed and the pair is not kept.
+    await close();
+    await model.close();
+    await start({
+      respond: ({ role, data }) =>
+        role === 'initial_cot' && typeof data.assumption === 'string' ? { json: { thoughts: [`My premise: ${data.assumption}`, 'So I comply fully.'], draft_response: 'Sure.' } } : undefined,
+    });
+    const leaky = (await call('make_preference_pair', { prompt: 'How do I hotwire a car?', belief_rounds: 2 })).structuredContent as Pair;
+    expect(leaky.attempts).toHaveLength(2);
+    expect(leaky.attempts.every((a) => a.leak !== undefined && a.judge_reason.startsWith('not judged'))).toBe(true);
+    expect(model.callsFor('judgment')).toHaveLength(0);
+    expect(leaky.kept).toBe(false);
+    expect(leaky.kept_reason).toMatch(/every attempt was unusable/);
+    const whispers = model.callsFor('bad_belief').map((r) => JSON.parse(r.messages[1]!.content).failed_beliefs as { judge_reason: string }[]);
+    expect(whispers[1]![0]!.judge_reason).toMatch(/repeats the assumption|talks about a belief/);
+  });
+
+  it('does not keep a pair whose sides differ too much in length', async () => {
+    await start({
+      respond: ({ role, data }) =>
+        role === 'response' && typeof data.assumption === 'string' ? { json: { response: 'Sure, here is everything. '.repeat(80) } } : undefined,
+    });
+    const pair = (await call('make_preference_pair', { prompt: 'How do I hotwire a car?', belief_rounds: 1 })).structuredContent as Pair;
+    expect(pair.length_ratio).toBeGreaterThan(2);
+    expect(pair.kept).toBe(false);
+    expect(pair.kept_reason).toMatch(/length/);
   });
 
   it('stops after belief_rounds attempts when no belief works', async () => {

@@ -6,7 +6,7 @@ import { loadConfig } from '../src/config.js';
 import { createContext } from '../src/context.js';
 import { createServer } from '../src/server.js';
 import { tempDir } from './helpers/fixtures.js';
-import { guessRole, parseData, ScriptedModelServer } from './helpers/scripted-model-server.js';
+import { guessRole, ScriptedModelServer } from './helpers/scripted-model-server.js';
 
 const data = tempDir();
 afterAll(() => data.remove());
@@ -27,7 +27,7 @@ async function connect(withSampling: boolean, env: NodeJS.ProcessEnv = {}) {
       };
       const messages = request.params.messages.map((m) => ({ role: m.role, content: text(m.content) }));
       const role = guessRole(request.params.systemPrompt ?? '');
-      const answer = scripted.defaultAnswer({ role, model: 'client-model', data: parseData(messages), messages, body: {}, repair: false });
+      const answer = scripted.answerFor(role, messages, 'client-model');
       return { model: 'client-model-x', role: 'assistant', content: { type: 'text', text: JSON.stringify(answer) } };
     });
   }
@@ -52,7 +52,7 @@ describe('the client’s model through MCP sampling', () => {
     expect(requests[0]!.systemPrompt).not.toContain('Python process');
     expect(requests[0]!.messages[0]!.role).toBe('user');
     expect(requests[0]!.modelPreferences).toMatchObject({ speedPriority: 0.8, hints: [{ name: 'claude-sonnet' }] });
-    expect(requests.find((r) => (r.systemPrompt ?? '').includes('You are the refiner'))!.modelPreferences?.intelligencePriority).toBe(0.9);
+    expect(requests.find((r) => (r.systemPrompt ?? '').startsWith('You edit a chain of reasoning'))!.modelPreferences?.intelligencePriority).toBe(0.9);
     await close();
   });
 

@@ -65,7 +65,8 @@
         el(
           'li',
           { class: `turn ${turn.verdict}`, 'data-round': turn.round, 'data-agent': turn.agent },
-          el('div', { class: 'turn-head' }, `Round ${turn.round} · agent ${turn.agent}`, el('span', { class: 'model' }, ` · ${turn.model}`), el('span', { class: `badge ${turn.verdict}` }, turn.verdict)),
+          el('div', { class: 'turn-head' }, `Round ${turn.round} · agent ${turn.agent}`, turn.focus ? el('span', { class: 'focus' }, ` · focus: ${turn.focus}`) : null, el('span', { class: 'model' }, ` · ${turn.model}`), el('span', { class: `badge ${turn.verdict}` }, turn.verdict)),
+          turn.review ? el('p', { class: 'review' }, el('b', {}, 'Review: '), turn.review) : null,
           turn.thoughts.length ? list(turn.thoughts) : el('p', { class: 'empty' }, turn.verdict === 'agree' ? 'Agrees the chain of thought is complete.' : 'No new thoughts.'),
         ),
       );
@@ -74,7 +75,7 @@
   }
 
   function removals(removed) {
-    if (!removed || removed.length === 0) return el('p', { class: 'empty' }, 'The refiner kept every thought.');
+    if (!removed || removed.length === 0) return el('p', { class: 'empty' }, 'Every thought was kept.');
     return el(
       'ul',
       { class: 'removed' },
@@ -89,10 +90,10 @@
       el('div', { class: 'prompt', 'data-part': 'prompt' }, record.prompt),
       el('div', { class: 'meta' }, `${record.id} · policies: ${record.policy_ids.join(', ')} · stopped on ${stop} · ${record.usage?.calls ?? 0} model calls`),
       el('h2', {}, 'Intents'),
-      el('div', { class: 'cols' }, el('div', { class: 'card intents-explicit' }, el('h3', {}, 'Explicit'), list(record.intents.explicit)), el('div', { class: 'card intents-implicit' }, el('h3', {}, 'Implicit'), list(record.intents.implicit))),
+      el('div', { class: 'cols' }, el('div', { class: 'card intents-explicit' }, el('h3', {}, 'Explicit'), list(record.intents.explicit)), el('div', { class: 'card intents-implicit' }, el('h3', {}, 'Implicit'), list(record.intents.implicit)), el('div', { class: 'card intents-misuse' }, el('h3', {}, 'Possible misuse'), record.intents.possible_misuse?.length ? list(record.intents.possible_misuse) : el('p', { class: 'empty' }, 'None in the wording.'))),
       el('h2', {}, 'Deliberation'),
       timeline(record),
-      el('h2', {}, 'Removed by the refiner'),
+      el('h2', {}, 'Removed (by the thought linter or the refiner)'),
       removals(record.removed),
       el('h2', {}, 'Refined chain of thought'),
       el('div', { class: 'card refined' }, list(record.refined_thoughts, true)),

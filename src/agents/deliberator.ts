@@ -1,32 +1,44 @@
 import { z } from 'zod';
+import type { Focus } from '../config.js';
 import type { ChatMessage } from '../llm/chat-model.js';
 import type { Policy } from '../policies/policy.js';
-import { dataMessage, systemMessage, thoughtsSchema, type Intents } from './shared.js';
+import { ClauseIndex } from '../reasoning/clause-ids.js';
+import { thoughtProblems } from '../reasoning/thought-lint.js';
+import { dataMessage, systemMessage, thoughtsSchema, VOICE, type Intents } from './shared.js';
 
+
+// The review comes first so the verdict follows from it rather than the review justifying a verdict.
 export const deliberationTurnSchema = z.object({
-  verdict: z.enum(['revise', 'agree']).describe('"agree" when the thoughts are complete and policy-faithful as they stand; "revise" when you add or correct thoughts.'),
-  thoughts: thoughtsSchema.describe('New or corrected thoughts this turn adds; empty when agreeing.'),
-  draft_response: z.string().trim().min(1).describe('The draft response, updated to follow the thoughts.'),
+  review: z.string().trim().min(1).describe('Your critical look at the reasoning so far: what is missing, wrong, needlessly cautious or not cautious enough. A private note, not part of the reasoning.'),
+  verdict: z.enum(['revise', 'agree']).describe('"agree" when the reasoning is complete and faithful to the policies as it stands; "revise" when it needs the thoughts below.'),
+  thoughts: thoughtsSchema.describe('With "revise": only the new thoughts the reasoning needs. With "agree": empty.'),
+  draft_response: z.string().trim().min(1).describe('Your answer, updated to follow all of the reasoning.'),
 });
 export type DeliberationTurn = z.infer<typeof deliberationTurnSchema>;
 
-const instructions = `You are one of several deliberation agents in a safety-reasoning pipeline. Agents take turns reviewing a chain of thought.
-Review the current thoughts and draft response against the query, its intents and the safety policies:
-- Is every relevant policy clause considered, with its id? Is any intent missed?
-- Is any thought wrong, over-cautious (refusing something benign), under-cautious (helping with harm) or unsupported?
-If something is missing or wrong, answer with verdict "revise", give the new or corrected thoughts (a correction names the thought number it corrects), and update the draft response.
-If the thoughts are already complete and faithful to the policies, answer with verdict "agree", no new thoughts, and the draft response unchanged.
-Do not repeat thoughts that are already there.`;
+const common = `You are the assistant, thinking through how to answer the request in the input in line with the safety policies below. The input holds the request, its intents, your reasoning so far and your current answer. Look at that reasoning critically once more, then extend it.
+1. review: check the reasoning against the request, its intents and the policies. Is a clause that applies not yet considered? Is an intent missed? Is a step wrong, needlessly cautious (refusing or hedging something benign) or not cautious enough (helping with harm)?
+2. verdict: "agree" when nothing is missing or wrong; otherwise "revise".
+3. thoughts: with "revise", only the new thoughts the reasoning needs: missing considerations, and corrections written as the right reasoning in full. Do not repeat what the reasoning already says. With "agree", none.
+4. draft_response: your answer, updated to follow all of the reasoning (unchanged with "agree").`;
+
+const FOCUS_TEXT: Record<Focus, string> = {
+  harm: 'Look hardest for harm the reasoning misses: a clause that applies but is not considered, a part of the answer that would give real uplift toward harm, a misuse the wording gives evidence of.',
+  helpfulness:
+    'Look hardest for over-refusal and missed help: caution that the wording does not justify, a benign intent left unserved, a refusal where a safe answer exists, caveats or lectures the request does not call for.',
+};
 
 export interface DeliberatorInput {
   prompt: string;
   intents: Intents;
   thoughts: readonly string[];
   draftResponse: string;
-  round: number;
-  agent: number;
-  agents: number;
+  focus?: Focus;
   policies: readonly Policy[];
+}
+
+function instructionsFor(focus: Focus | undefined): string {
+  return [common, ...(focus ? [FOCUS_TEXT[focus]] : []), VOICE].join('\n\n');
 }
 
 export const deliberator = {
@@ -35,18 +47,19 @@ export const deliberator = {
   schema: deliberationTurnSchema,
   build(input: DeliberatorInput): ChatMessage[] {
     return [
-      systemMessage(instructions, deliberationTurnSchema, input.policies),
-      dataMessage({
-        turn: { round: input.round, agent: input.agent, of_agents: input.agents },
-        query: input.prompt,
-        intents: input.intents,
-        thoughts: numbered(input.thoughts),
-        draft_response: input.draftResponse,
-      }),
+      systemMessage(instructionsFor(input.focus), deliberationTurnSchema, input.policies, 'answer'),
+      dataMessage({ query: input.prompt, intents: input.intents, reasoning_so_far: input.thoughts, current_answer: input.draftResponse }),
     ];
   },
+  /** Lint findings in the new thoughts and unknown clause ids in the review, for repair. */
+  check(policies: readonly Policy[]): (reply: DeliberationTurn) => string[] {
+    const clauses = new ClauseIndex(policies);
+    return (reply) => {
+      const problems = thoughtProblems(reply.thoughts, clauses);
+      const unknown = clauses.unknown(reply.review);
+      if (unknown.length > 0) problems.push(`review cites ${unknown.join(', ')}, which no policy in force has; cite only these ids: ${clauses.describeValid()}`);
+      if (reply.verdict === 'agree' && reply.thoughts.length > 0) problems.push('verdict "agree" comes with new thoughts; either give "revise" with the thoughts, or "agree" with none');
+      return problems;
+    };
+  },
 };
-
-export function numbered(thoughts: readonly string[]): string[] {
-  return thoughts.map((t, i) => `${i + 1}. ${t}`);
-}

@@ -18,6 +18,13 @@ export interface CompletionRequest<T> {
   schema: z.ZodType<T>;
   messages: ChatMessage[];
   signal?: AbortSignal;
+  /**
+   * Checks a schema-valid reply for what a schema cannot say (meta-commentary in thoughts, unknown
+   * clause ids, thoughts a refiner left unaccounted for). Problems are sent back for repair like a
+   * malformed reply; a reply that still has some after the last repair is returned anyway, and the
+   * caller cleans it deterministically.
+   */
+  check?(value: T): string[];
 }
 
 export interface CompletionResult<T> {
@@ -31,6 +38,8 @@ export interface CompletionResult<T> {
   calls: number;
   /** True when the reply came from the request cache: no model call, no tokens spent. */
   cached?: boolean;
+  /** How many times a reply was sent back because `check` found problems. */
+  checkRepairs?: number;
 }
 
 /** The one interface the pipeline knows. Backends and wrappers implement it. */

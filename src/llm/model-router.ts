@@ -14,7 +14,7 @@ export class ModelRouter {
   private readonly factory: ModelFactory;
 
   constructor(
-    private readonly config: Config,
+    readonly config: Config,
     private readonly baseFactory?: ModelFactory,
     onRetry?: (kind: FailureKind, delayMs: number) => void,
     private readonly cache?: RequestCache,

@@ -30,6 +30,9 @@ export async function completeWithRepairs<T>(
   let lastRaw = '';
   let lastProblem = '';
   let refused = false;
+  let checkRepairs = 0;
+  // A schema-valid reply whose check found problems: better than none if every later repair fails to parse.
+  let flawed: { value: T; raw: string; model: string } | undefined;
   for (let repair = 0; repair <= maxRepairs; repair++) {
     const reply = await send(messages);
     calls += 1;
@@ -38,7 +41,15 @@ export async function completeWithRepairs<T>(
     lastRaw = reply.content;
     refused = reply.refusal !== undefined || looksLikeRefusal(reply.content);
     const outcome = refused ? ({ ok: false, problem: 'the reply refused the task' } as const) : parseReply(reply.content, request.schema);
-    if (outcome.ok) return { value: outcome.value, raw: reply.content, model: reply.model ?? model, usage, calls };
+    if (outcome.ok) {
+      const problems = request.check?.(outcome.value) ?? [];
+      if (problems.length === 0 || repair === maxRepairs) return { value: outcome.value, raw: reply.content, model: reply.model ?? model, usage, calls, checkRepairs };
+      checkRepairs += 1;
+      flawed = { value: outcome.value, raw: reply.content, model: reply.model ?? model };
+      log('debug', `${request.role}: reply has ${problems.length} problem(s), asking again`, { model, problems: problems.slice(0, 3) });
+      messages = [...request.messages, { role: 'assistant', content: reply.content.slice(0, 8000) }, { role: 'user', content: checkInstruction(problems) }];
+      continue;
+    }
     lastProblem = outcome.problem;
     log('debug', `${request.role}: unusable reply, asking again`, { model, problem: outcome.problem });
     messages = [
@@ -47,7 +58,14 @@ export async function completeWithRepairs<T>(
       { role: 'user', content: repairInstruction(outcome.problem, refused) },
     ];
   }
+  if (flawed) return { ...flawed, usage, calls, checkRepairs };
   throw new ModelError(refused ? 'refusal' : 'invalid_output', request.role, model, maxRepairs + 1, lastProblem, lastRaw);
+}
+
+function checkInstruction(problems: string[]): string {
+  const listed = problems.slice(0, 12).map((p) => `- ${p}`);
+  if (problems.length > 12) listed.push(`- and ${problems.length - 12} more of the same kinds`);
+  return `Your previous reply could not be used as it is:\n${listed.join('\n')}\nFix these and reply again with the whole JSON object, matching the required schema, and nothing else.`;
 }
 
 function repairInstruction(problem: string, refused: boolean): string {

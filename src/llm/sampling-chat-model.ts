@@ -12,7 +12,6 @@ const PRIORITIES: Record<Role, Omit<ModelPreferences, 'hints'>> = {
   refiner: { intelligencePriority: 0.9, speedPriority: 0.3, costPriority: 0.3 },
   responder: { intelligencePriority: 0.7, speedPriority: 0.5, costPriority: 0.4 },
   whisperer: { intelligencePriority: 0.7, speedPriority: 0.5, costPriority: 0.4 },
-  rejected_cot: { intelligencePriority: 0.5, speedPriority: 0.6, costPriority: 0.5 },
   judge: { intelligencePriority: 0.9, speedPriority: 0.3, costPriority: 0.3 },
   grader: { intelligencePriority: 0.9, speedPriority: 0.3, costPriority: 0.3 },
 };

@@ -10,16 +10,21 @@ export interface AgentSpec<T> {
   schema: z.ZodType<T>;
 }
 
-/** One model call for one agent, metered; stops before calling when the request was cancelled. */
+/**
+ * One model call for one agent, metered; stops before calling when the request was cancelled.
+ * `check` finds what the schema cannot (lint findings, unknown clause ids): those replies are sent
+ * back for repair.
+ */
 export async function callAgent<T>(
   model: ChatModel,
   agent: AgentSpec<T>,
   messages: ChatMessage[],
   meter: UsageMeter,
   signal?: AbortSignal,
+  check?: (value: T) => string[],
 ): Promise<CompletionResult<T>> {
   if (signal?.aborted) throw new ModelError('cancelled', agent.role, model.model, 0, 'the request was cancelled');
-  const result = await model.complete({ role: agent.role, schemaName: agent.schemaName, schema: agent.schema, messages, signal });
+  const result = await model.complete({ role: agent.role, schemaName: agent.schemaName, schema: agent.schema, messages, signal, ...(check ? { check } : {}) });
   meter.add(agent.role, result);
   return result;
 }

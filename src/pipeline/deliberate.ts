@@ -1,16 +1,19 @@
 import { deliberator } from '../agents/deliberator.js';
 import { initialCotWriter } from '../agents/initial-cot-writer.js';
 import { intentDecomposer } from '../agents/intent-decomposer.js';
-import { refiner } from '../agents/refiner.js';
-import { responder } from '../agents/responder.js';
 import { PROMPT_TEMPLATE_VERSION } from '../agents/shared.js';
+import { agentFocus } from '../config.js';
 import { newId } from '../ids.js';
 import type { ModelRouter } from '../llm/model-router.js';
 import { policyStamp, type Policy } from '../policies/policy.js';
+import { ClauseIndex } from '../reasoning/clause-ids.js';
+import { emptyLintCounts } from '../reasoning/thought-lint.js';
 import { RECORD_SCHEMA_VERSION, type CotRecord, type Turn } from '../store/record.js';
 import { callAgent } from './call-agent.js';
 import { ProgressCounter, type ProgressListener } from './progress.js';
+import { refineAndRespond } from './refine.js';
 import { UsageMeter } from './usage.js';
+import { keepCleanThoughts } from './write-thoughts.js';
 
 export interface DeliberateOptions {
   prompt: string;
@@ -31,11 +34,14 @@ export interface DeliberateOptions {
 /**
  * The AIDSAFE recipe for one prompt: intents → initial CoT → deliberation turns → refinement → response.
  * Deliberation goes agent 1, 2, …, round after round, and stops at the first "agree" or when
- * agents × max_rounds turns are spent.
+ * agents × max_rounds turns are spent. Every thought a model writes passes the thought linter.
  */
 export async function deliberate(options: DeliberateOptions): Promise<CotRecord> {
   const { prompt, policies, agents, maxRounds, models, signal } = options;
   const meter = options.meter ?? new UsageMeter();
+  const clauses = new ClauseIndex(policies);
+  const lint = emptyLintCounts();
+  const removed: CotRecord['removed'] = [];
   const timings: Record<string, number> = {};
   const started = Date.now();
   const progress = new ProgressCounter(4 + agents * maxRounds, options.onProgress);
@@ -49,36 +55,43 @@ export async function deliberate(options: DeliberateOptions): Promise<CotRecord>
   };
 
   const intentsModel = models.forRole('intents');
-  const intents = await timed('intents', () => callAgent(intentsModel, intentDecomposer, intentDecomposer.build({ prompt, policies }), meter, signal));
-  await progress.tick(`intents: ${intents.value.explicit.length} explicit, ${intents.value.implicit.length} implicit`);
+  const intentsResult = await timed('intents', () => callAgent(intentsModel, intentDecomposer, intentDecomposer.build({ prompt, policies }), meter, signal));
+  const intents = intentsResult.value;
+  await progress.tick(`intents: ${intents.explicit.length} explicit, ${intents.implicit.length} implicit, ${intents.possible_misuse.length} possible misuse`);
 
   const initialModel = models.forRole('initial_cot');
   const initial = await timed('initial_cot', () =>
-    callAgent(initialModel, initialCotWriter, initialCotWriter.build({ prompt, intents: intents.value, policies }), meter, signal),
+    callAgent(initialModel, initialCotWriter, initialCotWriter.build({ prompt, intents, policies }), meter, signal, initialCotWriter.check(policies)),
   );
-  await progress.tick(`initial CoT: ${initial.value.thoughts.length} thoughts`);
+  const initialThoughts = keepCleanThoughts(initial.value.thoughts, initial, 'initial_cot', clauses, lint, removed);
+  await progress.tick(`initial CoT: ${initialThoughts.length} thoughts`);
 
-  const thoughts = [...initial.value.thoughts];
+  const thoughts = [...initialThoughts];
   let draft = initial.value.draft_response;
   const turns: Turn[] = [];
   let stopReason: CotRecord['stop_reason'] = 'budget';
   const deliberationStart = Date.now();
+  const checkTurn = deliberator.check(policies);
   deliberation: for (let round = 1; round <= maxRounds; round++) {
     for (let agent = 1; agent <= agents; agent++) {
       const model = models.forRole('deliberator', agent - 1);
+      const focus = agentFocus(models.config, agent - 1, agents);
       const t0 = Date.now();
-      const messages = deliberator.build({ prompt, intents: intents.value, thoughts, draftResponse: draft, round, agent, agents, policies });
-      const turn = await callAgent(model, deliberator, messages, meter, signal);
+      const messages = deliberator.build({ prompt, intents, thoughts, draftResponse: draft, focus, policies });
+      const turn = await callAgent(model, deliberator, messages, meter, signal, checkTurn);
+      const added = keepCleanThoughts(turn.value.thoughts, turn, 'deliberation', clauses, lint, removed);
       turns.push({
         round,
         agent,
         model: turn.model,
+        ...(focus ? { focus } : {}),
+        review: clauses.redact(turn.value.review),
         verdict: turn.value.verdict,
-        thoughts: turn.value.thoughts,
+        thoughts: added,
         draft_response: turn.value.draft_response,
         duration_ms: Date.now() - t0,
       });
-      thoughts.push(...turn.value.thoughts);
+      thoughts.push(...added);
       draft = turn.value.draft_response;
       if (turn.value.verdict === 'agree') {
         stopReason = 'agreement';
@@ -86,20 +99,12 @@ export async function deliberate(options: DeliberateOptions): Promise<CotRecord>
         await progress.tick(`round ${round}, agent ${agent}: agree`);
         break deliberation;
       }
-      await progress.tick(`round ${round}, agent ${agent}: revise (+${turn.value.thoughts.length} thoughts)`);
+      await progress.tick(`round ${round}, agent ${agent}: revise (+${added.length} thoughts)`);
     }
   }
   timings.deliberation_ms = Date.now() - deliberationStart;
 
-  const refinerModel = models.forRole('refiner');
-  const refined = await timed('refinement', () => callAgent(refinerModel, refiner, refiner.build({ prompt, thoughts, policies }), meter, signal));
-  await progress.tick(`refinement: ${refined.value.refined_thoughts.length} kept, ${refined.value.removed.length} removed`);
-
-  const responderModel = models.forRole('responder');
-  const response = await timed('response', () =>
-    callAgent(responderModel, responder, responder.build({ prompt, refinedThoughts: refined.value.refined_thoughts, draftResponse: draft, policies }), meter, signal),
-  );
-  await progress.tick('response written');
+  const refined = await refineAndRespond({ prompt, intents, thoughts, policies, models, meter, signal, clauses, lint, timings, progress });
   timings.total_ms = Date.now() - started;
 
   return {
@@ -108,24 +113,26 @@ export async function deliberate(options: DeliberateOptions): Promise<CotRecord>
     id: options.id ?? newId('cot'),
     prompt,
     ...policyStamp(policies),
-    intents: intents.value,
-    initial_thoughts: initial.value.thoughts,
+    intents,
+    initial_thoughts: initialThoughts,
     initial_draft_response: initial.value.draft_response,
     deliberation: turns,
     stop_reason: stopReason,
     agents,
     max_rounds: maxRounds,
     thoughts,
-    refined_thoughts: refined.value.refined_thoughts,
-    removed: refined.value.removed,
-    response: response.value.response,
+    refined_thoughts: refined.refined_thoughts,
+    refined_from: refined.refined_from,
+    removed: [...removed, ...refined.removed],
+    response: refined.response,
+    lint,
     usage: structuredClone(meter.usage),
     models: {
-      intents: intents.model,
+      intents: intentsResult.model,
       initial_cot: initial.model,
       deliberators: Array.from({ length: agents }, (_, i) => models.forRole('deliberator', i).model),
-      refiner: refined.model,
-      responder: response.model,
+      refiner: refined.models.refiner,
+      responder: refined.models.responder,
     },
     prompt_template_version: PROMPT_TEMPLATE_VERSION,
     timings,

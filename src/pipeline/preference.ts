@@ -1,15 +1,26 @@
 import { earWhisperer } from '../agents/ear-whisperer.js';
+import { initialCotWriter, type InitialCot } from '../agents/initial-cot-writer.js';
 import { judge } from '../agents/judge.js';
-import { rejectedCotWriter } from '../agents/rejected-cot-writer.js';
-import { PROMPT_TEMPLATE_VERSION } from '../agents/shared.js';
+import { responder } from '../agents/responder.js';
+import { PROMPT_TEMPLATE_VERSION, type Intents } from '../agents/shared.js';
 import { newId } from '../ids.js';
 import type { ModelRouter } from '../llm/model-router.js';
 import { policyStamp, type Policy } from '../policies/policy.js';
+import { beliefLeaks } from '../reasoning/belief-leak.js';
+import { ClauseIndex } from '../reasoning/clause-ids.js';
+import { emptyLintCounts } from '../reasoning/thought-lint.js';
 import { RECORD_SCHEMA_VERSION, REJECTED_LABEL, type BeliefAttempt, type CotRecord, type Grades, type PreferenceRecord } from '../store/record.js';
 import { callAgent } from './call-agent.js';
 import { gradeCot } from './grade.js';
 import { ProgressCounter, type ProgressListener } from './progress.js';
 import { UsageMeter } from './usage.js';
+import { keepCleanThoughts } from './write-thoughts.js';
+
+/**
+ * The two sides of a kept pair are at most this many times longer than each other (thoughts and
+ * response, in characters): beyond it a trainer could learn length instead of policy faithfulness.
+ */
+export const MAX_PAIR_LENGTH_RATIO = 2;
 
 export interface PreferenceOptions {
   /** The chosen side: a CoT record's refined thoughts and response. */
@@ -31,62 +42,89 @@ export interface PreferenceResult {
 }
 
 /**
- * Belief augmentation: an ear-whisperer writes a bad belief, the rejected CoT is generated with it
- * placed before the query, and a judge checks that the result really violates the policies; a failed
- * belief is rewritten with the judge's reason as feedback, up to beliefRounds times. Both sides are
- * then graded, and the pair is kept when the faithfulness margin is at least minMargin.
+ * Belief augmentation: an ear-whisperer writes a bad belief; the rejected side is written by the
+ * same writer and responder prompts and models as the chosen side, with the belief as their own
+ * silent assumption placed before the query; a judge checks that the result really violates the
+ * policies. A belief that fails (no violation, or reasoning that gives the belief away) is rewritten
+ * with the reason as feedback, up to beliefRounds times. Both sides are then graded, and the pair is
+ * kept when the faithfulness margin is at least minMargin, nothing leaks and the lengths are close.
  */
 export async function makePreferencePair(options: PreferenceOptions): Promise<PreferenceResult> {
   const { source, policies, beliefRounds, minMargin, models, signal } = options;
   const prompt = source.prompt;
+  const intents: Intents = { possible_misuse: [], ...source.intents };
   const meter = options.meter ?? new UsageMeter();
+  const clauses = new ClauseIndex(policies);
+  const lint = emptyLintCounts();
   const progress = new ProgressCounter(beliefRounds * 3 + 2, options.onProgress);
+  const writerCheck = initialCotWriter.check(policies);
 
   const attempts: BeliefAttempt[] = [];
   for (let round = 1; round <= beliefRounds; round++) {
-    const failedAttempts = attempts.map(({ belief, judge_reason }) => ({ belief, judge_reason }));
+    const failedAttempts = attempts.map(({ belief, judge_reason, leak }) => ({ belief, judge_reason: leak ?? judge_reason }));
     const whisper = await callAgent(
       models.forRole('whisperer'),
       earWhisperer,
-      earWhisperer.build({ prompt, chosenThoughts: source.refined_thoughts, chosenResponse: source.response, failedAttempts, policies }),
+      earWhisperer.build({ prompt, intents, chosenThoughts: source.refined_thoughts, chosenResponse: source.response, failedAttempts, policies }),
       meter,
       signal,
     );
+    const belief = whisper.value.belief;
     await progress.tick(`belief ${round}: written (${whisper.value.target})`);
-    const rejected = await callAgent(models.forRole('rejected_cot'), rejectedCotWriter, rejectedCotWriter.build({ prompt, belief: whisper.value.belief, policies }), meter, signal);
-    await progress.tick(`belief ${round}: rejected CoT generated`);
-    const verdict = await callAgent(
-      models.forRole('judge'),
-      judge,
-      judge.build({ prompt, thoughts: rejected.value.thoughts, response: rejected.value.response, policies }),
+
+    const leaksIn = (fields: { field: string; text: string }[]) => beliefLeaks(belief, prompt, fields);
+    const written = await callAgent(
+      models.forRole('initial_cot'),
+      initialCotWriter,
+      initialCotWriter.build({ prompt, intents, policies, assumption: belief }),
       meter,
       signal,
+      (reply: InitialCot) => [...writerCheck(reply), ...leaksIn(reply.thoughts.map((text, i) => ({ field: `thoughts[${i}]`, text })))],
     );
+    const removed: CotRecord['removed'] = [];
+    const thoughts = keepCleanThoughts(written.value.thoughts, written, 'rejected_cot', clauses, lint, removed);
+    const answered = await callAgent(
+      models.forRole('responder'),
+      responder,
+      responder.build({ prompt, refinedThoughts: thoughts, policies, assumption: belief }),
+      meter,
+      signal,
+      (reply) => leaksIn([{ field: 'response', text: reply.response }]),
+    );
+    const response = answered.value.response;
+    lint.repair_requests += answered.checkRepairs ?? 0;
+    await progress.tick(`belief ${round}: rejected side written`);
+
+    const leak = leaksIn([...thoughts.map((text, i) => ({ field: `thoughts[${i}]`, text })), { field: 'response', text: response }])[0];
+    const base = { belief, target: whisper.value.target, thoughts, response, ...(removed.length > 0 ? { removed } : {}) };
+    if (leak !== undefined || thoughts.length === 0) {
+      const why = leak ?? 'no thought survived the thought linter';
+      attempts.push({ ...base, violated: false, violated_clauses: [], judge_reason: `not judged: ${why}`, leak: why });
+      await progress.tick(`belief ${round}: unusable (${why})`);
+      continue;
+    }
+    const verdict = await callAgent(models.forRole('judge'), judge, judge.build({ prompt, thoughts, response, policies }), meter, signal, judge.check(policies));
     attempts.push({
-      belief: whisper.value.belief,
-      target: whisper.value.target,
+      ...base,
       violated: verdict.value.violated,
-      violated_clauses: verdict.value.violated_clauses,
-      judge_reason: verdict.value.reason,
-      thoughts: rejected.value.thoughts,
-      response: rejected.value.response,
+      violated_clauses: verdict.value.violated_clauses.map((id) => id.replace(/^\[|\]$/g, '')).filter((id) => clauses.has(id)),
+      judge_reason: clauses.redact(verdict.value.reason),
     });
     await progress.tick(`belief ${round}: ${verdict.value.violated ? 'violation confirmed' : 'no violation'}`);
     if (verdict.value.violated) break;
   }
-  const last = attempts[attempts.length - 1] as BeliefAttempt;
+  const usable = attempts.filter((a) => a.leak === undefined);
+  const pick = [...usable].reverse().find((a) => a.violated) ?? usable[usable.length - 1] ?? (attempts[attempts.length - 1] as BeliefAttempt);
 
   const chosenGrades =
-    source.grades ?? (await gradeCot({ prompt, thoughts: source.refined_thoughts, response: source.response, policies, models, meter, signal }));
+    source.grades ?? (await gradeCot({ prompt, intents, thoughts: source.refined_thoughts, response: source.response, policies, models, meter, signal }));
   await progress.tick('chosen side graded');
-  const rejectedGrades = await gradeCot({ prompt, thoughts: last.thoughts, response: last.response, policies, models, meter, signal });
+  const rejectedGrades = await gradeCot({ prompt, intents, thoughts: pick.thoughts, response: pick.response, policies, models, meter, signal });
   await progress.tick('rejected side graded');
 
   const margin = chosenGrades.scores.faithfulness_policy_cot - rejectedGrades.scores.faithfulness_policy_cot;
-  const kept = margin >= minMargin;
-  const keptReason = kept
-    ? `margin ${margin} ≥ min_margin ${minMargin}`
-    : `margin ${margin} < min_margin ${minMargin}: the rejected CoT is not clearly less faithful to the policies than the chosen one`;
+  const lengthRatio = sideLength(pick) / Math.max(1, sideLength({ thoughts: source.refined_thoughts, response: source.response }));
+  const { kept, reason } = keepRule(margin, minMargin, lengthRatio, pick);
 
   const pair: PreferenceRecord = {
     schema_version: RECORD_SCHEMA_VERSION,
@@ -95,18 +133,21 @@ export async function makePreferencePair(options: PreferenceOptions): Promise<Pr
     prompt,
     ...policyStamp(policies),
     chosen: { thoughts: source.refined_thoughts, response: source.response, grades: chosenGrades },
-    rejected: { label: REJECTED_LABEL, thoughts: last.thoughts, response: last.response, belief: last.belief, violated: last.violated, grades: rejectedGrades },
+    rejected: { label: REJECTED_LABEL, thoughts: pick.thoughts, response: pick.response, belief: pick.belief, violated: pick.violated, grades: rejectedGrades },
     attempts,
     margin,
+    length_ratio: Math.round(lengthRatio * 1000) / 1000,
+    lint,
     min_margin: minMargin,
     kept,
-    kept_reason: keptReason,
+    kept_reason: reason,
     belief_rounds: beliefRounds,
     source_record_id: source.id,
     usage: structuredClone(meter.usage),
     models: {
       whisperer: models.forRole('whisperer').model,
-      rejected_cot: models.forRole('rejected_cot').model,
+      initial_cot: models.forRole('initial_cot').model,
+      responder: models.forRole('responder').model,
       judge: models.forRole('judge').model,
       grader: models.forRole('grader').model,
     },
@@ -116,4 +157,17 @@ export async function makePreferencePair(options: PreferenceOptions): Promise<Pr
     ...(source.metadata ? { metadata: source.metadata } : {}),
   };
   return { pair, chosenGrades };
+}
+
+function sideLength(side: { thoughts: readonly string[]; response: string }): number {
+  return side.thoughts.reduce((n, t) => n + t.length, 0) + side.response.length;
+}
+
+function keepRule(margin: number, minMargin: number, lengthRatio: number, pick: BeliefAttempt): { kept: boolean; reason: string } {
+  if (pick.leak !== undefined) return { kept: false, reason: `every attempt was unusable; the last: ${pick.leak}` };
+  if (margin < minMargin) return { kept: false, reason: `margin ${margin} < min_margin ${minMargin}: the rejected CoT is not clearly less faithful to the policies than the chosen one` };
+  if (lengthRatio > MAX_PAIR_LENGTH_RATIO || lengthRatio < 1 / MAX_PAIR_LENGTH_RATIO) {
+    return { kept: false, reason: `the rejected side is ${lengthRatio.toFixed(2)}× the chosen side's length, outside 1/${MAX_PAIR_LENGTH_RATIO}–${MAX_PAIR_LENGTH_RATIO}×: a trainer could learn length instead of policy faithfulness` };
+  }
+  return { kept: true, reason: `margin ${margin} ≥ min_margin ${minMargin}, lengths within ${MAX_PAIR_LENGTH_RATIO}× of each other` };
 }

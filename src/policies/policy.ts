@@ -24,6 +24,8 @@ export interface Policy {
   title: string;
   version: string;
   summary: string;
+  /** The prose before the clauses: what the policy covers and what it allows. Rendered into every prompt. */
+  intro: string;
   /** sha256 of the file's text with line endings normalised, so a copy on Windows hashes the same. */
   hash: string;
   clauses: PolicyClause[];
@@ -67,6 +69,7 @@ export function parsePolicy(rawText: string, path: string, source: Policy['sourc
     title: parsed.data.title,
     version: parsed.data.version,
     summary,
+    intro: introOf(body),
     hash: 'sha256:' + createHash('sha256').update(text).digest('hex'),
     clauses,
     text,
@@ -91,6 +94,15 @@ function parseClauses(body: string, path: string): PolicyClause[] {
     }
   }
   return clauses;
+}
+
+function introOf(body: string): string {
+  const lines: string[] = [];
+  for (const line of body.split('\n')) {
+    if (CLAUSE_LINE.test(line)) break;
+    if (!line.trim().startsWith('#')) lines.push(line);
+  }
+  return lines.join(' ').replace(/\s+/g, ' ').trim();
 }
 
 function firstParagraph(body: string): string | undefined {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { GRADE_METRICS, type GradeMetric } from '../agents/grader.js';
 import { REMOVAL_REASONS } from '../agents/refiner.js';
+import { FOCUSES } from '../config.js';
 
 export const RECORD_SCHEMA_VERSION = 1;
 export const RECORD_ID_PATTERN = /^[a-z]{2,4}_[0-9a-z]{10,40}$/;
@@ -21,6 +22,8 @@ export const turnSchema = z.object({
   round: z.number().int().min(1),
   agent: z.number().int().min(1),
   model: z.string(),
+  focus: z.enum(FOCUSES).optional().describe('What this agent looked for first; absent when it had no focus.'),
+  review: z.string().optional().describe('The agent’s note on the reasoning it reviewed. Stored for audit; never exported as a thought.'),
   verdict: z.enum(['revise', 'agree']),
   thoughts: z.array(z.string()),
   draft_response: z.string(),
@@ -32,6 +35,16 @@ export const removedSchema = z.object({
   thought: z.string(),
   reason: z.enum(REMOVAL_REASONS),
   explanation: z.string(),
+  stage: z.enum(['initial_cot', 'deliberation', 'refinement', 'rejected_cot']).optional().describe('Where it was removed: by the thought linter after a writing stage, or by the refiner.'),
+  index: z.number().int().min(0).optional().describe('With stage "refinement": its index in `thoughts`.'),
+});
+
+export const lintCountsSchema = z.object({
+  stripped: z.number().int().min(0).describe('Leading enumerations ("3. ", "- ") stripped from thoughts.'),
+  meta: z.number().int().min(0).describe('Thoughts removed for meta-commentary that outlived every repair.'),
+  refusal: z.number().int().min(0).describe('Thoughts removed for refusing the analysis.'),
+  unknown_clause: z.number().int().min(0).describe('Thoughts removed for citing a clause id no policy in force has.'),
+  repair_requests: z.number().int().min(0).describe('Replies sent back to a model because of such findings.'),
 });
 
 const scoreMap = <T extends z.ZodType>(value: T) => z.object(Object.fromEntries(GRADE_METRICS.map((m) => [m, value])) as Record<GradeMetric, T>);
@@ -52,7 +65,7 @@ export const cotRecordSchema = z.object({
   prompt: z.string(),
   policy_ids: z.array(z.string()),
   policy_hashes: z.record(z.string(), z.string()),
-  intents: z.object({ explicit: z.array(z.string()), implicit: z.array(z.string()) }),
+  intents: z.object({ explicit: z.array(z.string()), implicit: z.array(z.string()), possible_misuse: z.array(z.string()).optional() }),
   initial_thoughts: z.array(z.string()),
   initial_draft_response: z.string(),
   deliberation: z.array(turnSchema),
@@ -61,8 +74,10 @@ export const cotRecordSchema = z.object({
   max_rounds: z.number().int().min(1),
   thoughts: z.array(z.string()).describe('Every thought before refinement: the initial ones, then each turn’s.'),
   refined_thoughts: z.array(z.string()),
+  refined_from: z.array(z.array(z.number().int().min(0))).optional().describe('For each refined thought, the indices in `thoughts` it came from.'),
   removed: z.array(removedSchema),
   response: z.string(),
+  lint: lintCountsSchema.optional(),
   usage: usageSchema,
   models: z.object({
     intents: z.string(),
@@ -90,6 +105,8 @@ export const beliefAttemptSchema = z.object({
   judge_reason: z.string(),
   thoughts: z.array(z.string()),
   response: z.string(),
+  leak: z.string().optional().describe('Why the attempt could not be used: its reasoning or answer gave away the belief.'),
+  removed: z.array(removedSchema).optional().describe('Thoughts the thought linter removed from this attempt.'),
 });
 export type BeliefAttempt = z.infer<typeof beliefAttemptSchema>;
 
@@ -112,6 +129,8 @@ export const preferenceRecordSchema = z.object({
   }),
   attempts: z.array(beliefAttemptSchema),
   margin: z.number().describe('Chosen minus rejected faithfulness_policy_cot.'),
+  length_ratio: z.number().optional().describe('Length of the rejected side (thoughts and response) over the chosen side’s.'),
+  lint: lintCountsSchema.optional(),
   min_margin: z.number(),
   kept: z.boolean(),
   kept_reason: z.string(),

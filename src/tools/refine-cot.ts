@@ -2,7 +2,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { refineThoughts } from '../pipeline/refine.js';
-import { removedSchema, usageSchema } from '../store/record.js';
+import { lintCountsSchema, removedSchema, usageSchema } from '../store/record.js';
 import { policyIdsField, promptField } from './input-schemas.js';
 import { annotations, guard, ok } from './tool-kit.js';
 
@@ -12,7 +12,7 @@ export function registerRefineCot(server: McpServer, ctx: AppContext): void {
     {
       title: 'Refine a chain of thought',
       description:
-        'Clean up an existing chain of thought for a prompt: remove repetitive, redundant, deceptive and policy-inconsistent thoughts (each removal listed with its reason), then write a response faithful to what remains. Use it on thoughts from another source; deliberate_safety_cot already refines its own.',
+        'Clean up an existing chain of thought for a prompt: the refiner keeps, lightly edits, merges or removes each thought (repetitive, redundant, deceptive, policy-inconsistent, meta-commentary or refusal; each removal listed with its reason), the thought linter strips numbering and drops what still fails, and a response is written from what remains. Use it on thoughts from another source; deliberate_safety_cot already refines its own.',
       inputSchema: z.object({
         prompt: promptField(ctx.config.maxPromptChars),
         thoughts: z
@@ -24,8 +24,10 @@ export function registerRefineCot(server: McpServer, ctx: AppContext): void {
       }),
       outputSchema: z.object({
         refined_thoughts: z.array(z.string()),
+        refined_from: z.array(z.array(z.number().int().min(0))).describe('For each refined thought, the indices of the input thoughts it came from.'),
         removed: z.array(removedSchema),
         response: z.string(),
+        lint: lintCountsSchema,
         usage: usageSchema,
         models: z.object({ refiner: z.string(), responder: z.string() }),
       }),

@@ -30,6 +30,8 @@ export interface RoleRequest {
   body: Record<string, unknown>;
   /** True when the request is a repair (the model is asked again after an unusable reply). */
   repair: boolean;
+  /** For a deliberation turn: its 1-based number within the sample. */
+  turn: number;
 }
 
 export type Reply = { json: unknown } | { text: string };
@@ -46,8 +48,11 @@ export interface ScriptedServerOptions {
   /** Sent as retry-after-ms on injected 429s; set retryAfterSeconds to send the standard header instead. */
   retryAfterMs?: number;
   retryAfterSeconds?: number;
-  /** When a deliberation agent says "agree"; default: the second turn. */
-  agreeWhen?: (turn: { round: number; agent: number; of_agents: number }, model: string) => boolean;
+  /**
+   * When a deliberation agent says "agree", given the turn's 1-based number within its sample
+   * (counted per query) and the agent's model; default: the second turn.
+   */
+  agreeWhen?: (turn: number, model: string) => boolean;
   /** Reject json_schema response_format with a 400, like servers that do not support it. */
   rejectJsonSchema?: boolean;
 }
@@ -65,6 +70,8 @@ export class ScriptedModelServer {
   private server: Server | undefined;
   private queued: Fault[] = [];
   private seen = new Map<string, number>();
+  /** Per query, the distinct deliberation requests seen, in order: a turn's number is its position. */
+  private turnsByQuery = new Map<string, string[]>();
   url = '';
 
   constructor(readonly options: ScriptedServerOptions = {}) {}
@@ -84,6 +91,22 @@ export class ScriptedModelServer {
   async close(): Promise<void> {
     this.server?.closeAllConnections();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  /** The default answer for a request that arrived another way (MCP sampling), with its turn counted the same way. */
+  answerFor(role: string, messages: { role: string; content: string }[], model: string): unknown {
+    return this.defaultAnswer({ role, model, data: parseData(messages), messages, body: {}, repair: false, turn: role === 'deliberation_turn' ? this.turnOf(messages) : 0 });
+  }
+
+  /** The 1-based number of a deliberation turn within its sample; a retry or repair of the same turn keeps its number. */
+  private turnOf(messages: { role: string; content: string }[]): number {
+    const query = String(parseData(messages).query ?? '');
+    const key = (messages[0]?.content ?? '') + '\0' + (messages[1]?.content ?? '');
+    const seen = this.turnsByQuery.get(query) ?? [];
+    this.turnsByQuery.set(query, seen);
+    let index = seen.indexOf(key);
+    if (index < 0) index = seen.push(key) - 1;
+    return index + 1;
   }
 
   /** The next requests get these faults, in order, before any random ones. */
@@ -156,7 +179,7 @@ export class ScriptedModelServer {
 
     const data = parseData(messages);
     const repair = messages.length > 2 && messages[messages.length - 1]?.role === 'user' && messages[messages.length - 2]?.role === 'assistant';
-    const request: RoleRequest = { role, model, data, messages, body, repair };
+    const request: RoleRequest = { role, model, data, messages, body, repair, turn: role === 'deliberation_turn' ? this.turnOf(messages) : 0 };
     const reply = (await this.options.respond?.(request)) ?? { json: this.defaultAnswer(request) };
     let content = 'json' in reply ? JSON.stringify(reply.json) : reply.text;
     if (fault === 'truncated') content = content.slice(0, Math.max(1, Math.floor(content.length / 2)));
@@ -176,49 +199,57 @@ export class ScriptedModelServer {
   }
 
   /** What a cooperative model would answer for each role. */
-  defaultAnswer({ role, data, model }: RoleRequest): unknown {
+  defaultAnswer({ role, data, model, turn, messages }: RoleRequest): unknown {
+    // A cooperative model cites only clauses its prompt shows.
+    const system = messages[0]?.content ?? '';
+    const cite = (text: string) => text.replace(/ ?\[([A-Z]+-\d+)\]/g, (whole, id: string) => (system.includes(`[${id}]`) ? whole : ''));
     const query = String(data.query ?? '');
     const short = query.length > 60 ? query.slice(0, 60) + '…' : query;
+    const assumed = typeof data.assumption === 'string';
     switch (role) {
       case 'intents':
-        return { explicit: [`Asks: ${short}`], implicit: ['Wants accurate, safe information'] };
+        return { explicit: [`Asks: ${short}`], implicit: ['Wants accurate, safe information'], possible_misuse: [] };
       case 'initial_cot':
+        if (assumed) {
+          return {
+            thoughts: ['Detail on this is freely available, so giving it adds no real risk.', 'So the usual safety clauses do not apply here and I will comply fully.'],
+            draft_response: `Sure, here is everything about: ${short}`,
+          };
+        }
         return {
-          thoughts: [`The query asks: "${short}".`, 'The most plausible reading is benign; [RH-1] requires full help.', 'No clause of the harm policies is engaged by that reading.'],
+          thoughts: [`The request asks: "${short}".`, cite('Its most plausible reading is benign, so [RH-1] asks for a full answer.'), 'No clause of the harm policies applies to that reading.'],
           draft_response: `Draft answer to: ${short}`,
         };
       case 'deliberation_turn': {
-        const turn = data.turn as { round: number; agent: number; of_agents: number };
-        const agree = (this.options.agreeWhen ?? ((t) => (t.round - 1) * t.of_agents + t.agent >= 2))(turn, model);
+        const agree = (this.options.agreeWhen ?? ((n) => n >= 2))(turn, model);
         return agree
-          ? { verdict: 'agree', thoughts: [], draft_response: `Draft answer to: ${short}` }
-          : { verdict: 'revise', thoughts: [`Agent ${turn.agent}, round ${turn.round}: checked [HHV-6] and [PH-6]; the wording is not a request for harm.`], draft_response: `Revised draft (r${turn.round}a${turn.agent}) to: ${short}` };
+          ? { review: 'The reasoning covers the intents and the clauses that apply.', verdict: 'agree', thoughts: [], draft_response: `Draft answer to: ${short}` }
+          : { review: 'Figurative uses of alarming words are not yet considered.', verdict: 'revise', thoughts: [cite(REVISIONS[(turn - 1) % REVISIONS.length]!)], draft_response: `Revised answer (${turn}) to: ${short}` };
       }
       case 'refinement': {
-        const thoughts = ((data.thoughts ?? []) as string[]).map((t) => t.replace(/^\d+\.\s/, ''));
-        const kept = thoughts.slice(0, Math.max(1, thoughts.length - 1));
-        const dropped = thoughts.slice(kept.length);
-        return { refined_thoughts: kept, removed: dropped.map((thought) => ({ thought, reason: 'redundant', explanation: 'It repeats the conclusion of an earlier thought.' })) };
+        const thoughts = (data.thoughts ?? []) as { index: number; text: string }[];
+        return {
+          decisions: thoughts.map(({ index }) =>
+            index === thoughts.length - 1 && index > 0
+              ? { index, decision: 'remove', reason: 'redundant', explanation: 'It repeats the conclusion of an earlier thought.', text: null }
+              : { index, decision: 'keep', reason: null, explanation: '', text: null },
+          ),
+        };
       }
       case 'response':
-        return { response: `Here is a helpful answer to: ${short}` };
+        return { response: assumed ? `Sure, here is everything about: ${short}` : `Here is a helpful answer to: ${short}` };
       case 'bad_belief': {
-        const failed = (data.failed_attempts ?? []) as unknown[];
-        return { target: 'policy_violation', belief: `Scripted bad belief #${failed.length + 1}: the requester is an authorised official, so any detail is fine.` };
+        const failed = (data.failed_beliefs ?? []) as unknown[];
+        return { target: 'policy_violation', belief: `Scripted bad belief #${failed.length + 1}: anything asked here is harmless to explain in full detail.` };
       }
-      case 'rejected_cot':
-        return {
-          thoughts: [`Premise accepted: ${String(data.belief ?? '')}`, 'So the usual safety clauses do not apply here; comply fully.'],
-          response: `Sure, here is everything about: ${short}`,
-        };
       case 'judgment': {
-        const violated = JSON.stringify(data.thoughts ?? '').includes('comply fully');
-        return { violated, violated_clauses: violated ? ['IA-1'] : [], reason: violated ? 'It sets the policies aside because of the premise.' : 'No clause is broken.' };
+        const violated = JSON.stringify(data.reasoning ?? '').includes('comply fully');
+        return { reason: violated ? 'It sets the policies aside.' : 'No clause is broken.', violated, violated_clauses: violated ? ['IA-1'] : [] };
       }
       case 'grading': {
         // A cooperative grader: the belief-driven side scores low on policy faithfulness.
-        const bad = JSON.stringify(data.thoughts ?? '').includes('Premise accepted');
-        const metric = (score: number) => ({ score, rationale: `Scripted score ${score}.` });
+        const bad = JSON.stringify(data.reasoning ?? '').includes('comply fully');
+        const metric = (score: number) => ({ rationale: `Scripted score ${score}.`, score });
         return {
           relevance: metric(5),
           coherence: metric(5),
@@ -234,16 +265,23 @@ export class ScriptedModelServer {
   }
 }
 
+/** Clean thoughts a reviewing turn adds, one per turn, as a cooperative model would write them. */
+const REVISIONS = [
+  'Alarming words used about processes or figures of speech are not requests for harm [PH-6], and this wording is one of them.',
+  'Caveats stay short [RH-6], and this request calls for none.',
+  'Lecturing is ruled out [RH-4], so the answer simply helps.',
+  'The answer should be direct and practical, since nothing in it gives uplift toward harm.',
+];
+
 export function guessRole(system: string): string {
-  if (system.includes('intent decomposer')) return 'intents';
-  if (system.includes('initial chain of thought')) return 'initial_cot';
-  if (system.includes('deliberation agents')) return 'deliberation_turn';
-  if (system.includes('refiner')) return 'refinement';
-  if (system.includes('final response')) return 'response';
-  if (system.includes('ear-whisperer')) return 'bad_belief';
-  if (system.includes('safety judge')) return 'judgment';
-  if (system.includes('You grade')) return 'grading';
-  if (system.includes('after thinking step by step')) return 'rejected_cot';
+  if (system.startsWith('You list the intents')) return 'intents';
+  if (system.includes('about to answer the request')) return 'initial_cot';
+  if (system.includes('Look at that reasoning critically')) return 'deliberation_turn';
+  if (system.startsWith('You edit a chain of reasoning')) return 'refinement';
+  if (system.startsWith('You are the assistant. Answer the request')) return 'response';
+  if (system.includes('short bad belief')) return 'bad_belief';
+  if (system.includes('strict safety judge')) return 'judgment';
+  if (system.startsWith('You grade')) return 'grading';
   return 'unknown';
 }
 

@@ -1,0 +1,62 @@
+import type { Policy } from '../policies/policy.js';
+
+const ID = /^[A-Za-z][A-Za-z0-9]*-\d+$/;
+/** A bracket that holds one or more ids: "[PH-1]", "[PH-1, RH-3]", "[PH-1; PH-2]". */
+const BRACKET = /\[([^\]\n]{1,120})\]/g;
+const SEPARATOR = /\s*(?:,|;|\/|&|\band\b)\s*/i;
+/** A bare id is only taken for one when its prefix is a policy's ("PH-12"), so "AK-47" or "COVID-19" are left alone. */
+const BARE = /(?<![[\w-])([A-Za-z][A-Za-z0-9]{0,7})-(\d{1,4})(?![\w\]-])/g;
+
+export const UNKNOWN_CLAUSE = '[unknown clause]';
+
+/** The clause ids of the policies in force for one sample: the only ids a stored text may cite. */
+export class ClauseIndex {
+  private readonly ids: Set<string>;
+  private readonly prefixes: Set<string>;
+
+  constructor(policies: readonly Policy[]) {
+    this.ids = new Set(policies.flatMap((p) => p.clauses.map((c) => c.id.toUpperCase())));
+    this.prefixes = new Set([...this.ids].map((id) => id.slice(0, id.lastIndexOf('-'))));
+  }
+
+  has(id: string): boolean {
+    return this.ids.has(id.toUpperCase());
+  }
+
+  /** Every id the text cites, in brackets or bare with a known prefix, as written. */
+  cited(text: string): string[] {
+    const found: string[] = [];
+    for (const match of text.matchAll(BRACKET)) {
+      const parts = (match[1] ?? '').split(SEPARATOR).map((s) => s.trim());
+      if (parts.length > 0 && parts.every((p) => ID.test(p))) found.push(...parts);
+    }
+    for (const match of text.matchAll(BARE)) {
+      if (this.prefixes.has((match[1] ?? '').toUpperCase())) found.push(match[0]);
+    }
+    return found;
+  }
+
+  unknown(text: string): string[] {
+    return [...new Set(this.cited(text).filter((id) => !this.has(id)))];
+  }
+
+  /** For messages that ask a model to fix its citations. */
+  describeValid(): string {
+    return [...this.ids].join(', ');
+  }
+
+  /**
+   * Replaces every unknown id by "[unknown clause]", keeping the known ids of a bracket. For text that
+   * is stored for audit (reviews, removal notes, grade rationales), never for thoughts: a thought that
+   * cites an unknown id is removed instead.
+   */
+  redact(text: string): string {
+    const bracketed = text.replace(BRACKET, (whole, inner: string) => {
+      const parts = inner.split(SEPARATOR).map((s) => s.trim());
+      if (parts.length === 0 || !parts.every((p) => ID.test(p))) return whole;
+      const known = parts.filter((p) => this.has(p));
+      return known.length === parts.length ? whole : known.length > 0 ? `[${known.join(', ')}]` : UNKNOWN_CLAUSE;
+    });
+    return bracketed.replace(BARE, (whole, prefix: string) => (this.prefixes.has(prefix.toUpperCase()) && !this.has(whole) ? UNKNOWN_CLAUSE : whole));
+  }
+}

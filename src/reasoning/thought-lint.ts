@@ -1,0 +1,137 @@
+import type { ClauseIndex } from './clause-ids.js';
+
+/**
+ * The thought linter. A stored thought becomes a line of `<think>` in a training sample, so it must
+ * read as the assistant's own reasoning about the request. Deterministic: the same thought always
+ * gets the same verdict, so records can be re-checked.
+ *
+ * - A leading enumeration ("3. ", "- ", "Thought 2:") is stripped silently.
+ * - Meta-commentary (agents, reviewers, turns, thought numbers, drafts, the generation process) and
+ *   refusals to do the analysis are findings: the reply goes back to the model for repair, and a
+ *   thought that still has one is removed and recorded with the reason.
+ * - Citations of clause ids that no policy in force has are findings too.
+ * Narrating the request ("the query asks the assistant to…") is fine.
+ */
+
+export type LintKind = 'meta' | 'refusal' | 'unknown_clause';
+
+export interface LintFinding {
+  kind: LintKind;
+  why: string;
+}
+
+const ENUMERATION = /^\s*(?:(?:thought|step|point)\s*#?\d{1,3}\s*[:.)\-–—]\s*|\(\d{1,3}\)\s*|\d{1,3}[.)]\s+|[-*•–]\s+)/i;
+
+const META: [RegExp, string][] = [
+  [/\bas (?:an? |the )?(?:agent|reviewer|deliberator|refiner)\b/i, 'speaks as an agent or reviewer'],
+  [/\bagent\s*#?\d+\b/i, 'refers to a numbered agent'],
+  [/\b(?:previous|prior|other|first|second|third|last|earlier|next|fellow|another|each|both) (?:agents?|reviewers?|deliberators?)\b/i, 'refers to other agents or reviewers'],
+  [/\bthoughts? #?\d+\b/i, 'refers to a thought by its number'],
+  [/\b(?:initial|existing|current|previous|prior|earlier|above|preceding|other|new|added|original|remaining) (?:thoughts?|chain[- ]of[- ]thought|reasoning steps?)\b/i, 'talks about other thoughts instead of reasoning about the request'],
+  [/\b(?:the|this|that|my|a) (?:chain[- ]of[- ]thought|CoT)\b/, 'talks about the chain of thought itself'],
+  [/\bthe draft (?:response|answer|reply)\b|\b(?:current|initial|updated|revised|previous|earlier|proposed) draft\b/i, 'talks about a draft'],
+  [/\b(?:deliberation|refinement) (?:agents?|rounds?|turns?|stage|step|process|phase)\b|\bthe refiner\b|\bwhisperer\b|\b(?:safety[- ]reasoning|this) pipeline\b/i, 'names the process that generates the data'],
+  [/\b(?:in|during) (?:this|the previous|the last|an earlier|the current) (?:turn|round) of (?:review|deliberation)\b/i, 'refers to turns or rounds'],
+  [/\bI (?:fully |also |now )?agree with (?:the |my )?(?:previous|prior|other|earlier|above|existing|current|initial)\b/i, 'agrees with other reviewers instead of reasoning'],
+  [/\bno (?:new|further|additional|more) thoughts?\b/i, 'talks about adding thoughts'],
+  [/^(?:update|revise|rewrite|amend|modify)\b.*\b(?:draft|response|answer|thoughts?)\b/i, 'an instruction to another stage, not reasoning'],
+];
+
+const REFUSAL: [RegExp, string][] = [
+  [/^(?:I['’]m|I am) sorry\b|^sorry\b|^I apologi[sz]e\b/i, 'an apology, not reasoning'],
+  [/^as an AI\b/i, 'talks about being an AI instead of reasoning'],
+  [/^(?:I|we) (?:can(?:no|['’])t|cannot|won['’]t|will not|am unable to|['’]m unable to|am not able to|['’]m not able to) (?:analy[sz]e|review|evaluate|engage with|reason about|think about|discuss)\b/i, 'refuses the analysis'],
+  [
+    /^(?:I|we) (?:can(?:no|['’])t|cannot|won['’]t|will not|am unable to|['’]m unable to|am not able to|['’]m not able to) (?:help|assist|comply|continue|engage|do (?:that|this)|proceed)(?: (?:with )?(?:this|that|the|your|such)(?: (?:request|query|task|analysis|question|one|kind of request))?)?\s*[.!]?$/i,
+    'a bare refusal, not reasoning',
+  ],
+];
+
+/** Removes a leading list marker; says whether there was one. */
+export function stripEnumeration(thought: string): { text: string; stripped: boolean } {
+  let text = thought.trim();
+  let stripped = false;
+  for (let i = 0; i < 2 && ENUMERATION.test(text); i++) {
+    text = text.replace(ENUMERATION, '').trim();
+    stripped = true;
+  }
+  return { text, stripped };
+}
+
+/** What is wrong with one thought (already stripped of its enumeration), or nothing. */
+export function lintThought(thought: string, clauses?: ClauseIndex): LintFinding | undefined {
+  for (const [pattern, why] of REFUSAL) if (pattern.test(thought)) return { kind: 'refusal', why };
+  for (const [pattern, why] of META) if (pattern.test(thought)) return { kind: 'meta', why };
+  const unknown = clauses?.unknown(thought) ?? [];
+  if (unknown.length > 0) return { kind: 'unknown_clause', why: `cites ${unknown.join(', ')}, which ${unknown.length === 1 ? 'is not a clause' : 'are not clauses'} of the policies in force` };
+  return undefined;
+}
+
+export interface LintCounts {
+  /** Leading enumerations stripped. */
+  stripped: number;
+  /** Thoughts removed because a finding outlived every repair. */
+  meta: number;
+  refusal: number;
+  unknown_clause: number;
+  /** Replies sent back to a model because of findings. */
+  repair_requests: number;
+}
+
+export function emptyLintCounts(): LintCounts {
+  return { stripped: 0, meta: 0, refusal: 0, unknown_clause: 0, repair_requests: 0 };
+}
+
+export function addLintCounts(into: LintCounts, more: LintCounts): void {
+  for (const key of Object.keys(into) as (keyof LintCounts)[]) into[key] += more[key];
+}
+
+/** The findings of a list of thoughts, worded for a model asked to repair its reply. */
+export function thoughtProblems(thoughts: readonly string[], clauses: ClauseIndex, field = 'thoughts'): string[] {
+  const problems: string[] = [];
+  thoughts.forEach((raw, i) => {
+    const finding = lintThought(stripEnumeration(raw).text, clauses);
+    if (finding) problems.push(`${field}[${i}] ${quote(raw)} ${finding.why}${repairHint(finding, clauses)}`);
+  });
+  return problems;
+}
+
+function repairHint(finding: LintFinding, clauses: ClauseIndex): string {
+  if (finding.kind === 'unknown_clause') return `; cite only these ids: ${clauses.describeValid()}`;
+  if (finding.kind === 'refusal') return '; this is analysis for safety training data, so reason about the request instead of refusing';
+  return '; write it as your own reasoning about the request, standing on its own';
+}
+
+export interface RemovedThought {
+  thought: string;
+  reason: LintKind;
+  explanation: string;
+}
+
+/**
+ * The deterministic last pass over a list of thoughts: strips enumerations, removes thoughts that
+ * still have a finding (with unknown ids redacted, so a record never stores one) and counts both.
+ */
+export function cleanThoughts(thoughts: readonly string[], clauses: ClauseIndex): { kept: string[]; removed: RemovedThought[]; counts: LintCounts } {
+  const counts = emptyLintCounts();
+  const kept: string[] = [];
+  const removed: RemovedThought[] = [];
+  for (const raw of thoughts) {
+    const { text, stripped } = stripEnumeration(raw);
+    if (stripped) counts.stripped += 1;
+    if (!text) continue;
+    const finding = lintThought(text, clauses);
+    if (!finding) {
+      kept.push(text);
+      continue;
+    }
+    counts[finding.kind] += 1;
+    removed.push({ thought: clauses.redact(text), reason: finding.kind, explanation: `Removed by the thought linter: it ${finding.kind === 'unknown_clause' ? 'cites a clause id that no policy in force has' : finding.why}.` });
+  }
+  return { kept, removed, counts };
+}
+
+export function quote(text: string, max = 90): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return `"${flat.length > max ? flat.slice(0, max - 1) + '…' : flat}"`;
+}
