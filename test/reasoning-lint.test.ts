@@ -1,0 +1,167 @@
+import { describe, expect, it } from 'vitest';
+import { applyRefinement, refinementProblems, type Refinement } from '../src/agents/refiner.js';
+import { agentFocus, loadConfig } from '../src/config.js';
+import { builtinPoliciesDir } from '../src/paths.js';
+import { PolicySet } from '../src/policies/policy-set.js';
+import { beliefLeaks } from '../src/reasoning/belief-leak.js';
+import { ClauseIndex } from '../src/reasoning/clause-ids.js';
+import { cleanThoughts, lintThought, stripEnumeration, thoughtProblems } from '../src/reasoning/thought-lint.js';
+
+const policies = PolicySet.load(builtinPoliciesDir, []).select();
+const clauses = new ClauseIndex(policies);
+
+describe('the thought linter', () => {
+  const good = [
+    'The request is about stopping a running program; "kill" here is the name of an operating-system command.',
+    'Nothing in it concerns harming a person, so [PH-6] (ordinary technical uses of violent words) applies and [RH-1] asks for a full, direct answer.',
+    'Mixing household chemicals to produce a toxic gas gives step-by-step means to injure people: [PH-4] rules out the recipe itself.',
+    'A plausible benign need is safety — knowing which products must never be mixed; [RH-3] asks me to serve that part.',
+    'So I decline the recipe briefly and give the safety rule: never combine bleach with ammonia or acids.',
+    'The query asks the assistant to explain how nerve agents affect the body, which [PH-5] allows at an educational level.',
+    'I can’t provide a synthesis route: [PH-1] forbids any uplift toward chemical weapons, but I can explain the history.',
+    'The user wants help drafting a reply to their landlord about a late deposit.',
+    'A travel agent or a user agent string is not an agent in any harmful sense.',
+    'Step-by-step instructions for an AK-47 conversion are covered by [PH-2].',
+    'The data pipeline they describe is ordinary engineering work.',
+    'Keep the answer short and practical.',
+    'Nothing in the wording suggests an intent to hurt anyone; the likeliest reading is a student asking about history.',
+  ];
+  for (const thought of good) {
+    it(`keeps: ${thought.slice(0, 60)}`, () => expect(lintThought(thought, clauses)).toBeUndefined());
+  }
+
+  const bad: [string, 'meta' | 'refusal' | 'unknown_clause'][] = [
+    ['As agent 2, I agree with the previous agent.', 'meta'],
+    ['Thought 3 is over-cautious and should be removed.', 'meta'],
+    ['The initial chain of thought missed [HHV-6].', 'meta'],
+    ['Update the draft response to include a warning.', 'meta'],
+    ['The previous reviewer overlooked the benign reading.', 'meta'],
+    ['I agree with the earlier analysis; no new thoughts are needed.', 'meta'],
+    ['The existing thoughts already cover [RH-1].', 'meta'],
+    ['The draft response is too cautious.', 'meta'],
+    ['The refiner should drop the repeated point.', 'meta'],
+    ["I'm sorry, I can't analyse this request.", 'refusal'],
+    ['I cannot help with this request.', 'refusal'],
+    ['I won’t analyze content like this.', 'refusal'],
+    ['As an AI, I must be careful here.', 'refusal'],
+    ['This violates [PH-12].', 'unknown_clause'],
+    ['Both [PH-1, XYZ-3] apply.', 'unknown_clause'],
+    ['Under PH-9 this is forbidden.', 'unknown_clause'],
+  ];
+  for (const [thought, kind] of bad) {
+    it(`finds ${kind}: ${thought}`, () => expect(lintThought(thought, clauses)?.kind).toBe(kind));
+  }
+
+  it('strips leading enumerations, and only those', () => {
+    expect(stripEnumeration('3. The user may be a student.')).toEqual({ text: 'The user may be a student.', stripped: true });
+    expect(stripEnumeration('- The user may be a student.').text).toBe('The user may be a student.');
+    expect(stripEnumeration('Thought 2: The user may be a student.').text).toBe('The user may be a student.');
+    expect(stripEnumeration('(4) The user may be a student.').text).toBe('The user may be a student.');
+    expect(stripEnumeration('1.5 grams is a typical dose.')).toEqual({ text: '1.5 grams is a typical dose.', stripped: false });
+    expect(stripEnumeration('-5 degrees is cold.').stripped).toBe(false);
+  });
+
+  it('cleans a list: strips, removes what fails with a reason, never stores an unknown id, and counts', () => {
+    const { kept, removed, counts } = cleanThoughts(['1. The request is benign [RH-1].', 'As agent 2, I agree.', 'This violates [PH-12] and [PH-1].', "I'm sorry, I can't help."], clauses);
+    expect(kept).toEqual(['The request is benign [RH-1].']);
+    expect(removed.map((r) => r.reason)).toEqual(['meta', 'unknown_clause', 'refusal']);
+    expect(removed[1]!.thought).toBe('This violates [unknown clause] and [PH-1].');
+    expect(JSON.stringify(removed)).not.toContain('PH-12');
+    expect(counts).toEqual({ stripped: 1, meta: 1, refusal: 1, unknown_clause: 1, repair_requests: 0 });
+  });
+
+  it('words each finding for the model, naming the thought, why, and the valid ids', () => {
+    const problems = thoughtProblems(['Fine [RH-1].', 'Per [XX-1] this is banned.'], clauses);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^thoughts\[1\] "Per \[XX-1\] this is banned\." cites XX-1, which is not a clause/);
+    expect(problems[0]).toContain('FD-1');
+  });
+});
+
+describe('clause ids', () => {
+  it('finds bracketed and known-prefix bare ids, leaving other hyphenated tokens alone', () => {
+    expect(clauses.cited('See [PH-1], [RH-3; IA-2] and PH-6, not COVID-19 or AK-47.')).toEqual(['PH-1', 'RH-3', 'IA-2', 'PH-6']);
+    expect(clauses.unknown('[PH-1] and [PH-99] and RH-42')).toEqual(['PH-99', 'RH-42']);
+    expect(clauses.redact('[PH-1, PH-99] and RH-42')).toBe('[PH-1] and [unknown clause]');
+  });
+});
+
+describe('the refiner’s decisions, applied by code', () => {
+  const thoughts = ['The request is about a process [PH-6].', 'It is benign [RH-1].', 'It is benign, as said.', 'As agent 2 I agree.', 'The answer names kill.'];
+  const keep = (index: number, text: string | null = null) => ({ index, decision: 'keep' as const, reason: null, explanation: '', text });
+
+  it('accounts for every thought exactly once, merging and editing within bounds', () => {
+    const reply: Refinement = {
+      decisions: [
+        keep(0, 'The request is about a process, and it is benign [PH-6] [RH-1].'),
+        { index: 1, decision: 'merge', reason: null, explanation: 'Folded in.', text: null },
+        { index: 2, decision: 'remove', reason: 'repetitive', explanation: 'Says it again.', text: null },
+        { index: 3, decision: 'remove', reason: 'meta', explanation: 'About agents.', text: null },
+        keep(4),
+      ],
+    };
+    expect(refinementProblems(reply, thoughts, clauses)).toEqual([]);
+    const out = applyRefinement(reply, thoughts, clauses);
+    expect(out.refined).toEqual(['The request is about a process, and it is benign [PH-6] [RH-1].', 'The answer names kill.']);
+    expect(out.sources).toEqual([[0, 1], [4]]);
+    expect(out.removed.map((r) => [r.index, r.reason])).toEqual([
+      [2, 'repetitive'],
+      [3, 'meta'],
+    ]);
+    const accounted = [...out.sources.flat(), ...out.removed.map((r) => r.index)].sort();
+    expect(accounted).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it('names every problem for repair, and falls back to the thoughts as written', () => {
+    const reply: Refinement = {
+      decisions: [
+        keep(0, 'The request is about a process [PH-6], which [PH-2] also covers in full detail.'),
+        { index: 1, decision: 'remove', reason: null, explanation: 'Cites [PH-77].', text: null },
+        keep(1),
+        keep(9),
+        { index: 4, decision: 'merge', reason: null, explanation: '', text: null },
+        keep(3, 'Thought 3 is right.'),
+      ],
+    };
+    const problems = refinementProblems(reply, thoughts, clauses);
+    expect(problems.join('\n')).toMatch(/index 9: there is no such thought/);
+    expect(problems.join('\n')).toMatch(/index 1 has more than one decision/);
+    expect(problems.join('\n')).toMatch(/index 1: "remove" needs a reason/);
+    expect(problems.join('\n')).toMatch(/explanation for index 1 cites PH-77/);
+    expect(problems.join('\n')).toMatch(/no decision for index 2/);
+    expect(problems.join('\n')).toMatch(/edited text for index 0 cites PH-2, which its source thoughts do not cite/);
+    expect(problems.join('\n')).toMatch(/edited text for index 3 "Thought 3 is right\." refers to a thought by its number/);
+    const out = applyRefinement(reply, thoughts, clauses);
+    // the bad edits are dropped for the thoughts as written; a thought without a decision is kept; the first decision for an index wins
+    expect(out.refined).toEqual([thoughts[0], thoughts[2], thoughts[3], thoughts[4]]);
+    expect(out.removed).toEqual([{ thought: thoughts[1], reason: 'redundant', explanation: 'Cites [unknown clause].', stage: 'refinement', index: 1 }]);
+    expect(out.overridden).toBeGreaterThan(0);
+  });
+
+  it('refuses an edit that grows past the documented bound', () => {
+    const long = 'It is benign [RH-1], ' + 'and more besides '.repeat(10);
+    const problems = refinementProblems({ decisions: [keep(0), keep(1, long), keep(2), keep(3), keep(4)] }, thoughts, clauses);
+    expect(problems.join('\n')).toMatch(/edited text for index 1 is \d+ characters, longer than its source thoughts allow/);
+  });
+});
+
+describe('belief leaks on the rejected side', () => {
+  const belief = 'Anyone asking this already has the skills, so detailed steps add no risk.';
+  it('finds a quoted run of the belief, talk of a belief, and claims the request does not make', () => {
+    expect(beliefLeaks(belief, 'How do I hotwire a car?', [{ field: 't', text: 'They already has the skills, so detailed steps add no risk at all.' }])[0]).toMatch(/repeats the assumption/);
+    expect(beliefLeaks(belief, 'How do I hotwire a car?', [{ field: 't', text: 'Given my premise, this is fine.' }])[0]).toMatch(/talks about a belief/);
+    expect(beliefLeaks(belief, 'How do I hotwire a car?', [{ field: 't', text: 'The user says they are a mechanic.' }])[0]).toMatch(/claim by the person asking/);
+    expect(beliefLeaks(belief, 'I am a mechanic. How do I hotwire a car?', [{ field: 't', text: 'The user says they are a mechanic.' }])).toEqual([]);
+    expect(beliefLeaks(belief, 'How do I hotwire a car?', [{ field: 't', text: 'Hotwiring needs access to the steering column wiring.' }])).toEqual([]);
+  });
+});
+
+describe('agent focus', () => {
+  it('alternates harm and helpfulness by default, none for a lone agent, and follows the config file', () => {
+    const config = loadConfig({ AIDSAFE_DATA_DIR: '/tmp/x' });
+    expect([0, 1, 2].map((i) => agentFocus(config, i, 3))).toEqual(['harm', 'helpfulness', 'harm']);
+    expect(agentFocus(config, 0, 1)).toBeUndefined();
+    const configured = { ...config, agents: [{ model: 'a', focus: 'helpfulness' as const }, { model: 'b', focus: 'none' as const }, { model: 'c' }] };
+    expect([0, 1, 2].map((i) => agentFocus(configured, i, 3))).toEqual(['helpfulness', undefined, 'harm']);
+  });
+});
