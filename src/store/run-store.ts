@@ -1,7 +1,7 @@
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Low } from 'lowdb';
-import { JSONFile } from 'lowdb/node';
+import { JsonFile } from './json-file.js';
 import { z } from 'zod';
 import { InputError } from '../errors.js';
 import { UsageMeter } from '../pipeline/usage.js';
@@ -88,14 +88,14 @@ export class RunStore {
 
   async readManifest(id: string): Promise<RunManifest | undefined> {
     if (!RUN_ID_PATTERN.test(id)) return undefined;
-    const db = new Low<RunManifest | null>(new JSONFile(join(this.runDir(id), 'run.json')), null);
+    const db = new Low<RunManifest | null>(new JsonFile(join(this.runDir(id), 'run.json')), null);
     await db.read();
     return db.data ?? undefined;
   }
 
   async writeManifest(manifest: RunManifest): Promise<void> {
     await mkdir(this.runDir(manifest.id), { recursive: true });
-    const db = new Low<RunManifest>(new JSONFile(join(this.runDir(manifest.id), 'run.json')), manifest);
+    const db = new Low<RunManifest>(new JsonFile(join(this.runDir(manifest.id), 'run.json')), manifest);
     await db.write();
   }
 
