@@ -1,6 +1,6 @@
-import { realpath } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 
 /**
  * The data folder. A client starts the server in a folder nobody chose, so the default is a
@@ -39,4 +39,34 @@ export async function resolveInside(path: string, allowedDirs: readonly string[]
     if (rel === '' || (!rel.startsWith('..' + sep) && rel !== '..' && !isAbsolute(rel))) return real;
   }
   return undefined;
+}
+
+/** Never input, whatever folder a client declares: the process's environment, kernel state, devices. */
+const SYSTEM_DIRS = ['/proc', '/sys', '/dev'];
+
+export type InputPathCheck =
+  | { ok: true; path: string }
+  | { ok: false; why: 'outside' | 'missing' | 'system' | 'not_a_file' };
+
+/**
+ * Whether a client may have `path` read as an input file: its real path (every link resolved) must lie
+ * inside one of `allowedDirs`, outside /proc, /sys and /dev, and be a regular file. Whether a path
+ * exists is told only for paths inside an allowed folder, so a client cannot probe the disk.
+ */
+export async function checkInputPath(path: string, allowedDirs: readonly string[]): Promise<InputPathCheck> {
+  try {
+    await realpath(resolve(path));
+  } catch {
+    const parent = await resolveInside(dirname(resolve(path)), allowedDirs);
+    return { ok: false, why: parent ? 'missing' : 'outside' };
+  }
+  const real = await resolveInside(path, allowedDirs);
+  if (!real) return { ok: false, why: 'outside' };
+  if (SYSTEM_DIRS.some((dir) => real === dir || real.startsWith(dir + sep))) return { ok: false, why: 'system' };
+  try {
+    if (!(await stat(real)).isFile()) return { ok: false, why: 'not_a_file' };
+  } catch {
+    return { ok: false, why: 'missing' };
+  }
+  return { ok: true, path: real };
 }

@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createReadStream, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -107,6 +108,34 @@ describe('CLI dataset run over the whole XSTest file, and its exports', () => {
     const html = readFileSync(out, 'utf8');
     expect(html).toContain('<div class="figure" data-figure="Done">Done<b>450</b></div>');
     expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=|https?:\/\/(?!www\.w3\.org)/);
+  });
+
+  it('--out writes through a symlink and into a FIFO or /dev/stdout instead of replacing them', async () => {
+    const out = join(data.path, 'out');
+    mkdirSync(join(out, 'real'), { recursive: true });
+    writeFileSync(join(out, 'real', 'target.jsonl'), 'old\n');
+    symlinkSync(join(out, 'real', 'target.jsonl'), join(out, 'link.jsonl'));
+    const viaLink = await runCli(['export', '--format', 'sft', '--out', join(out, 'link.jsonl'), '--run-id', runId], env);
+    expect(viaLink.code, viaLink.stderr).toBe(0);
+    expect(lstatSync(join(out, 'link.jsonl')).isSymbolicLink()).toBe(true);
+    expect(readJsonl(join(out, 'real', 'target.jsonl'))).toHaveLength(450);
+
+    const fifo = join(out, 'pipe.jsonl');
+    execFileSync('mkfifo', [fifo]);
+    const chunks: Buffer[] = [];
+    const reader = new Promise<void>((resolve, reject) => createReadStream(fifo).on('data', (c) => chunks.push(c as Buffer)).on('end', resolve).on('error', reject));
+    const intoFifo = await runCli(['export', '--format', 'sft', '--out', fifo, '--run-id', runId], env);
+    expect(intoFifo.code, intoFifo.stderr).toBe(0);
+    await reader;
+    expect(lstatSync(fifo).isFIFO()).toBe(true);
+    expect(Buffer.concat(chunks).toString('utf8').trim().split('\n')).toHaveLength(450);
+    expect(readdirSync(out).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+
+    const toStdout = await runCli(['report', '--run-id', runId, '--out', '/dev/stdout'], env);
+    expect(toStdout.code, toStdout.stderr).toBe(0);
+    expect(toStdout.stdout).toMatch(/^<!doctype html>/i);
+    expect(toStdout.stdout).toContain('"path":"/dev/stdout"');
+    expect(lstatSync('/dev/stdout').isFile()).toBe(false);
   });
 
   it('exports aidsafe: exactly the public dataset columns', async () => {

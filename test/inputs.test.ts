@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +24,19 @@ describe('CSV (RFC 4180)', () => {
       ['', '2'],
     ]);
     expect(parseCsv('\ufeffh\nv')).toEqual([['h'], ['v']]);
+    expect(parseCsv('a,b\n\n1,2\n\n')).toEqual([
+      ['a', 'b'],
+      ['1', '2'],
+    ]);
+  });
+
+  it('refuses an unterminated quote instead of merging the rows after it, naming the line it opened on', () => {
+    expect(() => parseCsv('prompt,id\nfirst,1\n"second,2\nthird,3\nfourth,4\n')).toThrow(/^line 3: a quoted field is never closed/);
+  });
+
+  it('refuses a row with the wrong number of fields, naming its line', () => {
+    expect(() => parseCsv('prompt,id\nfirst,1\nsecond,2,extra\n')).toThrow(/^line 3: the row has 3 fields, the header has 2$/);
+    expect(() => parseCsv('prompt,id\nfirst,1\nsecond\n')).toThrow(/^line 3: the row has 1 fields, the header has 2$/);
   });
 });
 
@@ -84,5 +98,29 @@ describe('prompt files', () => {
     writeFileSync(csv, 'a,b\n1,2\n');
     await expect(readPromptFile(csv)).rejects.toThrow(/no column named prompt, question, goal, forbidden_prompt, Behavior; choose one of its columns: a, b/);
     await expect(readPromptFile(join(dir.path, 'missing.csv'))).rejects.toThrow(/cannot read .*ENOENT/);
+    writeFileSync(csv, 'prompt,id\n"never closed,1\nnext,2\n');
+    await expect(readPromptFile(csv)).rejects.toThrow(/input_path: .*x\.csv line 2: a quoted field is never closed/);
+  });
+
+  it('never quotes the file in an error: columns are named only when the file is a table with a header of names', async () => {
+    const secret = 'sk-never-echoed-0123456789abcdef';
+    const env = join(dir.path, 'env.csv');
+    writeFileSync(env, `OPENAI_API_KEY=${secret}\n`);
+    await expect(readPromptFile(env, 'zzz')).rejects.toThrow(/has no column "zzz"; its first line does not look like a header of column names$/);
+    const passwd = join(dir.path, 'passwd.csv');
+    writeFileSync(passwd, 'root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n');
+    await expect(readPromptFile(passwd, 'zzz')).rejects.toThrow(/its first line does not look like a header of column names$/);
+    const jsonl = join(dir.path, 'secret.jsonl');
+    writeFileSync(jsonl, `{"q":1}\n${secret}\n`);
+    const error = await readPromptFile(jsonl).catch((e: unknown) => e as Error);
+    expect(String(error)).toMatch(/line 2 is not valid JSON$/);
+    expect(String(error)).not.toContain(secret);
+  });
+
+  it('reads only regular files', async () => {
+    await expect(readPromptFile(dir.path)).rejects.toThrow(/is not a regular file/);
+    const fifo = join(dir.path, 'pipe.csv');
+    execFileSync('mkfifo', [fifo]);
+    await expect(readPromptFile(fifo)).rejects.toThrow(/is not a regular file/);
   });
 });

@@ -87,7 +87,8 @@ describe('batch tools', () => {
     const cases: [string, Record<string, unknown>, RegExp][] = [
       ['start_batch', { input_path: join(outside.path, 'secret.csv') }, /input_path: .* is outside the allowed folders/],
       ['start_batch', { input_path: link }, /input_path: .* is outside the allowed folders/],
-      ['start_batch', { input_path: join(data.path, 'nope.csv') }, /input_path: .* does not exist/],
+      ['start_batch', { input_path: join(data.path, 'inputs', 'nope.csv') }, /input_path: .* does not exist/],
+      ['start_batch', { input_path: join(data.path, 'elsewhere.csv') }, /input_path: .* is outside the allowed folders/],
       ['start_batch', { input_path: input, column: 'nope' }, /column: .* has no column "nope"/],
       ['start_batch', { input_path: input, concurrency: 0 }, /concurrency must be from 1 to 256/],
       ['start_batch', { input_path: input, run_id: '../x' }, /run_id must be 3–64 lowercase letters/],

@@ -5,7 +5,7 @@ import { InputError } from '../errors.js';
 import { BatchRun, type BatchRequest } from '../pipeline/batch.js';
 import { buildRunReport } from '../report/run-report.js';
 import { EXPORT_FORMATS, exportDataset, type ExportFormat } from '../store/export.js';
-import { writeFileAtomic } from '../store/write-file.js';
+import { writeOutput } from '../store/write-file.js';
 import { progressView } from './progress-view.js';
 
 export class UsageError extends Error {
@@ -135,7 +135,7 @@ export async function reportCommand(argv: string[], ctxFactory: () => Promise<Ap
   const ctx = await ctxFactory();
   const report = await buildRunReport(ctx, values['run-id']);
   const out = resolve(values.out);
-  await writeFileAtomic(out, report.html);
+  await writeOutput(out, report.html);
   process.stdout.write(JSON.stringify({ path: out, samples: report.samples, embedded: report.embedded }) + '\n');
   return 0;
 }

@@ -1,53 +1,54 @@
+import { CsvError, parse } from 'csv-parse/sync';
+
+/** A CSV file that is not well formed; `line` is 1-based. The message never quotes the file. */
+export class CsvFormatError extends Error {
+  constructor(
+    readonly line: number,
+    what: string,
+  ) {
+    super(`line ${line}: ${what}`);
+    this.name = 'CsvFormatError';
+  }
+}
+
 /**
- * RFC 4180 CSV: quoted fields may hold commas, doubled quotes and newlines; records end in CRLF or
- * LF; the last record may lack a final newline. A leading byte-order mark is dropped.
+ * RFC 4180 CSV through csv-parse: quoted fields may hold commas, doubled quotes and newlines; records
+ * end in CRLF or LF; blank lines and a leading byte-order mark are dropped. Every record must have as
+ * many fields as the first, and a quote left open is an error: both would otherwise shift or merge
+ * rows silently.
  */
 export function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
-  const n = text.length;
-  while (i < n) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"') {
-        if (text[i + 1] === '"') {
-          field += '"';
-          i += 2;
-          continue;
-        }
-        quoted = false;
-      } else {
-        const next = text.indexOf('"', i);
-        const end = next < 0 ? n : next;
-        field += text.slice(i, end);
-        i = end;
-        continue;
+  // csv-parse reports an unclosed quote at the end of the file; the record it opened began after
+  // the last complete one.
+  let lastComplete = 0;
+  let width = 0;
+  try {
+    return parse(text, {
+      bom: true,
+      skip_empty_lines: true,
+      on_record: (record: string[], context: { lines: number }) => {
+        lastComplete = context.lines;
+        width ||= record.length;
+        return record;
+      },
+    }) as string[][];
+  } catch (error) {
+    if (!(error instanceof CsvError)) throw error;
+    // csv-parse's own messages can quote the field they stopped at; ours name only the place.
+    const line = (error as CsvError & { lines?: number }).lines ?? 0;
+    switch (error.code) {
+      case 'CSV_QUOTE_NOT_CLOSED':
+        throw new CsvFormatError(lastComplete + 1, 'a quoted field is never closed (a missing " merges the rows after it)');
+      case 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH':
+      case 'CSV_RECORD_INCONSISTENT_COLUMNS': {
+        const { record } = error as CsvError & { record?: unknown[] };
+        const got = Array.isArray(record) ? `${record.length} fields` : 'another number of fields';
+        throw new CsvFormatError(line, `the row has ${got}, the header has ${width}`);
       }
-      i++;
-    } else if (c === '"' && field === '') {
-      quoted = true;
-      i++;
-    } else if (c === ',') {
-      row.push(field);
-      field = '';
-      i++;
-    } else if (c === '\n' || c === '\r') {
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-      i += c === '\r' && text[i + 1] === '\n' ? 2 : 1;
-    } else {
-      field += c;
-      i++;
+      case 'CSV_INVALID_CLOSING_QUOTE':
+        throw new CsvFormatError(line, 'a quoted field is followed by more text before the next comma (write a quote inside a quoted field as "")');
+      default:
+        throw new CsvFormatError(line, `not valid CSV (${error.code})`);
     }
   }
-  if (field !== '' || row.length > 0) {
-    row.push(field);
-    rows.push(row);
-  }
-  return rows;
 }

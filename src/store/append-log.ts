@@ -9,15 +9,12 @@ export class AppendLog {
   private handle: Promise<FileHandle> | undefined;
   private pending: { line: Buffer; resolve: (offset: number) => void; reject: (error: unknown) => void }[] = [];
   private writing = false;
-  /** Bytes written through this log; the file is assumed to be this process's own when offsets matter. */
+  /** The file's size as this log knows it; the file is assumed to be this process's own when offsets matter. */
   size = 0;
+  /** The file ends inside a line (a write cut short by a crash or a full disk): the next write starts a new one. */
+  private midLine = false;
 
-  constructor(
-    readonly path: string,
-    initialSize = 0,
-  ) {
-    this.size = initialSize;
-  }
+  constructor(readonly path: string) {}
 
   /** Appends one line (a newline is added) and resolves with the byte offset it was written at. */
   append(text: string): Promise<number> {
@@ -32,23 +29,48 @@ export class AppendLog {
     while (this.pending.length > 0) {
       const batch = this.pending;
       this.pending = [];
-      const start = this.size;
-      const buffer = Buffer.concat(batch.map((b) => b.line));
+      let handle: FileHandle | undefined;
       try {
-        this.handle ??= open(this.path, 'a');
-        const handle = await this.handle;
-        await handle.write(buffer);
+        this.handle ??= this.openAtEnd();
+        handle = await this.handle;
+        const prefix = this.midLine ? Buffer.from('\n') : Buffer.alloc(0);
+        const buffer = Buffer.concat([prefix, ...batch.map((b) => b.line)]);
+        const { bytesWritten } = await handle.write(buffer);
+        if (bytesWritten < buffer.length) throw Object.assign(new Error(`short write to ${this.path} (${bytesWritten} of ${buffer.length} bytes)`), { code: 'EIO' });
+        const start = this.size + prefix.length;
         this.size += buffer.length;
+        this.midLine = false;
         let offset = start;
         for (const entry of batch) {
           entry.resolve(offset);
           offset += entry.line.length;
         }
       } catch (error) {
+        // Part of the batch may be on disk: learn where the file really ends, so later lines start
+        // on a line of their own and their offsets are right.
+        if (handle) await this.syncEnd(handle).catch(() => undefined);
         for (const entry of batch) entry.reject(error);
       }
     }
     this.writing = false;
+  }
+
+  private async openAtEnd(): Promise<FileHandle> {
+    const handle = await open(this.path, 'a+');
+    await this.syncEnd(handle);
+    return handle;
+  }
+
+  private async syncEnd(handle: FileHandle): Promise<void> {
+    const { size } = await handle.stat();
+    this.size = size;
+    if (size === 0) {
+      this.midLine = false;
+      return;
+    }
+    const last = Buffer.alloc(1);
+    await handle.read(last, 0, 1, size - 1);
+    this.midLine = last[0] !== 0x0a;
   }
 
   async close(): Promise<void> {

@@ -1,13 +1,13 @@
 import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { rename, rm } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { GRADE_METRICS } from '../agents/grader.js';
 import { InputError } from '../errors.js';
 import type { CotRecord, Grades, PreferenceRecord, StoredRecord } from './record.js';
 import type { RecordStore } from './record-store.js';
 import type { RunStore } from './run-store.js';
+import { finishOutput, outputTarget, outputTemp } from './write-file.js';
 
 export const EXPORT_FORMATS = ['sft', 'dpo', 'aidsafe'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -43,15 +43,15 @@ function lowestGrade(grades: Grades | undefined): number | undefined {
  * Writes one JSONL file of one shape: every row has the same keys, and `metadata` holds the union of
  * the input columns seen (null where a row has none), so TRL and the datasets library infer one
  * schema. Records are read once, a few at a time; only when rows turn out to carry different metadata
- * columns is the file passed over again to fill them in. The file is written beside its target and
- * renamed into place when complete.
+ * columns is the file passed over again to fill them in. The file is written to a temp file and put in
+ * place when complete (renamed; or copied into a device or FIFO, which a rename would replace).
  */
 export async function exportDataset(store: RecordStore, runs: RunStore, options: ExportOptions): Promise<ExportResult> {
   const ids = options.runId ? await runRecordIds(runs, options.runId) : (await store.ids()).reverse();
   const wanted = options.format === 'dpo' ? 'preference' : 'cot';
   const skipped = { below_min_score: 0, not_kept: 0 };
-  await mkdir(dirname(options.out), { recursive: true });
-  const temp = `${options.out}.${process.pid}.tmp`;
+  const target = await outputTarget(options.out);
+  const temp = await outputTemp(target);
   let count = 0;
   const keySets = new Set<string>();
   const allKeys = new Set<string>();
@@ -82,11 +82,11 @@ export async function exportDataset(store: RecordStore, runs: RunStore, options:
       }
     });
     if (keySets.size > 1 && options.format !== 'aidsafe') await fillMetadata(temp, [...allKeys].sort());
-    await rename(temp, options.out);
   } catch (error) {
     await rm(temp, { force: true });
     throw error;
   }
+  await finishOutput(temp, target);
   return { path: options.out, count, skipped };
 }
 
@@ -119,15 +119,20 @@ async function writeLines(path: string, produce: (write: (line: string) => Promi
 async function fillMetadata(path: string, keys: string[]): Promise<void> {
   const filled = `${path}.filled`;
   const lines = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
-  await writeLines(filled, async (write) => {
-    for await (const line of lines) {
-      if (!line) continue;
-      const row = JSON.parse(line) as { metadata: Record<string, unknown> };
-      row.metadata = Object.fromEntries(keys.map((k) => [k, row.metadata[k] ?? null]));
-      await write(JSON.stringify(row));
-    }
-  });
-  await rename(filled, path);
+  try {
+    await writeLines(filled, async (write) => {
+      for await (const line of lines) {
+        if (!line) continue;
+        const row = JSON.parse(line) as { metadata: Record<string, unknown> };
+        row.metadata = Object.fromEntries(keys.map((k) => [k, row.metadata[k] ?? null]));
+        await write(JSON.stringify(row));
+      }
+    });
+    await rename(filled, path);
+  } catch (error) {
+    await rm(filled, { force: true });
+    throw error;
+  }
 }
 
 function toRow(format: ExportFormat, record: StoredRecord, metadata: Record<string, unknown>): Record<string, unknown> {

@@ -1,7 +1,7 @@
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Low } from 'lowdb';
-import { JSONFile } from 'lowdb/node';
+import { JsonFile } from './json-file.js';
 import { RECORD_ID_PATTERN, summarize, type RecordSummary, type StoredRecord } from './record.js';
 
 export interface ListOptions {
@@ -32,13 +32,13 @@ export class RecordStore {
   }
 
   async put(record: StoredRecord): Promise<void> {
-    const db = new Low<StoredRecord>(new JSONFile(this.file(record.id)), record);
+    const db = new Low<StoredRecord>(new JsonFile(this.file(record.id)), record);
     await db.write();
   }
 
   async get(id: string): Promise<StoredRecord | undefined> {
     if (!RECORD_ID_PATTERN.test(id)) return undefined;
-    const db = new Low<StoredRecord | null>(new JSONFile(this.file(id)), null);
+    const db = new Low<StoredRecord | null>(new JsonFile(this.file(id)), null);
     await db.read();
     return db.data ?? undefined;
   }

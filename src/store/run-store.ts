@@ -1,12 +1,12 @@
-import { mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
-import { hostname } from 'node:os';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Low } from 'lowdb';
-import { JSONFile } from 'lowdb/node';
+import { JsonFile } from './json-file.js';
 import { z } from 'zod';
 import { InputError } from '../errors.js';
 import { UsageMeter } from '../pipeline/usage.js';
 import { AppendLog } from './append-log.js';
+import { acquireLock, LockHeldError, lockOwner } from './run-lock.js';
 import { usageSchema, type Usage } from './record.js';
 
 export const RUN_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{2,63}$/;
@@ -88,14 +88,14 @@ export class RunStore {
 
   async readManifest(id: string): Promise<RunManifest | undefined> {
     if (!RUN_ID_PATTERN.test(id)) return undefined;
-    const db = new Low<RunManifest | null>(new JSONFile(join(this.runDir(id), 'run.json')), null);
+    const db = new Low<RunManifest | null>(new JsonFile(join(this.runDir(id), 'run.json')), null);
     await db.read();
     return db.data ?? undefined;
   }
 
   async writeManifest(manifest: RunManifest): Promise<void> {
     await mkdir(this.runDir(manifest.id), { recursive: true });
-    const db = new Low<RunManifest>(new JSONFile(join(this.runDir(manifest.id), 'run.json')), manifest);
+    const db = new Low<RunManifest>(new JsonFile(join(this.runDir(manifest.id), 'run.json')), manifest);
     await db.write();
   }
 
@@ -163,45 +163,23 @@ export class RunStore {
 
   /**
    * Takes the run's lock, so two processes never work on one run at once. A lock left by a process
-   * that no longer exists (killed, crashed) is taken over.
+   * that is gone (killed, crashed; or its pid now belongs to another process) is taken over by exactly
+   * one of the processes that find it: see run-lock.ts.
    */
   async lock(id: string): Promise<() => Promise<void>> {
     await mkdir(this.runDir(id), { recursive: true });
-    const path = join(this.runDir(id), 'lock');
-    const me = JSON.stringify({ pid: process.pid, host: hostname() });
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        const handle = await open(path, 'wx');
-        await handle.writeFile(me);
-        await handle.close();
-        return async () => {
-          await rm(path, { force: true });
-        };
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        const holder = await this.lockHolder(id);
-        if (holder) throw new InputError(`run_id: run "${id}" is already running in process ${holder.pid}; wait for it or cancel it`);
-        await rm(path, { force: true });
-      }
+    try {
+      return await acquireLock(join(this.runDir(id), 'lock'));
+    } catch (error) {
+      if (error instanceof LockHeldError) throw new InputError(`run_id: run "${id}" is already running in process ${error.owner.pid}; wait for it or cancel it`);
+      throw error;
     }
-    throw new Error(`run "${id}": could not take its lock`);
   }
 
   /** The live process holding a run's lock, if any. */
   async lockHolder(id: string): Promise<{ pid: number } | undefined> {
-    let text: string;
-    try {
-      text = await readFile(join(this.runDir(id), 'lock'), 'utf8');
-    } catch {
-      return undefined;
-    }
-    try {
-      const { pid, host } = JSON.parse(text) as { pid: number; host: string };
-      if (host !== hostname()) return { pid }; // another machine's process: assume it is alive
-      process.kill(pid, 0);
-      return { pid };
-    } catch {
-      return undefined;
-    }
+    if (!RUN_ID_PATTERN.test(id)) return undefined;
+    const owner = await lockOwner(join(this.runDir(id), 'lock')).catch(() => undefined);
+    return owner ? { pid: owner.pid } : undefined;
   }
 }

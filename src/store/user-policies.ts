@@ -1,6 +1,7 @@
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parsePolicy, POLICY_ID_PATTERN, type Policy } from '../policies/policy.js';
+import { writeFileAtomic } from './write-file.js';
 
 /** Where policies added from chat live: the data folder's policies/, loaded after every other source. */
 export function userPoliciesDir(dataDir: string): string {
@@ -36,10 +37,7 @@ export async function writeUserPolicy(dataDir: string, policy: NewPolicy): Promi
   const path = join(dir, `${policy.id}.md`);
   const document = policyDocument(policy);
   const parsed = parsePolicy(document, path, 'user');
-  await mkdir(dir, { recursive: true });
-  const temp = `${path}.${process.pid}.tmp`;
-  await writeFile(temp, document);
-  await rename(temp, path);
+  await writeFileAtomic(path, document);
   return parsed;
 }
 

@@ -1,17 +1,30 @@
-import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { log } from '../log.js';
-import { resolveInside } from '../paths.js';
+import { clientRootDirs } from '../client-roots.js';
+import { checkInputPath } from '../paths.js';
 import { BatchRun, statusLine, type BatchStatus } from '../pipeline/batch.js';
 import { runIdField } from './get-batch.js';
 import { policyIdsField } from './input-schemas.js';
 import { annotations, guard, InputError, ok } from './tool-kit.js';
 
-export function allowedInputDirs(ctx: AppContext): string[] {
-  return [ctx.config.dataDir, process.cwd(), ...ctx.config.inputDirs];
+/**
+ * The folders a client may have prompt files read from: the data folder's inputs/, AIDSAFE_INPUT_DIRS
+ * and the roots the client declared. Never the working folder: a client starts the server in a folder
+ * nobody chose (often / or a home folder), and every file there would become readable.
+ */
+export async function allowedInputDirs(ctx: AppContext, server: McpServer): Promise<string[]> {
+  return [join(ctx.config.dataDir, 'inputs'), ...ctx.config.inputDirs, ...(await clientRootDirs(server.server))];
 }
+
+const REFUSALS = {
+  outside: 'is outside the allowed folders',
+  missing: 'does not exist',
+  system: 'is under /proc, /sys or /dev, which are never read',
+  not_a_file: 'is not a regular file',
+} as const;
 
 const range = (name: string, min: number, max: number) =>
   z
@@ -28,7 +41,7 @@ export function registerStartBatch(server: McpServer, ctx: AppContext): void {
       description:
         'Start generating a dataset from a CSV or JSONL prompt file: every row goes through the deliberation pipeline (plus grading and preference pairs when asked), concurrently, in the background. Returns the run id and an estimate at once; follow it with get_batch, stop it with cancel_batch, then export_dataset. Starting the same file with the same options again resumes the run.',
       inputSchema: z.object({
-        input_path: z.string().min(1, 'input_path must not be empty').describe('Path of the prompt file, inside the data folder, the server’s working folder or AIDSAFE_INPUT_DIRS.'),
+        input_path: z.string().min(1, 'input_path must not be empty').describe('Path of the prompt file, inside the data folder’s inputs/, AIDSAFE_INPUT_DIRS or a root the client declared.'),
         column: z.string().min(1).optional().describe('The prompt column; default the first of prompt, question, goal, forbidden_prompt, Behavior.'),
         limit: z.number().int().min(1, 'limit must be at least 1').optional().describe('Only the first N rows.'),
         concurrency: range('concurrency', 1, 256).default(8).describe('Samples in flight at once (1–256); lowered automatically while the server answers 429.'),
@@ -66,12 +79,12 @@ export function registerStartBatch(server: McpServer, ctx: AppContext): void {
     },
     async (args, extra) =>
       guard('start_batch', async () => {
-        const allowed = allowedInputDirs(ctx);
-        const inputPath = await resolveInside(args.input_path, allowed);
-        if (!inputPath) {
-          const why = existsSync(args.input_path) ? 'is outside the allowed folders' : 'does not exist';
-          throw new InputError(`input_path: "${args.input_path}" ${why}; allowed folders: ${allowed.join(', ')} (add more with AIDSAFE_INPUT_DIRS)`);
+        const allowed = await allowedInputDirs(ctx, server);
+        const checked = await checkInputPath(args.input_path, allowed);
+        if (!checked.ok) {
+          throw new InputError(`input_path: "${args.input_path}" ${REFUSALS[checked.why]}; allowed folders: ${allowed.join(', ')} (add more with AIDSAFE_INPUT_DIRS, or declare the folder as a root in the client)`);
         }
+        const inputPath = checked.path;
         if (args.max_cost !== undefined && Object.keys(ctx.config.prices).length === 0) throw new InputError('max_cost: no prices are configured; add "prices" to the AIDSAFE_CONFIG file');
         const run = await BatchRun.prepare(ctx, {
           inputPath,
