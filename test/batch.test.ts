@@ -218,6 +218,28 @@ describe('failures, resume, cache, budgets, shards', () => {
     await server.close();
   });
 
+  it('a model server restarted on another port resumes the same run and answers from the cache', async () => {
+    const own = tempDir();
+    const first = await new ScriptedModelServer().start();
+    const ctx = await createContext({ config: testConfig(first.url, own.path) });
+    const stopped = await (await BatchRun.prepare(ctx, request(strongreject, { limit: 6, concurrency: 1, budgets: { maxSamples: 3 } }))).start();
+    expect(stopped).toMatchObject({ status: 'stopped', done: 3 });
+    await first.close();
+
+    const moved = await new ScriptedModelServer().start();
+    expect(moved.url).not.toBe(first.url);
+    const ctx2 = await createContext({ config: testConfig(moved.url, own.path) });
+    const resumed = await BatchRun.prepare(ctx2, request(strongreject, { limit: 6, concurrency: 1 }));
+    expect(resumed.runId).toBe(stopped.run_id);
+    expect(resumed.estimate.already_done).toBe(3);
+    expect(await resumed.start()).toMatchObject({ status: 'done', done: 6 });
+    expect(moved.requests).toHaveLength(3 * 6);
+    const copy = await (await BatchRun.prepare(ctx2, request(strongreject, { limit: 6, runId: 'moved-copy' }))).start();
+    expect(copy).toMatchObject({ done: 6, usage: { calls: 0, cached_calls: 36 } });
+    await moved.close();
+    own.remove();
+  });
+
   it('lowers concurrency while 429s repeat and still completes', async () => {
     const server = await new ScriptedModelServer({ faults: { rate429: 0.3 }, retryAfterMs: 5 }).start();
     const ctx = await createContext({ config: testConfig(server.url, data.path) });

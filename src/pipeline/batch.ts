@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { intentDecomposer } from '../agents/intent-decomposer.js';
 import { PROMPT_TEMPLATE_VERSION } from '../agents/shared.js';
-import { endpointFor, ROLES, type Config } from '../config.js';
+import { endpointFor, ROLES, type Config, type ResolvedEndpoint } from '../config.js';
 import type { AppContext } from '../context.js';
 import { InputError } from '../errors.js';
 import { newId } from '../ids.js';
@@ -67,8 +67,20 @@ export interface BatchStatus {
   failures: { index: number; error: string }[];
 }
 
-/** A hash of what decides a run's output: each role's endpoint (never its key) and the prompt templates. */
+/**
+ * A hash of what decides a run's output: each role's model and sampling settings, and the prompt
+ * templates. Not where the model is served (a server restarted on another port gives the same
+ * outputs) and never the key.
+ */
 export function configHash(config: Config): string {
+  const settings = (endpoint: ResolvedEndpoint) => ({ model: endpoint.model, temperature: endpoint.temperature ?? null });
+  const endpoints = ROLES.map((role) => [role, settings(endpointFor(config, role))]);
+  const agents = config.agents.map((_, i) => settings(endpointFor(config, 'deliberator', i)));
+  return createHash('sha256').update(JSON.stringify({ endpoints, agents, templates: PROMPT_TEMPLATE_VERSION })).digest('hex').slice(0, 16);
+}
+
+/** The hash run ids were derived from before they left out the server address; kept so older runs still resume. */
+function addressedConfigHash(config: Config): string {
   const endpoints = ROLES.map((role) => [role, endpointFor(config, role)]);
   const agents = config.agents.map((_, i) => endpointFor(config, 'deliberator', i));
   return createHash('sha256').update(JSON.stringify({ endpoints, agents, templates: PROMPT_TEMPLATE_VERSION })).digest('hex').slice(0, 16);
@@ -151,9 +163,16 @@ export class BatchRun {
       ...(shard ? { shard: `${shard.index}/${shard.count}` } : {}),
     };
     const hash = configHash(ctx.config);
-    // The same input and options give the same run id, so running the same command again resumes.
-    const identity = JSON.stringify({ sha256: input.sha256, column: input.column, limit: request.limit, shard: inputInfo.shard, options, hash });
-    const runId = request.runId ?? `run-${createHash('sha256').update(identity).digest('hex').slice(0, 12)}`;
+    // The same input, options and models give the same run id, so running the same command again resumes.
+    const derivedId = (configDigest: string) => {
+      const identity = JSON.stringify({ sha256: input.sha256, column: input.column, limit: request.limit, shard: inputInfo.shard, options, hash: configDigest });
+      return `run-${createHash('sha256').update(identity).digest('hex').slice(0, 12)}`;
+    };
+    let runId = request.runId ?? derivedId(hash);
+    if (!request.runId && !(await ctx.runs.readManifest(runId))) {
+      const older = derivedId(addressedConfigHash(ctx.config));
+      if (await ctx.runs.readManifest(older)) runId = older;
+    }
     if (!RUN_ID_PATTERN.test(runId)) throw new InputError(`run_id: "${runId}" is not allowed; use 3–64 lowercase letters, digits, "-" or "_"`);
 
     const holder = await ctx.runs.lockHolder(runId);
