@@ -240,6 +240,25 @@ describe('failures, resume, cache, budgets, shards', () => {
     own.remove();
   });
 
+  it('runs 32 samples at once without a MaxListenersExceededWarning', async () => {
+    const own = tempDir();
+    const server = await new ScriptedModelServer({ latencyMs: 20, faults: { rate500: 0.05 } }).start();
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(`${warning.name}: ${warning.message}`);
+    process.on('warning', onWarning);
+    try {
+      const ctx = await createContext({ config: testConfig(server.url, own.path) });
+      const final = await (await BatchRun.prepare(ctx, request(strongreject, { limit: 64, concurrency: 32 }))).start();
+      expect(final).toMatchObject({ status: 'done', done: 64 });
+      await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on the next tick
+      expect(warnings.filter((w) => w.includes('MaxListeners'))).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+      await server.close();
+      own.remove();
+    }
+  });
+
   it('lowers concurrency while 429s repeat and still completes', async () => {
     const server = await new ScriptedModelServer({ faults: { rate429: 0.3 }, retryAfterMs: 5 }).start();
     const ctx = await createContext({ config: testConfig(server.url, data.path) });

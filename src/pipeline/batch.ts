@@ -104,7 +104,13 @@ export function costOf(usage: Usage, prices: Config['prices']): number | undefin
  * same run id resumes after a crash and repeats only the calls that were in flight.
  */
 export class BatchRun {
-  private readonly controller = new AbortController();
+  /**
+   * One abort controller per sample in flight, rather than one signal shared by all of them: every
+   * request in flight listens on its signal, and hundreds of listeners on one signal trip Node's
+   * MaxListenersExceededWarning (and are a real leak if a request forgets to remove its own).
+   */
+  private readonly inFlight = new Set<AbortController>();
+  private aborted = false;
   private readonly meter = new UsageMeter();
   private limiter: AdaptiveLimit;
   private status: RunStatus = 'running';
@@ -205,7 +211,7 @@ export class BatchRun {
     if (this.status !== 'running') return;
     this.status = 'cancelled';
     this.stopReason = 'cancelled';
-    this.controller.abort();
+    this.abortAll();
   }
 
   snapshot(): BatchStatus {
@@ -279,7 +285,7 @@ export class BatchRun {
                 // Only a failure of our own storage lands here; the run cannot go on safely.
                 this.status = 'failed';
                 this.error = error instanceof Error ? error.message : String(error);
-                this.controller.abort();
+                this.abortAll();
               })
               .finally(() => {
                 freeSlot();
@@ -342,7 +348,10 @@ export class BatchRun {
     startedWrite.catch(() => undefined);
     const wasFailed = prior?.s === 'failed';
     const meter = new UsageMeter();
-    const signal = this.controller.signal;
+    const controller = new AbortController();
+    if (this.aborted) controller.abort();
+    this.inFlight.add(controller);
+    const signal = controller.signal;
     const runId = this.manifest.id;
     // When the model calls are over, their usage counts toward the budgets before the next sample starts.
     let callsOver = false;
@@ -413,7 +422,13 @@ export class BatchRun {
       this.finishedThisSession++;
     } finally {
       endCalls();
+      this.inFlight.delete(controller);
     }
+  }
+
+  private abortAll(): void {
+    this.aborted = true;
+    for (const controller of this.inFlight) controller.abort();
   }
 }
 
