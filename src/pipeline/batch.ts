@@ -35,7 +35,17 @@ export interface BatchRequest {
   policyIds?: string[];
   budgets: { maxSamples?: number; maxTokens?: number; maxCost?: number };
   runId?: string;
+  /** Stop the run as failed when its first this-many samples all fail the same way; 0 never stops. Default FAIL_FAST_SAMPLES. */
+  failFast?: number;
 }
+
+/**
+ * A dead endpoint, a wrong key or a wrong model name fails every sample the same way; going on would
+ * spend hours producing nothing. Eight is the default concurrency, so the first wave decides, and each
+ * of those samples already went through every retry of its calls: eight identical failures in a row
+ * is an outage or a misconfiguration, not bad luck. One success and the run goes on to the end.
+ */
+export const FAIL_FAST_SAMPLES = 8;
 
 export interface BatchEstimate {
   samples: number;
@@ -119,6 +129,9 @@ export class BatchRun {
   private done = 0;
   private failed = 0;
   private finishedThisSession = 0;
+  /** How the samples finished so far in this session failed, until one succeeds (then it is cleared for good). */
+  private openingFailures: string[] | undefined = [];
+  private failFastAfter = 0;
   private startedAt = Date.now();
   private samples = new Map<number, SampleEvent>();
   private finished?: Promise<BatchStatus>;
@@ -256,6 +269,9 @@ export class BatchRun {
       const cache = await this.ctx.requestCache();
       const models = this.ctx.models.derive({ cache, onRetry: (kind) => kind === 'rate_limit' && this.limiter.onRateLimit() });
       const queue = this.rows.filter((row) => this.samples.get(row.index)?.s !== 'done');
+      const failFast = this.request.failFast ?? FAIL_FAST_SAMPLES;
+      // A run smaller than the threshold is judged on all of its samples.
+      this.failFastAfter = failFast > 0 ? Math.min(failFast, queue.length) : 0;
       onProgress?.(this.snapshot());
       await new Promise<void>((resolveAll) => {
         // `active` counts samples in their model-call phase (what concurrency limits); `outstanding`
@@ -409,6 +425,7 @@ export class BatchRun {
       this.done++;
       if (wasFailed) this.failed--;
       this.finishedThisSession++;
+      this.openingFailures = undefined;
       this.limiter.onSuccess();
     } catch (error) {
       endCalls();
@@ -420,10 +437,27 @@ export class BatchRun {
       this.samples.set(row.index, event);
       if (!wasFailed) this.failed++;
       this.finishedThisSession++;
+      this.noteFailure(error);
     } finally {
       endCalls();
       this.inFlight.delete(controller);
     }
+  }
+
+  /** Fails the run when its first samples all failed for one reason (same kind, same HTTP status). */
+  private noteFailure(error: ModelError): void {
+    const opening = this.openingFailures;
+    if (!opening || this.failFastAfter === 0 || this.status !== 'running') return;
+    opening.push(`${error.kind}${error.status ? ` ${error.status}` : ''}`);
+    if (opening.length < this.failFastAfter) return;
+    if (opening.some((reason) => reason !== opening[0])) {
+      this.openingFailures = undefined;
+      return;
+    }
+    this.status = 'failed';
+    this.stopReason = `the first ${opening.length} samples all failed (${opening[0]})`;
+    this.error = `stopped early: the first ${opening.length} samples all failed the same way; fix the cause and run again to resume. Last error: ${error.message}`;
+    this.abortAll();
   }
 
   private abortAll(): void {
