@@ -221,9 +221,18 @@ export class BatchRun {
   }
 
   cancel(): void {
+    this.stop('cancelled', 'cancelled');
+  }
+
+  /** Stops the run because whoever started it is gone (the client closed the connection); it resumes when started again. */
+  interrupt(reason: string): void {
+    this.stop('interrupted', reason);
+  }
+
+  private stop(status: 'cancelled' | 'interrupted', reason: string): void {
     if (this.status !== 'running') return;
-    this.status = 'cancelled';
-    this.stopReason = 'cancelled';
+    this.status = status;
+    this.stopReason = reason;
     this.abortAll();
   }
 
