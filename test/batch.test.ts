@@ -272,7 +272,8 @@ describe('failures, resume, cache, budgets, shards', () => {
 
   it('stops cleanly at max_samples and max_tokens, and resumes with a larger budget', async () => {
     const server = await new ScriptedModelServer().start();
-    const ctx = await createContext({ config: testConfig(server.url, data.path) });
+    // A model of its own: earlier tests' replies for these prompts are in the cache, and cached calls spend no tokens.
+    const ctx = await createContext({ config: testConfig(server.url, data.path, { AIDSAFE_MODEL: 'budget-model' }) });
     const first = await (await BatchRun.prepare(ctx, request(xstest, { limit: 30, concurrency: 4, runId: 'budget', budgets: { maxSamples: 10 } }))).start();
     expect(first).toMatchObject({ status: 'stopped', stop_reason: 'max_samples (10) reached', done: 10 });
     const second = await (await BatchRun.prepare(ctx, request(xstest, { limit: 30, concurrency: 4, runId: 'budget', budgets: { maxTokens: first.usage.prompt_tokens + first.usage.completion_tokens + 1 } }))).start();
