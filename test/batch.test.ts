@@ -1,7 +1,10 @@
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROMPT_TEMPLATE_VERSION } from '../src/agents/shared.js';
+import { endpointFor, ROLES } from '../src/config.js';
 import { createContext, type AppContext } from '../src/context.js';
 import { BatchRun, type BatchRequest } from '../src/pipeline/batch.js';
 import { exportDataset } from '../src/store/export.js';
@@ -237,6 +240,27 @@ describe('failures, resume, cache, budgets, shards', () => {
     const copy = await (await BatchRun.prepare(ctx2, request(strongreject, { limit: 6, runId: 'moved-copy' }))).start();
     expect(copy).toMatchObject({ done: 6, usage: { calls: 0, cached_calls: 36 } });
     await moved.close();
+    own.remove();
+  });
+
+  it('a run whose id was derived with the server address (older versions) still resumes with the same command', async () => {
+    const own = tempDir();
+    const server = await new ScriptedModelServer().start();
+    const config = testConfig(server.url, own.path);
+    const ctx = await createContext({ config });
+    await (await BatchRun.prepare(ctx, request(strongreject, { limit: 4, runId: 'probe', budgets: { maxSamples: 1 } }))).start();
+    const probe = (await ctx.runs.readManifest('probe'))!;
+    // Older versions hashed each role's whole endpoint, base URL included, into the run id.
+    const digest = (text: string) => createHash('sha256').update(text).digest('hex');
+    const addressed = digest(JSON.stringify({ endpoints: ROLES.map((role) => [role, endpointFor(config, role)]), agents: [], templates: PROMPT_TEMPLATE_VERSION })).slice(0, 16);
+    const olderId = `run-${digest(JSON.stringify({ sha256: probe.input.sha256, column: probe.input.column, limit: 4, options: probe.options, hash: addressed })).slice(0, 12)}`;
+    await (await BatchRun.prepare(ctx, request(strongreject, { limit: 4, runId: olderId, budgets: { maxSamples: 2 } }))).start();
+
+    const again = await BatchRun.prepare(ctx, request(strongreject, { limit: 4 }));
+    expect(again.runId).toBe(olderId);
+    expect(again.estimate.already_done).toBe(2);
+    expect(await again.start()).toMatchObject({ status: 'done', done: 4 });
+    await server.close();
     own.remove();
   });
 
