@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { connectClient, contextFor, DATASETS, tempDir } from './helpers/fixtures.js';
+import { createContext } from '../src/context.js';
+import { BatchRun } from '../src/pipeline/batch.js';
+import { connectClient, contextFor, DATASETS, tempDir, testConfig } from './helpers/fixtures.js';
 import { runCli } from './helpers/cli.js';
 import { ScriptedModelServer } from './helpers/scripted-model-server.js';
 
@@ -117,6 +119,15 @@ describe('run exit codes and early failure', () => {
     await healthy.close();
     expect(fixed.code, fixed.stderr).toBe(0);
     expect(JSON.parse(fixed.stdout)).toMatchObject({ status: 'done', done: 40, failed: 0 });
+  });
+
+  it('two different causes among the first samples do not stop the run', async () => {
+    const mixed = await new ScriptedModelServer({ failWith: ({ data }) => (String(data.query).length % 2 ? { status: 403, message: 'forbidden' } : { status: 404, message: 'no such model' }) }).start();
+    const ctx = await createContext({ config: { ...testConfig(mixed.url, join(data.path, 'mixed')), maxRetries: 0 } });
+    const final = await (await BatchRun.prepare(ctx, { inputPath: advbench, limit: 20, concurrency: 4, grade: false, preference: false, agents: 2, maxRounds: 3, beliefRounds: 3, minMargin: 1, budgets: {} })).start();
+    await mixed.close();
+    expect(final).toMatchObject({ status: 'done', done: 0, failed: 20 });
+    expect(new Set(final.failures.map((f) => /: (40[34]) /.exec(f.error)?.[1]))).toEqual(new Set(['403', '404']));
   });
 
   it('--fail-fast 0 never stops early', async () => {
