@@ -14,9 +14,10 @@ Usage:
       (required on any host but loopback).
   aidsafe-mcp run --input PATH [--column C] [--limit N] [--concurrency N] [--run-id ID]
                   [--grade] [--preference] [--shard I/N] [--agents N] [--max-rounds N]
-                  [--policy ID]... [--max-samples N] [--max-tokens N] [--max-cost USD]
+                  [--policy ID]... [--max-samples N] [--max-tokens N] [--max-cost USD] [--fail-fast N]
       Generate a dataset from a CSV or JSONL prompt file. Running the same command again
       resumes the same run: finished samples are kept, failed and missing ones are run.
+      Exits 0 when every sample succeeded, 3 when some failed, 1 when the run failed.
   aidsafe-mcp export --format sft|dpo|aidsafe --out PATH [--run-id ID] [--min-score S]
       Write records as JSONL for TRL / Hugging Face datasets (no run id: every record).
   aidsafe-mcp report --run-id ID --out FILE.html

@@ -58,7 +58,35 @@ export async function main(options: { http?: { host: string; port: number } } = 
   }
   const server = createServer(ctx);
   await server.connect(new StdioServerTransport());
+  // The SDK's stdio transport does not notice end of input; without this, a batch (or a request stuck
+  // on a hung model, through all its retries) would keep working for a client that is gone.
+  const end = (why: string, code: number) => void endStdioSession(ctx, server, why).finally(() => process.exit(code));
+  process.stdin.once('end', () => end('the client closed stdin', 0));
+  process.once('SIGTERM', () => end('SIGTERM', 143));
+  process.once('SIGINT', () => end('SIGINT', 130));
   log('info', `aidsafe-mcp ${VERSION} on stdio`, { data_dir: ctx.config.dataDir, policies: ctx.policies.ids().length });
+}
+
+/** How long a closing stdio session waits for running batches to save their state before the process exits anyway. */
+export const SHUTDOWN_GRACE_MS = 3_000;
+
+/**
+ * The stdio client is gone, and with it everything it asked for: running batches stop and are saved as
+ * `interrupted` (the same start_batch resumes them), requests in flight are aborted, files are closed.
+ * Resolves within SHUTDOWN_GRACE_MS even if something hangs.
+ */
+export async function endStdioSession(ctx: AppContext, server: McpServer, why: string): Promise<void> {
+  log('info', `${why}: stopping this session's work`);
+  const running = [...ctx.batches.values()].filter((run) => run.snapshot().status === 'running');
+  for (const run of running) run.interrupt(`interrupted: ${why}`);
+  let timer: NodeJS.Timeout | undefined;
+  const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, SHUTDOWN_GRACE_MS)));
+  const cleanup = (async () => {
+    await Promise.allSettled([...running.map((run) => run.start()), server.close()]);
+    await ctx.close();
+  })();
+  await Promise.race([cleanup.catch(() => undefined), grace]);
+  clearTimeout(timer);
 }
 
 function isEntryPoint(): boolean {

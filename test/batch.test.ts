@@ -1,8 +1,11 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { createReadStream, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROMPT_TEMPLATE_VERSION } from '../src/agents/shared.js';
+import { endpointFor, ROLES } from '../src/config.js';
 import { createContext, type AppContext } from '../src/context.js';
 import { BatchRun, type BatchRequest } from '../src/pipeline/batch.js';
 import { exportDataset } from '../src/store/export.js';
@@ -247,6 +250,68 @@ describe('failures, resume, cache, budgets, shards', () => {
     await server.close();
   });
 
+  it('a model server restarted on another port resumes the same run and answers from the cache', async () => {
+    const own = tempDir();
+    const first = await new ScriptedModelServer().start();
+    const ctx = await createContext({ config: testConfig(first.url, own.path) });
+    const stopped = await (await BatchRun.prepare(ctx, request(strongreject, { limit: 6, concurrency: 1, budgets: { maxSamples: 3 } }))).start();
+    expect(stopped).toMatchObject({ status: 'stopped', done: 3 });
+    await first.close();
+
+    const moved = await new ScriptedModelServer().start();
+    expect(moved.url).not.toBe(first.url);
+    const ctx2 = await createContext({ config: testConfig(moved.url, own.path) });
+    const resumed = await BatchRun.prepare(ctx2, request(strongreject, { limit: 6, concurrency: 1 }));
+    expect(resumed.runId).toBe(stopped.run_id);
+    expect(resumed.estimate.already_done).toBe(3);
+    expect(await resumed.start()).toMatchObject({ status: 'done', done: 6 });
+    expect(moved.requests).toHaveLength(3 * 6);
+    const copy = await (await BatchRun.prepare(ctx2, request(strongreject, { limit: 6, runId: 'moved-copy' }))).start();
+    expect(copy).toMatchObject({ done: 6, usage: { calls: 0, cached_calls: 36 } });
+    await moved.close();
+    own.remove();
+  });
+
+  it('a run whose id was derived with the server address (older versions) still resumes with the same command', async () => {
+    const own = tempDir();
+    const server = await new ScriptedModelServer().start();
+    const config = testConfig(server.url, own.path);
+    const ctx = await createContext({ config });
+    await (await BatchRun.prepare(ctx, request(strongreject, { limit: 4, runId: 'probe', budgets: { maxSamples: 1 } }))).start();
+    const probe = (await ctx.runs.readManifest('probe'))!;
+    // Older versions hashed each role's whole endpoint, base URL included, into the run id.
+    const digest = (text: string) => createHash('sha256').update(text).digest('hex');
+    const addressed = digest(JSON.stringify({ endpoints: ROLES.map((role) => [role, endpointFor(config, role)]), agents: [], templates: PROMPT_TEMPLATE_VERSION })).slice(0, 16);
+    const olderId = `run-${digest(JSON.stringify({ sha256: probe.input.sha256, column: probe.input.column, limit: 4, options: probe.options, hash: addressed })).slice(0, 12)}`;
+    await (await BatchRun.prepare(ctx, request(strongreject, { limit: 4, runId: olderId, budgets: { maxSamples: 2 } }))).start();
+
+    const again = await BatchRun.prepare(ctx, request(strongreject, { limit: 4 }));
+    expect(again.runId).toBe(olderId);
+    expect(again.estimate.already_done).toBe(2);
+    expect(await again.start()).toMatchObject({ status: 'done', done: 4 });
+    await server.close();
+    own.remove();
+  });
+
+  it('runs 32 samples at once without a MaxListenersExceededWarning', async () => {
+    const own = tempDir();
+    const server = await new ScriptedModelServer({ latencyMs: 20, faults: { rate500: 0.05 } }).start();
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(`${warning.name}: ${warning.message}`);
+    process.on('warning', onWarning);
+    try {
+      const ctx = await createContext({ config: testConfig(server.url, own.path) });
+      const final = await (await BatchRun.prepare(ctx, request(strongreject, { limit: 64, concurrency: 32 }))).start();
+      expect(final).toMatchObject({ status: 'done', done: 64 });
+      await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on the next tick
+      expect(warnings.filter((w) => w.includes('MaxListeners'))).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+      await server.close();
+      own.remove();
+    }
+  });
+
   it('lowers concurrency while 429s repeat and still completes', async () => {
     const server = await new ScriptedModelServer({ faults: { rate429: 0.3 }, retryAfterMs: 5 }).start();
     const ctx = await createContext({ config: testConfig(server.url, data.path) });
@@ -260,7 +325,8 @@ describe('failures, resume, cache, budgets, shards', () => {
 
   it('stops cleanly at max_samples and max_tokens, and resumes with a larger budget', async () => {
     const server = await new ScriptedModelServer().start();
-    const ctx = await createContext({ config: testConfig(server.url, data.path) });
+    // A model of its own: earlier tests' replies for these prompts are in the cache, and cached calls spend no tokens.
+    const ctx = await createContext({ config: testConfig(server.url, data.path, { AIDSAFE_MODEL: 'budget-model' }) });
     const first = await (await BatchRun.prepare(ctx, request(xstest, { limit: 30, concurrency: 4, runId: 'budget', budgets: { maxSamples: 10 } }))).start();
     expect(first).toMatchObject({ status: 'stopped', stop_reason: 'max_samples (10) reached', done: 10 });
     const second = await (await BatchRun.prepare(ctx, request(xstest, { limit: 30, concurrency: 4, runId: 'budget', budgets: { maxTokens: first.usage.prompt_tokens + first.usage.completion_tokens + 1 } }))).start();

@@ -14,7 +14,7 @@ const messages = [
 let server: ScriptedModelServer;
 afterEach(async () => server?.close());
 
-async function setup(options: ScriptedServerOptions = {}, modelOptions: { timeoutMs?: number; maxRepairs?: number; maxRetries?: number } = {}) {
+async function setup(options: ScriptedServerOptions = {}, modelOptions: { timeoutMs?: number; maxRepairs?: number; maxRetries?: number; env?: NodeJS.ProcessEnv } = {}) {
   server = await new ScriptedModelServer({ respond: () => ({ json: { answer: 'yes', score: 4 } }), ...options }).start();
   const retries: FailureKind[] = [];
   const model = new OpenAIChatModel(
@@ -24,13 +24,14 @@ async function setup(options: ScriptedServerOptions = {}, modelOptions: { timeou
       retry: { ...defaultRetryPolicy, baseDelayMs: 10, maxDelayMs: 50, maxRetries: modelOptions.maxRetries ?? 6 },
       maxRepairs: modelOptions.maxRepairs ?? 2,
       onRetry: (kind) => retries.push(kind),
-      env: {},
+      env: modelOptions.env ?? {},
     },
   );
   return { model, retries };
 }
 
-const ask = (model: OpenAIChatModel, signal?: AbortSignal) => model.complete({ role: 'judge', schemaName: 'answer', schema, messages, signal });
+const ask = (model: OpenAIChatModel, signal?: AbortSignal, schemaName = 'answer') => model.complete({ role: 'judge', schemaName, schema, messages, signal });
+const formatOf = (request: { body: Record<string, unknown> } | undefined) => (request?.body.response_format as { type: string } | undefined)?.type;
 
 describe('OpenAIChatModel against a scripted OpenAI-compatible server', () => {
   it('sends the schema as response_format json_schema and parses the reply', async () => {
@@ -125,6 +126,53 @@ describe('OpenAIChatModel against a scripted OpenAI-compatible server', () => {
     const result = await ask(model);
     expect(result.value.answer).toBe('yes');
     expect((server.requests.at(-1)?.body.response_format as { type: string }).type).toBe('json_object');
+  });
+
+  it('falls back per schema on vLLM\'s "JSON schema" wording, and keeps json_schema for the other schemas', async () => {
+    const { model, retries } = await setup({
+      failWith: ({ role, body }) =>
+        role === 'answer' && formatOf({ body }) === 'json_schema' ? { status: 400, message: 'The provided JSON schema contains features not supported by xgrammar.' } : undefined,
+    });
+    expect((await ask(model)).value.answer).toBe('yes');
+    expect(server.requests.map(formatOf)).toEqual(['json_schema', 'json_object']);
+    expect((await ask(model, undefined, 'other')).value.answer).toBe('yes');
+    expect(formatOf(server.requests.at(-1))).toBe('json_schema');
+    expect((await ask(model)).value.answer).toBe('yes');
+    expect(formatOf(server.requests.at(-1))).toBe('json_object');
+    expect(retries).toEqual([]);
+  });
+
+  it.each([
+    ['llama.cpp', 500, 'response_format type must be one of "text" or "json_object", but got: json_schema'],
+    ['Ollama', 500, 'invalid JSON schema in format'],
+    ['OpenAI', 400, "Invalid schema for response_format 'answer': In context=(), 'additionalProperties' is required to be supplied and to be false."],
+  ])('recognises %s rejecting the schema (%i) and falls back without retrying', async (_server, status, message) => {
+    const { model, retries } = await setup({ failWith: ({ body }) => (formatOf({ body }) === 'json_schema' ? { status, message } : undefined) });
+    expect((await ask(model)).value.answer).toBe('yes');
+    expect(server.requests.map(formatOf)).toEqual(['json_schema', 'json_object']);
+    expect(retries).toEqual([]);
+  });
+
+  it('names the HTTP status once in its error text', async () => {
+    const { model } = await setup({}, { maxRetries: 1 });
+    server.queueFaults('429', '429');
+    const error = (await ask(model).catch((e: unknown) => e)) as ModelError;
+    expect(error.message).toMatch(/: 429 Rate limit reached$/);
+    expect(error.message).not.toMatch(/429 429/);
+  });
+
+  it('never puts the API key a server echoes back into its error or raw text', async () => {
+    const key = 'local-key-7f3a9c1e5b';
+    const { model } = await setup(
+      { failWith: () => ({ status: 401, message: `Incorrect API key provided: ${key}. Header was Authorization: Bearer ${key}` }) },
+      { env: { AIDSAFE_TEST_KEY: key } },
+    );
+    const error = (await ask(model).catch((e: unknown) => e)) as ModelError;
+    expect(error.status).toBe(401);
+    expect(error.message).toMatch(/401 Incorrect API key provided: \*\*\*/);
+    expect(error.message).not.toContain(key);
+    const echoed = new ModelError('invalid_output', 'judge', 'scripted-model', 1, `reply mentions ${key}`, `{"k":"${key}"}`);
+    expect(`${echoed.message} ${echoed.raw}`).not.toContain(key);
   });
 
   it('stops waiting when the caller cancels', async () => {

@@ -59,6 +59,7 @@ export async function runCommand(argv: string[], ctxFactory: () => Promise<AppCo
       'max-samples': { type: 'string' },
       'max-tokens': { type: 'string' },
       'max-cost': { type: 'string' },
+      'fail-fast': { type: 'string' },
     },
   });
   if (!values.input) throw new UsageError('--input PATH is required (a CSV or JSONL prompt file)');
@@ -81,6 +82,7 @@ export async function runCommand(argv: string[], ctxFactory: () => Promise<AppCo
       maxCost: num('max-cost', values['max-cost'], 0, 1e9),
     },
     runId: values['run-id'],
+    failFast: int('fail-fast', values['fail-fast'], 0, 10_000),
   };
   const ctx = await ctxFactory();
   const run = await BatchRun.prepare(ctx, request);
@@ -101,11 +103,18 @@ export async function runCommand(argv: string[], ctxFactory: () => Promise<AppCo
   process.stdout.write(JSON.stringify({ run_id: final.run_id, status: final.status, stop_reason: final.stop_reason, total: final.total, done: final.done, failed: final.failed, usage: { calls: final.usage.calls, cached_calls: final.usage.cached_calls, prompt_tokens: final.usage.prompt_tokens, completion_tokens: final.usage.completion_tokens }, cost_usd: final.cost_usd }) + '\n');
   if (final.status === 'failed') {
     process.stderr.write(`run failed: ${final.error ?? 'unknown error'}\n`);
-    return 1;
+    return RUN_EXIT.failed;
   }
   if (final.status !== 'done' || final.failed > 0) process.stderr.write(`run ${final.run_id} is ${final.status}${final.failed ? ` with ${final.failed} failed samples` : ''}: run the same command again to resume${final.failed ? ' (failed samples are retried)' : ''}\n`);
-  return 0;
+  if (final.status === 'cancelled') return RUN_EXIT.cancelled;
+  return final.failed > 0 ? RUN_EXIT.someFailed : RUN_EXIT.ok;
 }
+
+/**
+ * What `run` exits with, so a script can tell a clean dataset from a partial one. A budget stop with
+ * no failed sample is a success: the run did what it was asked. 2 stays with bad command-line input.
+ */
+export const RUN_EXIT = { ok: 0, failed: 1, someFailed: 3, cancelled: 130 } as const;
 
 /** `aidsafe-mcp export`: a run's (or every) record as a TRL-ready JSONL file. */
 export async function exportCommand(argv: string[], ctxFactory: () => Promise<AppContext> = () => createContext()): Promise<number> {

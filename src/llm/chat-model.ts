@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { Role } from '../config.js';
+import { redact } from '../log.js';
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
@@ -50,19 +51,25 @@ export interface ChatModel {
 
 export type ModelErrorKind = 'invalid_output' | 'refusal' | 'http' | 'network' | 'timeout' | 'cancelled' | 'not_configured';
 
-/** A model call that failed for good: which role, which model, after how many attempts, and why. */
+/**
+ * A model call that failed for good: which role, which model, after how many attempts, and why.
+ * Its message and raw text are redacted here, once: a server may echo the API key back in an error
+ * (`401 … Bearer <key>`), and everything downstream (tool results, run logs, records) stores them as is.
+ */
 export class ModelError extends Error {
   override name = 'ModelError';
+  /** The last reply text, kept so a failed sample can be inspected. */
+  readonly raw?: string;
   constructor(
     readonly kind: ModelErrorKind,
     readonly role: Role,
     readonly model: string,
     readonly attempts: number,
     message: string,
-    /** The last reply text, kept so a failed sample can be inspected. */
-    readonly raw?: string,
+    raw?: string,
     readonly status?: number,
   ) {
-    super(`${role} (model ${model}) failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${message}`);
+    super(redact(`${role} (model ${model}) failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${message}`));
+    if (raw !== undefined) this.raw = redact(raw);
   }
 }

@@ -1,6 +1,6 @@
 import OpenAI, { APIError } from 'openai';
 import type { ResolvedEndpoint } from '../config.js';
-import { log } from '../log.js';
+import { log, registerSecret } from '../log.js';
 import { ModelError, type ChatMessage, type ChatModel, type CompletionRequest, type CompletionResult } from './chat-model.js';
 import { jsonSchemaOf } from './json-schema.js';
 import { completeWithRepairs, NOT_CONFIGURED_HELP, type RawReply } from './repair-loop.js';
@@ -23,7 +23,8 @@ type FormatMode = 'json_schema' | 'json_object' | 'none';
 export class OpenAIChatModel implements ChatModel {
   readonly model: string;
   private readonly client: OpenAI;
-  private format: FormatMode = 'json_schema';
+  /** The response format each output schema is sent with; lowered per schema when the server rejects one. */
+  private readonly formats = new Map<string, FormatMode>();
   private readonly missingKey: boolean;
 
   constructor(
@@ -33,6 +34,7 @@ export class OpenAIChatModel implements ChatModel {
     this.model = endpoint.model;
     const env = options.env ?? process.env;
     const apiKey = env[endpoint.apiKeyEnv];
+    registerSecret(apiKey);
     // Local servers (vLLM, Ollama, llama.cpp) take any key; only the default OpenAI endpoint needs a real one.
     this.missingKey = !apiKey && !endpoint.baseURL;
     this.client = new OpenAI({
@@ -74,7 +76,7 @@ export class OpenAIChatModel implements ChatModel {
           usage: { prompt_tokens: completion.usage?.prompt_tokens ?? 0, completion_tokens: completion.usage?.completion_tokens ?? 0 },
         };
       } catch (error) {
-        if (this.downgradeFormat(error)) continue;
+        if (this.downgradeFormat(request.schemaName, error)) continue;
         const kind = classify(error);
         if (kind === 'cancelled' || request.signal?.aborted) throw new ModelError('cancelled', request.role, this.model, attempt + 1, 'the request was cancelled');
         const status = error instanceof APIError ? error.status : undefined;
@@ -97,8 +99,9 @@ export class OpenAIChatModel implements ChatModel {
   }
 
   private responseFormat(request: CompletionRequest<unknown>) {
-    if (this.format === 'none') return {};
-    if (this.format === 'json_object') return { response_format: { type: 'json_object' as const } };
+    const format = this.formats.get(request.schemaName) ?? 'json_schema';
+    if (format === 'none') return {};
+    if (format === 'json_object') return { response_format: { type: 'json_object' as const } };
     return {
       response_format: {
         type: 'json_schema' as const,
@@ -107,12 +110,17 @@ export class OpenAIChatModel implements ChatModel {
     };
   }
 
-  /** Some servers reject json_schema (or any response_format) with a 400; fall back once per step, for good. */
-  private downgradeFormat(error: unknown): boolean {
-    if (!(error instanceof APIError) || error.status !== 400 || !/response_format|json_schema/i.test(error.message)) return false;
-    if (this.format === 'none') return false;
-    this.format = this.format === 'json_schema' ? 'json_object' : 'none';
-    log('info', `model server rejected the response format; using ${this.format}`, { model: this.model });
+  /**
+   * Some servers reject json_schema, or one schema's features, or any response_format; that schema
+   * then falls back one step (json_schema → json_object → none), for good. Per schema, because a
+   * server that cannot compile one schema (a keyword its grammar engine lacks) still enforces the others.
+   */
+  private downgradeFormat(schemaName: string, error: unknown): boolean {
+    const format = this.formats.get(schemaName) ?? 'json_schema';
+    if (format === 'none' || !rejectsResponseFormat(error)) return false;
+    const next = format === 'json_schema' ? 'json_object' : 'none';
+    this.formats.set(schemaName, next);
+    log('info', `model server rejected the response format of ${schemaName}; using ${next}`, { model: this.model, status: (error as APIError).status });
     return true;
   }
 }
@@ -126,7 +134,20 @@ function linkedSignal(parent: AbortSignal | undefined): { signal: AbortSignal; u
   return { signal: controller.signal, unlink: () => parent.removeEventListener('abort', onAbort) };
 }
 
+// How servers word a rejected response format: OpenAI "Invalid schema for response_format 'x': …";
+// vLLM "The provided JSON schema contains features not supported by xgrammar" or "Grammar error: …";
+// llama.cpp "response_format type must be one of "text" or "json_object"" or "JSON schema conversion
+// failed"; Ollama "invalid JSON schema in format" or "invalid format: expected "json" or a JSON schema".
+// llama.cpp and Ollama answer some of these with a 500, so the status alone does not decide.
+const FORMAT_REJECTION = /response[_ ]?format|json[ _-]?schema|\bschema\b|grammar|guided[_ ]decoding|structured output|invalid format/i;
+
+function rejectsResponseFormat(error: unknown): boolean {
+  if (!(error instanceof APIError) || ![400, 422, 500].includes(error.status ?? 0)) return false;
+  return FORMAT_REJECTION.test(error.message);
+}
+
+/** The server's reason; the client's message already starts with the HTTP status, so it is not added again. */
 function describe(error: unknown): string {
-  if (error instanceof APIError) return `${error.status ?? 'no status'} ${error.message}`;
+  if (error instanceof APIError) return error.status === undefined || error.message.startsWith(String(error.status)) ? error.message : `${error.status} ${error.message}`;
   return error instanceof Error ? error.message : String(error);
 }

@@ -12,11 +12,13 @@ export interface CachedReply {
   usage: TokenUsage;
 }
 
-/** The identity of a request: endpoint, sampling parameters, schema and messages. */
+/**
+ * The identity of a request: model, sampling parameters, schema and messages; not the server's
+ * address, so a model server that moved (another port, another replica) still answers from the cache.
+ */
 export function requestKey(endpoint: ResolvedEndpoint, request: CompletionRequest<unknown>): string {
   const identity = JSON.stringify({
     model: endpoint.model,
-    base_url: endpoint.baseURL ?? null,
     temperature: endpoint.temperature ?? null,
     schema_name: request.schemaName,
     schema: jsonSchemaOf(request.schema),

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { intentDecomposer } from '../agents/intent-decomposer.js';
 import { PROMPT_TEMPLATE_VERSION } from '../agents/shared.js';
-import { endpointFor, ROLES, type Config } from '../config.js';
+import { endpointFor, ROLES, type Config, type ResolvedEndpoint } from '../config.js';
 import type { AppContext } from '../context.js';
 import { InputError } from '../errors.js';
 import { newId } from '../ids.js';
@@ -35,7 +35,17 @@ export interface BatchRequest {
   policyIds?: string[];
   budgets: { maxSamples?: number; maxTokens?: number; maxCost?: number };
   runId?: string;
+  /** Stop the run as failed when its first this-many samples all fail the same way; 0 never stops. Default FAIL_FAST_SAMPLES. */
+  failFast?: number;
 }
+
+/**
+ * A dead endpoint, a wrong key or a wrong model name fails every sample the same way; going on would
+ * spend hours producing nothing. Eight is the default concurrency, so the first wave decides, and each
+ * of those samples already went through every retry of its calls: eight identical failures in a row
+ * is an outage or a misconfiguration, not bad luck. One success and the run goes on to the end.
+ */
+export const FAIL_FAST_SAMPLES = 8;
 
 export interface BatchEstimate {
   samples: number;
@@ -67,8 +77,20 @@ export interface BatchStatus {
   failures: { index: number; error: string }[];
 }
 
-/** A hash of what decides a run's output: each role's endpoint (never its key) and the prompt templates. */
+/**
+ * A hash of what decides a run's output: each role's model and sampling settings, and the prompt
+ * templates. Not where the model is served (a server restarted on another port gives the same
+ * outputs) and never the key.
+ */
 export function configHash(config: Config): string {
+  const settings = (endpoint: ResolvedEndpoint) => ({ model: endpoint.model, temperature: endpoint.temperature ?? null });
+  const endpoints = ROLES.map((role) => [role, settings(endpointFor(config, role))]);
+  const agents = config.agents.map((_, i) => settings(endpointFor(config, 'deliberator', i)));
+  return createHash('sha256').update(JSON.stringify({ endpoints, agents, templates: PROMPT_TEMPLATE_VERSION })).digest('hex').slice(0, 16);
+}
+
+/** The hash run ids were derived from before they left out the server address; kept so older runs still resume. */
+function addressedConfigHash(config: Config): string {
   const endpoints = ROLES.map((role) => [role, endpointFor(config, role)]);
   const agents = config.agents.map((_, i) => endpointFor(config, 'deliberator', i));
   return createHash('sha256').update(JSON.stringify({ endpoints, agents, templates: PROMPT_TEMPLATE_VERSION })).digest('hex').slice(0, 16);
@@ -92,7 +114,13 @@ export function costOf(usage: Usage, prices: Config['prices']): number | undefin
  * same run id resumes after a crash and repeats only the calls that were in flight.
  */
 export class BatchRun {
-  private readonly controller = new AbortController();
+  /**
+   * One abort controller per sample in flight, rather than one signal shared by all of them: every
+   * request in flight listens on its signal, and hundreds of listeners on one signal trip Node's
+   * MaxListenersExceededWarning (and are a real leak if a request forgets to remove its own).
+   */
+  private readonly inFlight = new Set<AbortController>();
+  private aborted = false;
   private readonly meter = new UsageMeter();
   private limiter: AdaptiveLimit;
   private status: RunStatus = 'running';
@@ -101,6 +129,9 @@ export class BatchRun {
   private done = 0;
   private failed = 0;
   private finishedThisSession = 0;
+  /** How the samples finished so far in this session failed, until one succeeds (then it is cleared for good). */
+  private openingFailures: string[] | undefined = [];
+  private failFastAfter = 0;
   private startedAt = Date.now();
   private samples = new Map<number, SampleEvent>();
   private finished?: Promise<BatchStatus>;
@@ -151,9 +182,16 @@ export class BatchRun {
       ...(shard ? { shard: `${shard.index}/${shard.count}` } : {}),
     };
     const hash = configHash(ctx.config);
-    // The same input and options give the same run id, so running the same command again resumes.
-    const identity = JSON.stringify({ sha256: input.sha256, column: input.column, limit: request.limit, shard: inputInfo.shard, options, hash });
-    const runId = request.runId ?? `run-${createHash('sha256').update(identity).digest('hex').slice(0, 12)}`;
+    // The same input, options and models give the same run id, so running the same command again resumes.
+    const derivedId = (configDigest: string) => {
+      const identity = JSON.stringify({ sha256: input.sha256, column: input.column, limit: request.limit, shard: inputInfo.shard, options, hash: configDigest });
+      return `run-${createHash('sha256').update(identity).digest('hex').slice(0, 12)}`;
+    };
+    let runId = request.runId ?? derivedId(hash);
+    if (!request.runId && !(await ctx.runs.readManifest(runId))) {
+      const older = derivedId(addressedConfigHash(ctx.config));
+      if (await ctx.runs.readManifest(older)) runId = older;
+    }
     if (!RUN_ID_PATTERN.test(runId)) throw new InputError(`run_id: "${runId}" is not allowed; use 3–64 lowercase letters, digits, "-" or "_"`);
 
     const holder = await ctx.runs.lockHolder(runId);
@@ -183,10 +221,19 @@ export class BatchRun {
   }
 
   cancel(): void {
+    this.stop('cancelled', 'cancelled');
+  }
+
+  /** Stops the run because whoever started it is gone (the client closed the connection); it resumes when started again. */
+  interrupt(reason: string): void {
+    this.stop('interrupted', reason);
+  }
+
+  private stop(status: 'cancelled' | 'interrupted', reason: string): void {
     if (this.status !== 'running') return;
-    this.status = 'cancelled';
-    this.stopReason = 'cancelled';
-    this.controller.abort();
+    this.status = status;
+    this.stopReason = reason;
+    this.abortAll();
   }
 
   snapshot(): BatchStatus {
@@ -231,6 +278,9 @@ export class BatchRun {
       const cache = await this.ctx.requestCache();
       const models = this.ctx.models.derive({ cache, onRetry: (kind) => kind === 'rate_limit' && this.limiter.onRateLimit() });
       const queue = this.rows.filter((row) => this.samples.get(row.index)?.s !== 'done');
+      const failFast = this.request.failFast ?? FAIL_FAST_SAMPLES;
+      // A run smaller than the threshold is judged on all of its samples.
+      this.failFastAfter = failFast > 0 ? Math.min(failFast, queue.length) : 0;
       onProgress?.(this.snapshot());
       await new Promise<void>((resolveAll) => {
         // `active` counts samples in their model-call phase (what concurrency limits); `outstanding`
@@ -260,7 +310,7 @@ export class BatchRun {
                 // Only a failure of our own storage lands here; the run cannot go on safely.
                 this.status = 'failed';
                 this.error = error instanceof Error ? error.message : String(error);
-                this.controller.abort();
+                this.abortAll();
               })
               .finally(() => {
                 freeSlot();
@@ -323,7 +373,10 @@ export class BatchRun {
     startedWrite.catch(() => undefined);
     const wasFailed = prior?.s === 'failed';
     const meter = new UsageMeter();
-    const signal = this.controller.signal;
+    const controller = new AbortController();
+    if (this.aborted) controller.abort();
+    this.inFlight.add(controller);
+    const signal = controller.signal;
     const runId = this.manifest.id;
     // When the model calls are over, their usage counts toward the budgets before the next sample starts.
     let callsOver = false;
@@ -381,6 +434,7 @@ export class BatchRun {
       this.done++;
       if (wasFailed) this.failed--;
       this.finishedThisSession++;
+      this.openingFailures = undefined;
       this.limiter.onSuccess();
     } catch (error) {
       endCalls();
@@ -392,9 +446,32 @@ export class BatchRun {
       this.samples.set(row.index, event);
       if (!wasFailed) this.failed++;
       this.finishedThisSession++;
+      this.noteFailure(error);
     } finally {
       endCalls();
+      this.inFlight.delete(controller);
     }
+  }
+
+  /** Fails the run when its first samples all failed for one reason (same kind, same HTTP status). */
+  private noteFailure(error: ModelError): void {
+    const opening = this.openingFailures;
+    if (!opening || this.failFastAfter === 0 || this.status !== 'running') return;
+    opening.push(`${error.kind}${error.status ? ` ${error.status}` : ''}`);
+    if (opening.length < this.failFastAfter) return;
+    if (opening.some((reason) => reason !== opening[0])) {
+      this.openingFailures = undefined;
+      return;
+    }
+    this.status = 'failed';
+    this.stopReason = `the first ${opening.length} samples all failed (${opening[0]})`;
+    this.error = `stopped early: the first ${opening.length} samples all failed the same way; fix the cause and run again to resume. Last error: ${error.message}`;
+    this.abortAll();
+  }
+
+  private abortAll(): void {
+    this.aborted = true;
+    for (const controller of this.inFlight) controller.abort();
   }
 }
 

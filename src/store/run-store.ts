@@ -10,7 +10,7 @@ import { acquireLock, LockHeldError, lockOwner } from './run-lock.js';
 import { usageSchema, type Usage } from './record.js';
 
 export const RUN_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{2,63}$/;
-export const RUN_STATUSES = ['running', 'done', 'cancelled', 'failed', 'stopped'] as const;
+export const RUN_STATUSES = ['running', 'done', 'cancelled', 'failed', 'stopped', 'interrupted'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 export const runOptionsSchema = z.object({

@@ -10,7 +10,7 @@ export const runIdField = z.string().regex(/^[a-z0-9][a-z0-9_-]{2,63}$/, 'run_id
 
 const statusSchema = z.object({
   run_id: z.string(),
-  status: z.enum([...RUN_STATUSES, 'interrupted']).describe('"stopped": a budget was reached; "interrupted": the process running it ended mid-run. Both resume when started again.'),
+  status: z.enum(RUN_STATUSES).describe('"stopped": a budget was reached; "interrupted": the process running it ended mid-run. Both resume when started again.'),
   stop_reason: z.string().optional(),
   error: z.string().optional(),
   total: z.number().int(),

@@ -55,6 +55,8 @@ export interface ScriptedServerOptions {
   agreeWhen?: (turn: number, model: string) => boolean;
   /** Reject json_schema response_format with a 400, like servers that do not support it. */
   rejectJsonSchema?: boolean;
+  /** Answers a request with an HTTP error instead (an auth failure, a dead backend, a rejected schema); undefined answers normally. */
+  failWith?: (request: RoleRequest) => { status: number; message: string } | undefined;
 }
 
 export interface RecordedRequest {
@@ -159,6 +161,8 @@ export class ScriptedModelServer {
     this.requests.push({ role, model, fault, messages, body });
 
     if (this.options.latencyMs) await delay(this.options.latencyMs);
+    const failure = this.options.failWith?.({ role, model, data: parseData(messages), messages, body, repair: false, turn: 0 });
+    if (failure) return send(res, failure.status, { error: { message: failure.message, type: 'invalid_request_error' } });
     if (this.options.rejectJsonSchema && format?.type === 'json_schema') {
       return send(res, 400, { error: { message: "response_format 'json_schema' is not supported by this server", type: 'invalid_request_error' } });
     }
