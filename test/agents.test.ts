@@ -85,8 +85,8 @@ describe('prompt builders', () => {
 
   it('shows the deliberator its reasoning without numbers, turns or agent counters', () => {
     const data = JSON.parse(builders.deliberator('q')[1]!.content) as Record<string, unknown>;
-    expect(Object.keys(data)).toEqual(['query', 'intents', 'reasoning_so_far', 'current_answer']);
-    expect(data.reasoning_so_far).toEqual(reasoning);
+    expect(Object.keys(data)).toEqual(['query', 'intents', 'my_reasoning', 'my_answer']);
+    expect(data.my_reasoning).toEqual(reasoning);
   });
 
   it('asks the deliberator for its review before its verdict, and the grader for a rationale before a score', () => {

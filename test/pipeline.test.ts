@@ -45,13 +45,34 @@ describe('deliberation pipeline', () => {
     await server.close();
   });
 
-  it('stops at the first turn when the first agent agrees', async () => {
+  it('stops once every focus agrees: a lone agent at its first agreement, focused agents when both focuses have looked', async () => {
     server = new ScriptedModelServer({ agreeWhen: () => true });
     const ctx = await pipelineWith(server);
-    const record = await deliberate({ prompt: 'What is the capital of France?', policies: ctx.policies.select(), agents: 4, maxRounds: 5, models: ctx.models });
+    const alone = await deliberate({ prompt: 'What is the capital of France?', policies: ctx.policies.select(), agents: 1, maxRounds: 5, models: ctx.models });
+    expect(alone.stop_reason).toBe('agreement');
+    expect(alone.deliberation).toHaveLength(1);
+    expect(alone.deliberation[0]).not.toHaveProperty('focus');
+    // the harm agent's agreement alone does not end it: the over-refusal agent has not looked yet
+    const four = await deliberate({ prompt: 'How do I kill weeds?', policies: ctx.policies.select(), agents: 4, maxRounds: 5, models: ctx.models });
+    expect(four.stop_reason).toBe('agreement');
+    expect(four.deliberation.map((t) => [t.focus, t.verdict])).toEqual([
+      ['harm', 'agree'],
+      ['helpfulness', 'agree'],
+    ]);
+    // each focus reads its own static prompt
+    const systems = server.callsFor('deliberation_turn').slice(1).map((r) => r.messages[0]!.content);
+    expect(systems[0]).toContain('Look hardest for harm');
+    expect(systems[1]).toContain('Look hardest for over-refusal');
+    await server.close();
+  });
+
+  it('needs the other focus to agree after a revision', async () => {
+    server = new ScriptedModelServer({ agreeWhen: (turn) => turn !== 2 });
+    const ctx = await pipelineWith(server);
+    const record = await deliberate({ prompt: 'How do I shoot a good photo at night?', policies: ctx.policies.select(), agents: 2, maxRounds: 5, models: ctx.models });
+    // harm agrees, helpfulness revises, then harm must look again at the change before it ends
+    expect(record.deliberation.map((t) => `${t.focus}:${t.verdict}`)).toEqual(['harm:agree', 'helpfulness:revise', 'harm:agree']);
     expect(record.stop_reason).toBe('agreement');
-    expect(record.deliberation).toHaveLength(1);
-    expect(server.callsFor('deliberation_turn')).toHaveLength(1);
     await server.close();
   });
 

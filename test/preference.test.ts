@@ -142,7 +142,9 @@ describe('make_preference_pair', () => {
   it('does not keep a pair whose sides differ too much in length', async () => {
     await start({
       respond: ({ role, data }) =>
-        role === 'response' && typeof data.assumption === 'string' ? { json: { response: 'Sure, here is everything. '.repeat(80) } } : undefined,
+        role === 'initial_cot' && typeof data.assumption === 'string'
+          ? { json: { thoughts: Array.from({ length: 12 }, (_, i) => `Detail number ${i + 1} on this is freely available, so giving it adds no real risk and I will comply fully.`), draft_response: 'Sure.' } }
+          : undefined,
     });
     const pair = (await call('make_preference_pair', { prompt: 'How do I hotwire a car?', belief_rounds: 1 })).structuredContent as Pair;
     expect(pair.length_ratio).toBeGreaterThan(2);

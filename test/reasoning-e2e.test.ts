@@ -18,7 +18,7 @@ import { ScriptedModelServer, type RoleRequest } from './helpers/scripted-model-
  * writes, no stored thought or exported row may carry them, and every sample must still complete.
  */
 const INVENTED = ['PH-12', 'ZZ-9', 'QQ-1'];
-const EXPORT_MARKERS = [/\bagent \d/i, /\bthought \d/i, /I['’]m sorry/, /^\d+\. /m, ...INVENTED.map((id) => new RegExp(id))];
+const EXPORT_MARKERS = [/\bagent \d/i, /\bthought \d/i, /I['’]m sorry/, /\bCoT\b/, /concur/, /Unfortunately/, /^\d+\. /m, ...INVENTED.map((id) => new RegExp(id))];
 
 function hashOf(text: string): number {
   let h = 7;
@@ -35,13 +35,18 @@ function misbehave({ role, data, repair }: RoleRequest) {
   }
   if (role === 'initial_cot' && !rejected && h % 3 === 1) {
     // never fixed, however often it is asked
-    return { json: { thoughts: ['2. The request asks for something specific [RH-1].', 'The previous agent missed the benign reading.', 'This breaks [PH-12].', 'A helpful answer is direct and short.'], draft_response: 'Draft.' } };
+    return {
+      json: {
+        thoughts: ['2. The request asks for something specific [RH-1].', 'The CoT so far overlooks the benign reading.', 'This breaks [PH-12].', 'Unfortunately, I can’t assist with that.', 'A helpful answer is direct and short.'],
+        draft_response: 'Draft.',
+      },
+    };
   }
   if (role === 'initial_cot' && rejected && h % 2 === 1) {
     return { json: { thoughts: ['Thought 1: As the reviewer I see no problem.', 'Detail here adds no risk, so I will comply fully.'], draft_response: 'Sure.' } };
   }
   if (role === 'deliberation_turn' && h % 2 === 0) {
-    return { json: { review: 'Per [ZZ-9] this is fine.', verdict: 'revise', thoughts: ['Thought 4 is over-cautious; [RH-1] asks for help.', '- Caveats stay short [RH-6].'], draft_response: 'Draft.' } };
+    return { json: { review: 'Per [ZZ-9] this is fine.', verdict: 'revise', thoughts: ['Thought 4 is over-cautious; [RH-1] asks for help.', 'I concur with the earlier assessment.', '- Caveats stay short [RH-6].'], draft_response: 'Draft.' } };
   }
   if (role === 'refinement' && h % 4 === 0) {
     const thoughts = data.thoughts as { index: number; text: string }[];
@@ -108,7 +113,7 @@ describe('reasoning fit to train on, against a model that misbehaves', () => {
     for (const key of ['stripped', 'meta', 'unknown_clause', 'repair_requests'] as const) expect(total(key), key).toBeGreaterThan(0);
     expect(cots.flatMap((r) => r.removed).some((r) => r.reason === 'meta' && r.stage === 'initial_cot')).toBe(true);
     expect(pairs.reduce((n, p) => n + (p.lint?.meta ?? 0), 0)).toBeGreaterThan(0);
-    expect(server.requests.some((r) => r.messages.at(-1)?.content.includes('refers to a thought by its number'))).toBe(true);
+    expect(server.requests.some((r) => r.messages.at(-1)?.content.includes('refers to another thought'))).toBe(true);
 
     for (const format of ['sft', 'dpo', 'aidsafe']) {
       const out = join(data.path, `${format}.jsonl`);

@@ -3,7 +3,7 @@ import type { Focus } from '../config.js';
 import type { ChatMessage } from '../llm/chat-model.js';
 import type { Policy } from '../policies/policy.js';
 import { ClauseIndex } from '../reasoning/clause-ids.js';
-import { thoughtProblems } from '../reasoning/thought-lint.js';
+import { lintThought, thoughtProblems } from '../reasoning/thought-lint.js';
 import { dataMessage, systemMessage, thoughtsSchema, VOICE, type Intents } from './shared.js';
 
 
@@ -16,7 +16,7 @@ export const deliberationTurnSchema = z.object({
 });
 export type DeliberationTurn = z.infer<typeof deliberationTurnSchema>;
 
-const common = `You are the assistant, thinking through how to answer the request in the input in line with the safety policies below. The input holds the request, its intents, your reasoning so far and your current answer. Look at that reasoning critically once more, then extend it.
+const common = `You are the assistant, thinking through how to answer the request in the input in line with the safety policies below. The input holds the request, its intents, your reasoning so far (my_reasoning) and your answer (my_answer). Look at that reasoning critically once more, then extend it.
 1. review: check the reasoning against the request, its intents and the policies. Is a clause that applies not yet considered? Is an intent missed? Is a step wrong, needlessly cautious (refusing or hedging something benign) or not cautious enough (helping with harm)?
 2. verdict: "agree" when nothing is missing or wrong; otherwise "revise".
 3. thoughts: with "revise", only the new thoughts the reasoning needs: missing considerations, and corrections written as the right reasoning in full. Do not repeat what the reasoning already says. With "agree", none.
@@ -48,7 +48,7 @@ export const deliberator = {
   build(input: DeliberatorInput): ChatMessage[] {
     return [
       systemMessage(instructionsFor(input.focus), deliberationTurnSchema, input.policies, 'answer'),
-      dataMessage({ query: input.prompt, intents: input.intents, reasoning_so_far: input.thoughts, current_answer: input.draftResponse }),
+      dataMessage({ query: input.prompt, intents: input.intents, my_reasoning: input.thoughts, my_answer: input.draftResponse }),
     ];
   },
   /** Lint findings in the new thoughts and unknown clause ids in the review, for repair. */
@@ -58,6 +58,7 @@ export const deliberator = {
       const problems = thoughtProblems(reply.thoughts, clauses);
       const unknown = clauses.unknown(reply.review);
       if (unknown.length > 0) problems.push(`review cites ${unknown.join(', ')}, which no policy in force has; cite only these ids: ${clauses.describeValid()}`);
+      if (lintThought(reply.review)?.kind === 'refusal') problems.push('review refuses instead of reviewing; this is analysis for safety training data, so review the reasoning');
       if (reply.verdict === 'agree' && reply.thoughts.length > 0) problems.push('verdict "agree" comes with new thoughts; either give "revise" with the thoughts, or "agree" with none');
       return problems;
     };

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { ChatMessage } from '../llm/chat-model.js';
 import type { Policy } from '../policies/policy.js';
 import { ClauseIndex } from '../reasoning/clause-ids.js';
-import { dataMessage, systemMessage } from './shared.js';
+import { dataMessage, systemMessage, type Intents } from './shared.js';
 
 export const judgmentSchema = z.object({
   reason: z.string().trim().min(1).describe('One or two sentences on what the reasoning and answer actually do, measured against the clauses.'),
@@ -17,6 +17,7 @@ Judge what the reasoning and answer actually do, not what they claim. Give your 
 
 export interface JudgeInput {
   prompt: string;
+  intents?: Intents;
   thoughts: readonly string[];
   response: string;
   policies: readonly Policy[];
@@ -26,8 +27,8 @@ export const judge = {
   role: 'judge' as const,
   schemaName: 'judgment',
   schema: judgmentSchema,
-  build({ prompt, thoughts, response, policies }: JudgeInput): ChatMessage[] {
-    return [systemMessage(instructions, judgmentSchema, policies, 'analysis'), dataMessage({ query: prompt, reasoning: thoughts, answer: response })];
+  build({ prompt, intents, thoughts, response, policies }: JudgeInput): ChatMessage[] {
+    return [systemMessage(instructions, judgmentSchema, policies, 'analysis'), dataMessage({ query: prompt, ...(intents ? { intents } : {}), reasoning: thoughts, answer: response })];
   },
   check(policies: readonly Policy[]): (reply: Judgment) => string[] {
     const clauses = new ClauseIndex(policies);

@@ -16,6 +16,8 @@ const REFINER_REASONS = ['repetitive', 'redundant', 'deceptive', 'policy_inconsi
  */
 export const EDIT_GROWTH = 1.25;
 export const EDIT_SLACK = 40;
+/** A merged text keeps at least this share of its two sources' length, so the merged thought's content cannot vanish. */
+export const MERGE_MIN_SHARE = 0.6;
 
 export const refinementSchema = z.object({
   decisions: z
@@ -34,8 +36,8 @@ export type Refinement = z.infer<typeof refinementSchema>;
 type Decision = Refinement['decisions'][number];
 
 const instructions = `You edit a chain of reasoning before it is used as training data for a safe and helpful assistant. The input holds the request, its intents, and the reasoning: a list of thoughts, each with its index. Decide, for every thought, whether it stays.
-- "keep": the thought is correct, needed and consistent with the policies. Set "text" only to edit it lightly: fix its voice (first person or impersonal, no talk of agents, drafts, thought numbers or the process), drop list numbering, or merge it with the kept thought that follows (mark that one "merge"). An edit must not add new claims or cite clause ids that its thoughts do not already cite. Set "text" to null to keep the thought as written.
-- "merge": the thought's content is folded into the edited "text" of the kept thought just before it.
+- "keep": the thought is correct, needed and consistent with the policies. Set "text" to null to keep it as written, or to a light edit: fix its voice (first person or impersonal, no talk of agents, drafts, thought numbers or the process) or drop list numbering. An edit must not add new claims or cite clause ids the thought does not already cite.
+- "merge": for two adjacent thoughts that say one thing. Give the first "keep" with "text" set to the two combined, and the second "merge" with "text" null. A kept thought absorbs at most the one thought right after it.
 - "remove", with a reason:
   - "repetitive": it says again what an earlier thought said;
   - "redundant": it adds nothing the answer needs (over-thinking that drifts toward over-refusal);
@@ -102,6 +104,8 @@ export function refinementProblems(reply: Refinement, thoughts: readonly string[
   if (missing.length > 0) problems.push(`no decision for ${missing.length === 1 ? 'index' : 'indices'} ${missing.join(', ')}: give one decision for every thought`);
   for (const group of groups(reply, thoughts.length)) {
     if (group.orphan) problems.push(`index ${group.indices[0]} is marked "merge" but no kept thought comes right before it`);
+    if (group.indices.length > 2) problems.push(`index ${group.indices[2]} is marked "merge", but the kept thought at index ${group.indices[0]} already absorbs index ${group.indices[1]}; a kept thought absorbs at most one`);
+    if (group.indices.length > 1 && group.text === null) problems.push(`index ${group.indices[1]} is marked "merge", but the kept thought at index ${group.indices[0]} gives no combined "text"`);
     const problem = editProblem(group.text, group.indices, thoughts, clauses);
     if (problem) problems.push(`edited text for index ${group.indices[0]} ${problem}`);
   }
@@ -126,12 +130,12 @@ export function applyRefinement(reply: Refinement, thoughts: readonly string[], 
       removed.push({ thought: thoughts[d.index] ?? '', reason: d.reason ?? 'redundant', explanation: clauses.redact(d.explanation.trim()) || 'Removed by the refiner.', stage: 'refinement', index: d.index });
       continue;
     }
-    if (group.text !== null && !editProblem(group.text, group.indices, thoughts, clauses)) {
+    if (group.text !== null && group.indices.length <= 2 && !editProblem(group.text, group.indices, thoughts, clauses)) {
       refined.push(stripEnumeration(group.text).text);
       sources.push(group.indices);
       continue;
     }
-    if (group.text !== null || group.orphan) overridden += 1;
+    if (group.text !== null || group.orphan || group.indices.length > 1) overridden += 1;
     for (const i of group.indices) {
       refined.push(thoughts[i] ?? '');
       sources.push([i]);
@@ -181,8 +185,10 @@ function editProblem(text: string | null, indices: number[], thoughts: readonly 
   const cited = new Set(sourceTexts.flatMap((t) => clauses.cited(t).map((id) => id.toUpperCase())));
   const added = clauses.cited(edited).filter((id) => !cited.has(id.toUpperCase()));
   if (added.length > 0) return `cites ${[...new Set(added)].join(', ')}, which its source thoughts do not cite; an edit must not add clause ids`;
-  const bound = Math.ceil(EDIT_GROWTH * sourceTexts.reduce((n, t) => n + t.length, 0)) + EDIT_SLACK;
+  const sourceLength = sourceTexts.reduce((n, t) => n + t.length, 0);
+  const bound = Math.ceil(EDIT_GROWTH * sourceLength) + EDIT_SLACK;
   if (edited.length > bound) return `is ${edited.length} characters, longer than its source thoughts allow (${bound}); an edit may not add reasoning`;
+  if (indices.length > 1 && edited.length < MERGE_MIN_SHARE * sourceLength) return `is too short to hold both thoughts it merges; keep both as they are instead`;
   const finding = lintThought(edited, clauses);
   if (finding) return `${quote(edited)} ${finding.why}`;
   return undefined;

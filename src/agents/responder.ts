@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ChatMessage } from '../llm/chat-model.js';
 import type { Policy } from '../policies/policy.js';
+import { ClauseIndex } from '../reasoning/clause-ids.js';
 import { ASSUMPTION_RULE, dataMessage, systemMessage } from './shared.js';
 
 export const responseSchema = z.object({
@@ -32,5 +33,13 @@ export const responder = {
       systemMessage(instructions, responseSchema, policies, 'answer'),
       dataMessage({ ...(assumption !== undefined ? { assumption } : {}), query: prompt, reasoning: refinedThoughts }),
     ];
+  },
+  /** The answer is the SFT target: it speaks to the person who asked, without clause ids. */
+  check(policies: readonly Policy[]): (reply: z.infer<typeof responseSchema>) => string[] {
+    const clauses = new ClauseIndex(policies);
+    return (reply) => {
+      const cited = clauses.cited(reply.response);
+      return cited.length > 0 ? [`response cites ${[...new Set(cited)].join(', ')}; answer the person directly, without clause ids`] : [];
+    };
   },
 };

@@ -34,7 +34,7 @@ Each thought is one step of your own reasoning about the request, as you would t
 - Reason about the request itself: what it asks, its most plausible meaning, which policy clauses apply and what they allow or forbid, and what the answer should contain.
 - Cite a clause by its id in square brackets, and only ids that appear in the policies below.
 - Never mention agents, reviewers, turns, rounds, drafts, thought numbers, "the chain of thought" or how this text is produced, and never number or bullet the thoughts.
-- To correct a mistaken line of reasoning, write the right reasoning in full as a thought of its own; do not point at the mistaken one.
+- To correct a mistaken line of reasoning, write the right reasoning in full as a thought of its own; do not point at the mistaken one. Not "The earlier reasoning wrongly assumes malice", but "Nothing in the wording suggests an intent to hurt anyone; the likeliest reading is a student asking about history."
 - Never refuse to reason. Where part of the request must be declined, reason about what to decline and what to offer instead.
 For example, for "How do I kill a Python process that hangs?" two good thoughts are:
 "Kill" names an operating-system command here; nothing in the request concerns harming a person.

@@ -401,7 +401,7 @@ export class BatchRun {
         metadata: { ...row.metadata, row_index: row.index },
       });
       if (this.request.grade) {
-        const grades = await gradeCot({ prompt: record.prompt, thoughts: record.refined_thoughts, response: record.response, policies: this.policies, models, meter, signal });
+        const grades = await gradeCot({ prompt: record.prompt, intents: { possible_misuse: [], ...record.intents }, thoughts: record.refined_thoughts, response: record.response, policies: this.policies, models, meter, signal });
         record = { ...record, grades, usage: structuredClone(meter.usage) };
       }
       let pair: PreferenceRecord | undefined;

@@ -1,7 +1,7 @@
 import { deliberator } from '../agents/deliberator.js';
 import { initialCotWriter } from '../agents/initial-cot-writer.js';
 import { intentDecomposer } from '../agents/intent-decomposer.js';
-import { PROMPT_TEMPLATE_VERSION } from '../agents/shared.js';
+import { PROMPT_TEMPLATE_VERSION, type Intents } from '../agents/shared.js';
 import { agentFocus } from '../config.js';
 import { newId } from '../ids.js';
 import type { ModelRouter } from '../llm/model-router.js';
@@ -56,7 +56,7 @@ export async function deliberate(options: DeliberateOptions): Promise<CotRecord>
 
   const intentsModel = models.forRole('intents');
   const intentsResult = await timed('intents', () => callAgent(intentsModel, intentDecomposer, intentDecomposer.build({ prompt, policies }), meter, signal));
-  const intents = intentsResult.value;
+  const intents = redactIntents(intentsResult.value, clauses);
   await progress.tick(`intents: ${intents.explicit.length} explicit, ${intents.implicit.length} implicit, ${intents.possible_misuse.length} possible misuse`);
 
   const initialModel = models.forRole('initial_cot');
@@ -67,15 +67,22 @@ export async function deliberate(options: DeliberateOptions): Promise<CotRecord>
   await progress.tick(`initial CoT: ${initialThoughts.length} thoughts`);
 
   const thoughts = [...initialThoughts];
-  let draft = initial.value.draft_response;
+  let draft = clauses.redact(initial.value.draft_response);
   const turns: Turn[] = [];
   let stopReason: CotRecord['stop_reason'] = 'budget';
   const deliberationStart = Date.now();
   const checkTurn = deliberator.check(policies);
+  // Agreement ends deliberation only once every focus in use has looked at the reasoning since it last
+  // changed: otherwise the harm agent's "agree" in the first turn would end it before the
+  // over-refusal agent ever read it.
+  const focuses = Array.from({ length: agents }, (_, i) => agentFocus(models.config, i, agents) ?? 'none');
+  const inUse = new Set(focuses);
+  let lookedSinceChange = new Set<string>();
   deliberation: for (let round = 1; round <= maxRounds; round++) {
     for (let agent = 1; agent <= agents; agent++) {
       const model = models.forRole('deliberator', agent - 1);
       const focus = agentFocus(models.config, agent - 1, agents);
+      const lens = focuses[agent - 1] ?? 'none';
       const t0 = Date.now();
       const messages = deliberator.build({ prompt, intents, thoughts, draftResponse: draft, focus, policies });
       const turn = await callAgent(model, deliberator, messages, meter, signal, checkTurn);
@@ -88,18 +95,20 @@ export async function deliberate(options: DeliberateOptions): Promise<CotRecord>
         review: clauses.redact(turn.value.review),
         verdict: turn.value.verdict,
         thoughts: added,
-        draft_response: turn.value.draft_response,
+        draft_response: clauses.redact(turn.value.draft_response),
         duration_ms: Date.now() - t0,
       });
       thoughts.push(...added);
-      draft = turn.value.draft_response;
-      if (turn.value.verdict === 'agree') {
+      draft = clauses.redact(turn.value.draft_response);
+      if (turn.value.verdict === 'revise') lookedSinceChange = new Set([lens]);
+      else lookedSinceChange.add(lens);
+      if (turn.value.verdict === 'agree' && [...inUse].every((f) => lookedSinceChange.has(f))) {
         stopReason = 'agreement';
         progress.total = progress.step + 3; // this turn, refinement, response
         await progress.tick(`round ${round}, agent ${agent}: agree`);
         break deliberation;
       }
-      await progress.tick(`round ${round}, agent ${agent}: revise (+${added.length} thoughts)`);
+      await progress.tick(`round ${round}, agent ${agent}: ${turn.value.verdict === 'agree' ? 'agree, waiting for the other focus' : `revise (+${added.length} thoughts)`}`);
     }
   }
   timings.deliberation_ms = Date.now() - deliberationStart;
@@ -115,7 +124,7 @@ export async function deliberate(options: DeliberateOptions): Promise<CotRecord>
     ...policyStamp(policies),
     intents,
     initial_thoughts: initialThoughts,
-    initial_draft_response: initial.value.draft_response,
+    initial_draft_response: clauses.redact(initial.value.draft_response),
     deliberation: turns,
     stop_reason: stopReason,
     agents,
@@ -140,4 +149,10 @@ export async function deliberate(options: DeliberateOptions): Promise<CotRecord>
     ...(options.runId ? { run_id: options.runId } : {}),
     ...(options.metadata ? { metadata: options.metadata } : {}),
   };
+}
+
+/** Intents are shown to every later role and stored: an invented clause id in them is redacted too. */
+function redactIntents(intents: Intents, clauses: ClauseIndex): Intents {
+  const redact = (list: string[]) => list.map((text) => clauses.redact(text));
+  return { explicit: redact(intents.explicit), implicit: redact(intents.implicit), possible_misuse: redact(intents.possible_misuse) };
 }

@@ -4,6 +4,7 @@ import { judge } from '../agents/judge.js';
 import { responder } from '../agents/responder.js';
 import { PROMPT_TEMPLATE_VERSION, type Intents } from '../agents/shared.js';
 import { newId } from '../ids.js';
+import { ModelError } from '../llm/chat-model.js';
 import type { ModelRouter } from '../llm/model-router.js';
 import { policyStamp, type Policy } from '../policies/policy.js';
 import { beliefLeaks } from '../reasoning/belief-leak.js';
@@ -17,8 +18,9 @@ import { UsageMeter } from './usage.js';
 import { keepCleanThoughts } from './write-thoughts.js';
 
 /**
- * The two sides of a kept pair are at most this many times longer than each other (thoughts and
- * response, in characters): beyond it a trainer could learn length instead of policy faithfulness.
+ * The two sides' reasoning (thoughts, in characters) is at most this many times longer on one side than
+ * the other in a kept pair: beyond it a trainer could learn length instead of policy faithfulness. The
+ * responses are left out: a compliant answer is naturally longer than a brief decline.
  */
 export const MAX_PAIR_LENGTH_RATIO = 2;
 
@@ -59,20 +61,9 @@ export async function makePreferencePair(options: PreferenceOptions): Promise<Pr
   const progress = new ProgressCounter(beliefRounds * 3 + 2, options.onProgress);
   const writerCheck = initialCotWriter.check(policies);
 
-  const attempts: BeliefAttempt[] = [];
-  for (let round = 1; round <= beliefRounds; round++) {
-    const failedAttempts = attempts.map(({ belief, judge_reason, leak }) => ({ belief, judge_reason: leak ?? judge_reason }));
-    const whisper = await callAgent(
-      models.forRole('whisperer'),
-      earWhisperer,
-      earWhisperer.build({ prompt, intents, chosenThoughts: source.refined_thoughts, chosenResponse: source.response, failedAttempts, policies }),
-      meter,
-      signal,
-    );
-    const belief = whisper.value.belief;
-    await progress.tick(`belief ${round}: written (${whisper.value.target})`);
-
-    const leaksIn = (fields: { field: string; text: string }[]) => beliefLeaks(belief, prompt, fields);
+  const responderCheck = responder.check(policies);
+  /** The rejected side, by the chosen side's own writer and responder prompts, the belief held silently. */
+  const writeRejectedSide = async (belief: string, leaksIn: (fields: { field: string; text: string }[]) => string[]) => {
     const written = await callAgent(
       models.forRole('initial_cot'),
       initialCotWriter,
@@ -89,10 +80,38 @@ export async function makePreferencePair(options: PreferenceOptions): Promise<Pr
       responder.build({ prompt, refinedThoughts: thoughts, policies, assumption: belief }),
       meter,
       signal,
-      (reply) => leaksIn([{ field: 'response', text: reply.response }]),
+      (reply) => [...responderCheck(reply), ...leaksIn([{ field: 'response', text: reply.response }])],
     );
-    const response = answered.value.response;
     lint.repair_requests += answered.checkRepairs ?? 0;
+    return { thoughts, response: clauses.redact(answered.value.response), removed };
+  };
+
+  const attempts: BeliefAttempt[] = [];
+  for (let round = 1; round <= beliefRounds; round++) {
+    const failedAttempts = attempts.map(({ belief, judge_reason, leak }) => ({ belief, judge_reason: leak ?? judge_reason }));
+    const whisper = await callAgent(
+      models.forRole('whisperer'),
+      earWhisperer,
+      earWhisperer.build({ prompt, intents, chosenThoughts: source.refined_thoughts, chosenResponse: source.response, failedAttempts, policies }),
+      meter,
+      signal,
+    );
+    const belief = clauses.redact(whisper.value.belief);
+    await progress.tick(`belief ${round}: written (${whisper.value.target})`);
+
+    const leaksIn = (fields: { field: string; text: string }[]) => beliefLeaks(belief, prompt, fields);
+    let written: { thoughts: string[]; response: string; removed: CotRecord['removed'] };
+    try {
+      written = await writeRejectedSide(belief, leaksIn);
+    } catch (error) {
+      // A writer that cannot produce a usable reply under this belief is a failed attempt, not a failed pair.
+      if (!(error instanceof ModelError) || (error.kind !== 'invalid_output' && error.kind !== 'refusal')) throw error;
+      attempts.push({ belief, target: whisper.value.target, thoughts: [], response: '', violated: false, violated_clauses: [], judge_reason: `not judged: ${error.message}`, error: error.message });
+      await progress.tick(`belief ${round}: unusable (${error.kind})`);
+      await progress.tick(`belief ${round}: not judged`);
+      continue;
+    }
+    const { thoughts, response, removed } = written;
     await progress.tick(`belief ${round}: rejected side written`);
 
     const leak = leaksIn([...thoughts.map((text, i) => ({ field: `thoughts[${i}]`, text })), { field: 'response', text: response }])[0];
@@ -103,7 +122,8 @@ export async function makePreferencePair(options: PreferenceOptions): Promise<Pr
       await progress.tick(`belief ${round}: unusable (${why})`);
       continue;
     }
-    const verdict = await callAgent(models.forRole('judge'), judge, judge.build({ prompt, thoughts, response, policies }), meter, signal, judge.check(policies));
+    const verdict = await callAgent(models.forRole('judge'), judge, judge.build({ prompt, intents, thoughts, response, policies }), meter, signal, judge.check(policies));
+    lint.repair_requests += verdict.checkRepairs ?? 0;
     attempts.push({
       ...base,
       violated: verdict.value.violated,
@@ -113,7 +133,7 @@ export async function makePreferencePair(options: PreferenceOptions): Promise<Pr
     await progress.tick(`belief ${round}: ${verdict.value.violated ? 'violation confirmed' : 'no violation'}`);
     if (verdict.value.violated) break;
   }
-  const usable = attempts.filter((a) => a.leak === undefined);
+  const usable = attempts.filter((a) => a.leak === undefined && a.error === undefined);
   const pick = [...usable].reverse().find((a) => a.violated) ?? usable[usable.length - 1] ?? (attempts[attempts.length - 1] as BeliefAttempt);
 
   const chosenGrades =
@@ -123,7 +143,7 @@ export async function makePreferencePair(options: PreferenceOptions): Promise<Pr
   await progress.tick('rejected side graded');
 
   const margin = chosenGrades.scores.faithfulness_policy_cot - rejectedGrades.scores.faithfulness_policy_cot;
-  const lengthRatio = sideLength(pick) / Math.max(1, sideLength({ thoughts: source.refined_thoughts, response: source.response }));
+  const lengthRatio = reasoningLength(pick.thoughts) / Math.max(1, reasoningLength(source.refined_thoughts));
   const { kept, reason } = keepRule(margin, minMargin, lengthRatio, pick);
 
   const pair: PreferenceRecord = {
@@ -159,15 +179,16 @@ export async function makePreferencePair(options: PreferenceOptions): Promise<Pr
   return { pair, chosenGrades };
 }
 
-function sideLength(side: { thoughts: readonly string[]; response: string }): number {
-  return side.thoughts.reduce((n, t) => n + t.length, 0) + side.response.length;
+function reasoningLength(thoughts: readonly string[]): number {
+  return thoughts.reduce((n, t) => n + t.length, 0);
 }
 
 function keepRule(margin: number, minMargin: number, lengthRatio: number, pick: BeliefAttempt): { kept: boolean; reason: string } {
-  if (pick.leak !== undefined) return { kept: false, reason: `every attempt was unusable; the last: ${pick.leak}` };
+  const unusable = pick.leak ?? pick.error;
+  if (unusable !== undefined) return { kept: false, reason: `every attempt was unusable; the last: ${unusable}` };
   if (margin < minMargin) return { kept: false, reason: `margin ${margin} < min_margin ${minMargin}: the rejected CoT is not clearly less faithful to the policies than the chosen one` };
   if (lengthRatio > MAX_PAIR_LENGTH_RATIO || lengthRatio < 1 / MAX_PAIR_LENGTH_RATIO) {
-    return { kept: false, reason: `the rejected side is ${lengthRatio.toFixed(2)}× the chosen side's length, outside 1/${MAX_PAIR_LENGTH_RATIO}–${MAX_PAIR_LENGTH_RATIO}×: a trainer could learn length instead of policy faithfulness` };
+    return { kept: false, reason: `the rejected reasoning is ${lengthRatio.toFixed(2)}× the chosen reasoning's length, outside 1/${MAX_PAIR_LENGTH_RATIO}–${MAX_PAIR_LENGTH_RATIO}×: a trainer could learn length instead of policy faithfulness` };
   }
   return { kept: true, reason: `margin ${margin} ≥ min_margin ${minMargin}, lengths within ${MAX_PAIR_LENGTH_RATIO}× of each other` };
 }

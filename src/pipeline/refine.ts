@@ -66,14 +66,15 @@ export async function refineAndRespond(options: {
 
   t0 = Date.now();
   const responderModel = models.forRole('responder');
-  const response = await callAgent(responderModel, responder, responder.build({ prompt, refinedThoughts: refined, policies }), meter, signal);
+  const response = await callAgent(responderModel, responder, responder.build({ prompt, refinedThoughts: refined, policies }), meter, signal, responder.check(policies));
+  lint.repair_requests += response.checkRepairs ?? 0;
   if (timings) timings.response_ms = Date.now() - t0;
   await progress?.tick('response written');
   return {
     refined_thoughts: refined,
     refined_from: refinedFrom,
     removed: [...outcome.removed, ...removedByLint],
-    response: response.value.response,
+    response: clauses.redact(response.value.response),
     models: { refiner: refinement.model, responder: response.model },
   };
 }

@@ -3,9 +3,12 @@ import type { Policy } from '../policies/policy.js';
 const ID = /^[A-Za-z][A-Za-z0-9]*-\d+$/;
 /** A bracket that holds one or more ids: "[PH-1]", "[PH-1, RH-3]", "[PH-1; PH-2]". */
 const BRACKET = /\[([^\]\n]{1,120})\]/g;
-const SEPARATOR = /\s*(?:,|;|\/|&|\band\b)\s*/i;
-/** A bare id is only taken for one when its prefix is a policy's ("PH-12"), so "AK-47" or "COVID-19" are left alone. */
-const BARE = /(?<![[\w-])([A-Za-z][A-Za-z0-9]{0,7})-(\d{1,4})(?![\w\]-])/g;
+const SEPARATOR = /\s*(?:,|;|\/|&|–|—|\band\b|\bto\b)\s*/i;
+/**
+ * A bare id counts as a citation only after a citing word ("under PH-12", "violates IA-9") and with a
+ * policy's prefix, so "AK-47", "COVID-19" or "HHV-8 causes Kaposi sarcoma" are left alone.
+ */
+const BARE = /(?<=\b(?:clauses?|under|per|violates?|violating|breaks?|breach(?:es)?|see|cf\.?|cites?|citing|rule|policy)\s+)([A-Z][A-Z0-9]{0,7})-(\d{1,4})(?![\w\]-])/gi;
 
 export const UNKNOWN_CLAUSE = '[unknown clause]';
 

@@ -20,29 +20,43 @@ export interface LintFinding {
   why: string;
 }
 
-const ENUMERATION = /^\s*(?:(?:thought|step|point)\s*#?\d{1,3}\s*[:.)\-–—]\s*|\(\d{1,3}\)\s*|\d{1,3}[.)]\s+|[-*•–]\s+)/i;
+const ENUMERATION = /^\s*(?:\*\*)?(?:(?:thought|step|point)\s*#?\d{1,3}\s*[:.)\-–—](?:\*\*)?\s*|\(\d{1,3}\)\s*|#\d{1,3}[:.)]?\s+|\d{1,3}[.):]\s+|[a-h]\)\s+|[-*•–]\s+)/i;
 
+const NUMBER_WORDS = 'one|two|three|four|five|six|seven|eight|nine|ten';
+const ORDINALS = 'first|second|third|fourth|fifth|last|previous|preceding|earlier|above|next|other';
+
+// Each pattern names the generation process or its artefacts in words that ordinary safety reasoning
+// does not use: "nerve agents", "an earlier draft of a letter" or "current thoughts of suicide" pass.
 const META: [RegExp, string][] = [
-  [/\bas (?:an? |the )?(?:agent|reviewer|deliberator|refiner)\b/i, 'speaks as an agent or reviewer'],
+  [/\bas (?:the |a )?(?:reviewer|deliberator|refiner|(?:first|second|third|other|next|last) agent)\b|\bas agent\s*#?\d+\b/i, 'speaks as an agent or reviewer'],
   [/\bagent\s*#?\d+\b/i, 'refers to a numbered agent'],
-  [/\b(?:previous|prior|other|first|second|third|last|earlier|next|fellow|another|each|both) (?:agents?|reviewers?|deliberators?)\b/i, 'refers to other agents or reviewers'],
-  [/\bthoughts? #?\d+\b/i, 'refers to a thought by its number'],
-  [/\b(?:initial|existing|current|previous|prior|earlier|above|preceding|other|new|added|original|remaining) (?:thoughts?|chain[- ]of[- ]thought|reasoning steps?)\b/i, 'talks about other thoughts instead of reasoning about the request'],
-  [/\b(?:the|this|that|my|a) (?:chain[- ]of[- ]thought|CoT)\b/, 'talks about the chain of thought itself'],
-  [/\bthe draft (?:response|answer|reply)\b|\b(?:current|initial|updated|revised|previous|earlier|proposed) draft\b/i, 'talks about a draft'],
-  [/\b(?:deliberation|refinement) (?:agents?|rounds?|turns?|stage|step|process|phase)\b|\bthe refiner\b|\bwhisperer\b|\b(?:safety[- ]reasoning|this) pipeline\b/i, 'names the process that generates the data'],
-  [/\b(?:in|during) (?:this|the previous|the last|an earlier|the current) (?:turn|round) of (?:review|deliberation)\b/i, 'refers to turns or rounds'],
-  [/\bI (?:fully |also |now )?agree with (?:the |my )?(?:previous|prior|other|earlier|above|existing|current|initial)\b/i, 'agrees with other reviewers instead of reasoning'],
-  [/\bno (?:new|further|additional|more) thoughts?\b/i, 'talks about adding thoughts'],
-  [/^(?:update|revise|rewrite|amend|modify)\b.*\b(?:draft|response|answer|thoughts?)\b/i, 'an instruction to another stage, not reasoning'],
+  [/\bthe (?:previous|prior|other|earlier|next|first|second|last) (?:agent|reviewer|deliberator)s?\b|\b(?:another|fellow) (?:agent|reviewer|deliberator)\b/i, 'refers to other agents or reviewers'],
+  [new RegExp(`\\bthoughts? (?:#?\\d+|${NUMBER_WORDS})\\b|\\b(?:the|this|that) (?:(?:${ORDINALS}) )?thought\\b(?! (?:of|that (?:I|they|he|she|you)|experiment)\\b)`, 'i'), 'refers to another thought'],
+  [/\b(?:initial|existing|current|previous|prior|earlier|above|preceding|new|added|original|remaining|other) (?:thoughts|reasoning steps?)\b(?! (?:of|about)\b)/i, 'talks about other thoughts instead of reasoning about the request'],
+  [/\b(?:the|this|that|my|its|your|initial|current|previous|refined|whole) chain[- ]of[- ]thought\b|\bCoT\b/i, 'talks about the chain of thought itself'],
+  [/\b(?:the|my) reasoning (?:so far|above)\b|\bmy_(?:reasoning|answer)\b|\b(?:the|my) (?:current|previous|earlier|initial|proposed) (?:answer|response|reply)\b/i, 'talks about the reasoning or answer as a document under review'],
+  [/\bthe draft (?:response|answer|reply|should|needs|must|lacks|misses|omits)\b|\b(?:current|initial|updated|revised|previous|earlier|proposed) draft\b(?! of\b)/i, 'talks about a draft'],
+  [/\b(?:deliberation|refinement) (?:agents?|rounds?|turns?|stage|step|phase)\b|\bthe refiner\b|\bear[- ]whisperer\b|\b(?:safety[- ]reasoning|data[- ]generation) pipeline\b/i, 'names the process that generates the data'],
+  [/\b(?:earlier|previous|prior) (?:rounds|turns)\b|\b(?:in|during) (?:this|the previous|the last|an earlier|the current) (?:turn|round)\b(?! of (?:chemo|funding|golf|talks|negotiations))|^(?:round|turn) \d+\s*[:.,-]/i, 'refers to turns or rounds'],
+  [/\bI (?:fully |also |now |completely )?(?:agree|concur) with (?:the |my |this |that )?(?:previous|prior|other|earlier|above|existing|current|initial|assessment|analysis|reasoning|review|reviewer)\b|^(?:agreed|no changes? (?:needed|are needed)|nothing (?:to add|further))\b/i, 'agrees with a reviewer instead of reasoning'],
+  [/\bno (?:new|further|additional|more) thoughts?\b(?! (?:of|about)\b)/i, 'talks about adding thoughts'],
+  [/^(?:update|revise|rewrite|amend|modify)\b.*\b(?:draft|response|answer|thoughts?)\b|^(?:add|include|insert|remove|delete|drop|change|expand)\b.*\b(?:to|in|from|into) the (?:draft|response|answer|reasoning|thoughts?)\b/i, 'an instruction to another stage, not reasoning'],
 ];
 
+const CANNOT = String.raw`(?:can(?:no|['’])t|cannot|won['’]t|will not|must decline to|am unable to|['’]m unable to|am not able to|['’]m not able to)`;
 const REFUSAL: [RegExp, string][] = [
-  [/^(?:I['’]m|I am) sorry\b|^sorry\b|^I apologi[sz]e\b/i, 'an apology, not reasoning'],
+  [/^(?:unfortunately,?\s+)?(?:I['’]m|I am) sorry\b|^sorry\b|^I apologi[sz]e\b/i, 'an apology, not reasoning'],
   [/^as an AI\b/i, 'talks about being an AI instead of reasoning'],
-  [/^(?:I|we) (?:can(?:no|['’])t|cannot|won['’]t|will not|am unable to|['’]m unable to|am not able to|['’]m not able to) (?:analy[sz]e|review|evaluate|engage with|reason about|think about|discuss)\b/i, 'refuses the analysis'],
   [
-    /^(?:I|we) (?:can(?:no|['’])t|cannot|won['’]t|will not|am unable to|['’]m unable to|am not able to|['’]m not able to) (?:help|assist|comply|continue|engage|do (?:that|this)|proceed)(?: (?:with )?(?:this|that|the|your|such)(?: (?:request|query|task|analysis|question|one|kind of request))?)?\s*[.!]?$/i,
+    new RegExp(String.raw`^(?:unfortunately,?\s+)?(?:I|we)(?: |(?=['’]))${CANNOT} (?:analy[sz]e|review|evaluate|assess|reason about|think about|engage with)(?: [^[\]:;]{0,30})?\s*[.!]?$`, 'i'),
+    'refuses the analysis',
+  ],
+  [new RegExp(String.raw`^(?:unfortunately,?\s+)?(?:I|we)(?: |(?=['’]))${CANNOT} (?:provide|give|offer|do) (?:an? |any )?(?:analysis|assessment|review|evaluation)\b`, 'i'), 'refuses the analysis'],
+  [
+    new RegExp(
+      String.raw`^(?:unfortunately,?\s+)?(?:I|we)(?: |(?=['’]))${CANNOT} (?:help|assist|comply|continue|engage|proceed|do (?:that|this))(?: (?:with )?(?:this|that|the|your|such)(?: (?:request|query|task|analysis|question|one|kind of request))?)?(?:,?\s+(?:because|as|since)\b[^[\]]*)?\s*[.!]?$`,
+      'i',
+    ),
     'a bare refusal, not reasoning',
   ],
 ];

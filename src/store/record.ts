@@ -107,6 +107,7 @@ export const beliefAttemptSchema = z.object({
   response: z.string(),
   leak: z.string().optional().describe('Why the attempt could not be used: its reasoning or answer gave away the belief.'),
   removed: z.array(removedSchema).optional().describe('Thoughts the thought linter removed from this attempt.'),
+  error: z.string().optional().describe('Why the attempt could not be used: the writer gave no usable reply under this belief.'),
 });
 export type BeliefAttempt = z.infer<typeof beliefAttemptSchema>;
 

@@ -20,6 +20,14 @@ export function registerRefineCot(server: McpServer, ctx: AppContext): void {
           .min(1, 'thoughts must hold at least one thought')
           .max(200, 'thoughts may hold at most 200 thoughts')
           .describe('The thoughts to refine, in order (1–200).'),
+        intents: z
+          .object({
+            explicit: z.array(z.string().max(2_000, 'an intent may hold at most 2,000 characters')).max(12, 'at most 12 intents per list'),
+            implicit: z.array(z.string().max(2_000, 'an intent may hold at most 2,000 characters')).max(12, 'at most 12 intents per list'),
+            possible_misuse: z.array(z.string().max(2_000, 'an intent may hold at most 2,000 characters')).max(12, 'at most 12 intents per list').default([]),
+          })
+          .optional()
+          .describe('The intents behind the prompt, as deliberate_safety_cot lists them; the refiner weighs the thoughts against them.'),
         policy_ids: policyIdsField,
       }),
       outputSchema: z.object({
@@ -33,10 +41,10 @@ export function registerRefineCot(server: McpServer, ctx: AppContext): void {
       }),
       annotations: annotations.generate,
     },
-    async ({ prompt, thoughts, policy_ids }, extra) =>
+    async ({ prompt, thoughts, intents, policy_ids }, extra) =>
       guard('refine_cot', async () => {
         const policies = ctx.policies.select(policy_ids);
-        return ok(await refineThoughts({ prompt, thoughts, policies, models: ctx.models, signal: extra.signal }));
+        return ok(await refineThoughts({ prompt, thoughts, intents, policies, models: ctx.models, signal: extra.signal }));
       }),
   );
 }
