@@ -90,10 +90,11 @@ describe('start_batch reads prompt files only from allowed folders', () => {
     process.chdir(project.path);
     try {
       const client = await connect();
-      for (const path of ['.env', join(project.path, '.env'), 'prompts.csv']) {
+      for (const path of ['.env', join(project.path, '.env'), 'prompts.csv', join(project.path, 'prompts.csv')]) {
         const refused = await startBatch(client, { input_path: path, column: 'zzz', wait: true });
         expect(refused.isError, path).toBe(true);
-        expect(refused.text).toMatch(/is outside the allowed folders/);
+        // a relative path is looked for in the data folder's inputs/, not in the working folder
+        expect(refused.text).toMatch(path.startsWith('/') ? /is outside the allowed folders/ : /does not exist/);
         expect(refused.text).not.toContain(SECRET);
       }
     } finally {
@@ -117,6 +118,8 @@ describe('start_batch reads prompt files only from allowed folders', () => {
     const inInputs = await startBatch(await connect(), { input_path: join(data.path, 'inputs', 'xstest.csv'), limit: 2, wait: true });
     expect(inInputs.isError, inInputs.text).toBe(false);
     expect(inInputs.result.structuredContent).toMatchObject({ status: 'done', final: { done: 2, total: 2 } });
+    const relative = await startBatch(await connect(), { input_path: 'xstest.csv', limit: 2, wait: true });
+    expect(relative.result.structuredContent).toMatchObject({ run_id: (inInputs.result.structuredContent as { run_id: string }).run_id, status: 'done' });
     const client = await connect([rootDir.path]);
     const inRoot = await startBatch(client, { input_path: join(rootDir.path, 'prompts.csv'), limit: 2, wait: true, run_id: 'from-root' });
     expect(inRoot.isError, inRoot.text).toBe(false);

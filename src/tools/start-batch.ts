@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
@@ -41,7 +41,7 @@ export function registerStartBatch(server: McpServer, ctx: AppContext): void {
       description:
         'Start generating a dataset from a CSV or JSONL prompt file: every row goes through the deliberation pipeline (plus grading and preference pairs when asked), concurrently, in the background. Returns the run id and an estimate at once; follow it with get_batch, stop it with cancel_batch, then export_dataset. Starting the same file with the same options again resumes the run.',
       inputSchema: z.object({
-        input_path: z.string().min(1, 'input_path must not be empty').describe('Path of the prompt file, inside the data folder’s inputs/, AIDSAFE_INPUT_DIRS or a root the client declared.'),
+        input_path: z.string().min(1, 'input_path must not be empty').describe('Path of the prompt file, inside the data folder’s inputs/ (a relative path is taken from there), AIDSAFE_INPUT_DIRS or a root the client declared.'),
         column: z.string().min(1).optional().describe('The prompt column; default the first of prompt, question, goal, forbidden_prompt, Behavior.'),
         limit: z.number().int().min(1, 'limit must be at least 1').optional().describe('Only the first N rows.'),
         concurrency: range('concurrency', 1, 256).default(8).describe('Samples in flight at once (1–256); lowered automatically while the server answers 429.'),
@@ -80,7 +80,9 @@ export function registerStartBatch(server: McpServer, ctx: AppContext): void {
     async (args, extra) =>
       guard('start_batch', async () => {
         const allowed = await allowedInputDirs(ctx, server);
-        const checked = await checkInputPath(args.input_path, allowed);
+        // A relative path names a file in the data folder's inputs/: the working folder means nothing to a client.
+        const requested = isAbsolute(args.input_path) ? args.input_path : join(ctx.config.dataDir, 'inputs', args.input_path);
+        const checked = await checkInputPath(requested, allowed);
         if (!checked.ok) {
           throw new InputError(`input_path: "${args.input_path}" ${REFUSALS[checked.why]}; allowed folders: ${allowed.join(', ')} (add more with AIDSAFE_INPUT_DIRS, or declare the folder as a root in the client)`);
         }
