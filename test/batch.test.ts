@@ -75,7 +75,7 @@ describe('CLI dataset run over the whole XSTest file, and its exports', () => {
     expect(server.callsFor('grading')).toHaveLength(450);
     const runs = await runCli(['runs'], env);
     expect(runs.stdout).toMatch(new RegExp(`${runId}\\s+done\\s+450/450 done, 0 failed`));
-  });
+  }, 90_000); // 450 samples through the CLI: a few seconds alone, much longer on a loaded machine
 
   it('running the same command again resumes the same run and calls no model', async () => {
     const before = server.requests.length;
