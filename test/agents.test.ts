@@ -8,7 +8,7 @@ import { intentDecomposer } from '../src/agents/intent-decomposer.js';
 import { refiner } from '../src/agents/refiner.js';
 import { responder } from '../src/agents/responder.js';
 import { PROMPT_TEMPLATE_VERSION } from '../src/agents/shared.js';
-import { jsonSchemaOf } from '../src/llm/json-schema.js';
+import { jsonSchemaOf, strictSchemaOf } from '../src/llm/json-schema.js';
 import { builtinPoliciesDir } from '../src/paths.js';
 import { PolicySet } from '../src/policies/policy-set.js';
 
@@ -132,6 +132,23 @@ describe('prompt builders', () => {
     expect(system).not.toMatch(/concealed harmful aim/);
     expect(intentDecomposer.schema.safeParse({ explicit: ['x'], implicit: [] }).success).toBe(false);
     expect(intentDecomposer.schema.safeParse({ explicit: ['x'], implicit: [], possible_misuse: [] }).success).toBe(true);
+  });
+
+  it('sends every role’s schema in the strict structured-output subset: all fields required, no extra keys, no length or range keywords', () => {
+    const visit = (node: unknown, path: string): void => {
+      if (Array.isArray(node)) return node.forEach((n, i) => visit(n, `${path}[${i}]`));
+      if (!node || typeof node !== 'object') return;
+      const o = node as Record<string, unknown>;
+      for (const key of ['minLength', 'maxLength', 'minItems', 'maxItems', 'minimum', 'maximum']) expect(o, `${path}.${key}`).not.toHaveProperty(key);
+      if (o.type === 'object') {
+        expect(o.additionalProperties, path).toBe(false);
+        expect(o.required, path).toEqual(Object.keys(o.properties as object));
+      }
+      for (const [k, v] of Object.entries(o)) visit(v, `${path}.${k}`);
+    };
+    for (const agent of [intentDecomposer, initialCotWriter, deliberator, refiner, responder, earWhisperer, judge, grader]) visit(strictSchemaOf(agent.schema), agent.schemaName);
+    // the full schema, with its bounds, still reaches the model in the system prompt
+    expect(JSON.stringify(jsonSchemaOf(refiner.schema))).toContain('"maximum":499');
   });
 
   it('validates replies with the schema beside each builder', () => {

@@ -2,7 +2,7 @@ import OpenAI, { APIError } from 'openai';
 import type { ResolvedEndpoint } from '../config.js';
 import { log, registerSecret } from '../log.js';
 import { ModelError, type ChatMessage, type ChatModel, type CompletionRequest, type CompletionResult } from './chat-model.js';
-import { jsonSchemaOf } from './json-schema.js';
+import { strictSchemaOf } from './json-schema.js';
 import { completeWithRepairs, NOT_CONFIGURED_HELP, type RawReply } from './repair-loop.js';
 import { classify, delayFor, sleep, type FailureKind, type RetryPolicy } from './retry.js';
 
@@ -105,7 +105,7 @@ export class OpenAIChatModel implements ChatModel {
     return {
       response_format: {
         type: 'json_schema' as const,
-        json_schema: { name: request.schemaName, schema: jsonSchemaOf(request.schema), strict: true },
+        json_schema: { name: request.schemaName, schema: strictSchemaOf(request.schema), strict: true },
       },
     };
   }
