@@ -5,7 +5,7 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { createContext, type AppContext } from './context.js';
 import { SamplingChatModel } from './llm/sampling-chat-model.js';
 import { addLogSink, log, registerSecret } from './log.js';
-import { startHttpServer } from './transports/http.js';
+import { httpSessionLimits, startHttpServer } from './transports/http.js';
 import { registerPrompts } from './prompts/index.js';
 import { registerDeliberationView } from './resources/deliberation-view.js';
 import { registerPolicyResource } from './resources/policy-resource.js';
@@ -52,7 +52,7 @@ export async function main(options: { http?: { host: string; port: number } } = 
     const token = process.env.AIDSAFE_HTTP_TOKEN || undefined;
     registerSecret(token);
     const split = (name: string) => (process.env[name] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-    const { url } = await startHttpServer(ctx, { ...options.http, token, allowedOrigins: split('AIDSAFE_HTTP_ALLOWED_ORIGINS'), allowedHosts: split('AIDSAFE_HTTP_ALLOWED_HOSTS') });
+    const { url } = await startHttpServer(ctx, { ...options.http, token, allowedOrigins: split('AIDSAFE_HTTP_ALLOWED_ORIGINS'), allowedHosts: split('AIDSAFE_HTTP_ALLOWED_HOSTS'), ...httpSessionLimits(process.env) });
     log('info', `aidsafe-mcp ${VERSION} on ${url}${token ? ' (bearer token required)' : ''}`, { data_dir: ctx.config.dataDir });
     return;
   }
