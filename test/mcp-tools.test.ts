@@ -54,7 +54,10 @@ describe('MCP tools through an SDK client', () => {
     const content = read.contents[0] as { text: string; mimeType: string };
     expect(content.mimeType).toBe('text/markdown');
     expect(content.text).toContain('[PH-1]');
-    await expect(client.readResource({ uri: 'policy://nope' })).rejects.toThrow(/no policy "nope"/);
+    // The MCP resource-not-found error (-32002), naming the URI, not an internal error.
+    const missing = await client.readResource({ uri: 'policy://nope' }).catch((error: unknown) => error);
+    expect(missing).toMatchObject({ code: -32002, data: { uri: 'policy://nope' } });
+    expect(String((missing as Error).message)).toMatch(/no policy "nope"/);
   });
 
   it('deliberate_safety_cot returns and saves a full record, with progress at every stage and turn', async () => {
