@@ -1,11 +1,11 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { createContext, type AppContext } from './context.js';
 import { SamplingChatModel } from './llm/sampling-chat-model.js';
 import { addLogSink, log, registerSecret } from './log.js';
 import { httpSessionLimits, startHttpServer } from './transports/http.js';
+import { StdioTransport } from './transports/stdio.js';
 import { registerPrompts } from './prompts/index.js';
 import { registerDeliberationView } from './resources/deliberation-view.js';
 import { registerPolicyResource } from './resources/policy-resource.js';
@@ -57,7 +57,7 @@ export async function main(options: { http?: { host: string; port: number } } = 
     return;
   }
   const server = createServer(ctx);
-  await server.connect(new StdioServerTransport());
+  await server.connect(new StdioTransport());
   log('info', `aidsafe-mcp ${VERSION} on stdio`, { data_dir: ctx.config.dataDir, policies: ctx.policies.ids().length });
 }
 

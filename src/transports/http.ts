@@ -6,6 +6,7 @@ import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { AppContext } from '../context.js';
 import { log } from '../log.js';
 import { createServer } from '../server.js';
+import { MAX_MESSAGE_BYTES } from './limits.js';
 
 export interface HttpOptions {
   host: string;
@@ -21,7 +22,6 @@ export interface HttpOptions {
   sessionIdleMs?: number;
 }
 
-const MAX_BODY_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_MAX_SESSIONS = 64;
 export const DEFAULT_SESSION_IDLE_MS = 10 * 60 * 1000;
 
@@ -191,8 +191,8 @@ async function readJson(req: IncomingMessage, res: ServerResponse): Promise<unkn
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) {
-      reply(res, 413, `request body over ${MAX_BODY_BYTES} bytes`);
+    if (size > MAX_MESSAGE_BYTES) {
+      reply(res, 413, `request body over ${MAX_MESSAGE_BYTES} bytes`);
       return INVALID;
     }
     chunks.push(chunk as Buffer);
