@@ -39,7 +39,7 @@ const status: BatchStatus = {
   failures: [],
 };
 
-const visible = (s: string) => s.replace(/\r|\n|\x1b\[K/g, '');
+const visible = (s: string) => s.replaceAll('\x1b[K', '').replace(/[\r\n]/g, '');
 
 describe('the progress bar on a terminal', () => {
   it('stays within the terminal width, 80 columns by default', () => {
