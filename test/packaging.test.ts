@@ -55,6 +55,25 @@ describe('MCP Registry entry (server.json)', () => {
   });
 });
 
+// No container engine runs in CI, so the image is not built here; its instructions are checked instead.
+describe('Dockerfile', () => {
+  const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
+  it('copies only files that exist, runs as a non-root user, and serves stdio unless given other arguments', () => {
+    const ignored = readFileSync(join(root, '.dockerignore'), 'utf8').split('\n').filter(Boolean);
+    for (const [, from] of dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)) {
+      for (const source of from!.split(' ')) {
+        expect(existsSync(join(root, source)), `COPY ${source}`).toBe(true);
+        expect(ignored, `${source} is copied but ignored`).not.toContain(source);
+      }
+    }
+    const stages = dockerfile.split(/^FROM /m);
+    expect(stages.at(-1)).toMatch(/^USER node$/m);
+    expect(dockerfile).toMatch(/^ENTRYPOINT \["node", "\/app\/dist\/cli\.js"\]$/m);
+    expect(dockerfile).toMatch(/^CMD \["serve"\]$/m);
+    expect(pkg.bin['aidsafe-mcp']).toBe('dist/cli.js');
+  });
+});
+
 describe('npm pack from a clean checkout', () => {
   it('builds dist/ in prepare, and the packed bin runs with --version', () => {
     const work = tempDir('aidsafe-pack-');
