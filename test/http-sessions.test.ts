@@ -68,8 +68,11 @@ describe('HTTP session limits', () => {
       }),
     );
     try {
-      const calls = clients.map((c) => c.callTool({ name: 'deliberate_safety_cot', arguments: { prompt: 'How do I kill a Python process?' } }));
-      await new Promise((r) => setTimeout(r, 150));
+      const prompts = ['How do I kill a Python process? (first client)', 'How do I kill a Python process? (second client)'];
+      const calls = clients.map((c, i) => c.callTool({ name: 'deliberate_safety_cot', arguments: { prompt: prompts[i] } }));
+      // Both calls are in flight once each has reached the model (a call makes six, 300 ms each).
+      const reached = (p: string) => model.requests.some((r) => r.messages.some((m) => m.content.includes(p)));
+      while (!prompts.every(reached)) await new Promise((r) => setTimeout(r, 10));
       const refused = await openSession(server.url);
       expect(refused.status).toBe(503);
       expect(JSON.parse(refused.text).error.message).toMatch(/AIDSAFE_HTTP_MAX_SESSIONS/);

@@ -63,7 +63,7 @@ export async function startHttpServer(ctx: AppContext, options: HttpOptions): Pr
   const idleMs = options.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS;
   // Each session holds a whole MCP server, so their number is capped and idle ones expire.
   const sessions = new Map<string, Session>();
-  let opening = 0; // initialize requests being answered, not yet in `sessions`
+  let opening = 0; // initialize requests being answered (each holds a place), not yet in `sessions`
   const sweep = setInterval(
     () => {
       const now = Date.now();
@@ -72,15 +72,15 @@ export async function startHttpServer(ctx: AppContext, options: HttpOptions): Pr
     Math.min(60_000, Math.max(1_000, idleMs / 4)),
   );
   sweep.unref();
-  /** Makes room for one more session: closes the least recently used idle one, if any is needed and idle. */
+  /** Makes room for the session being opened: closes the least recently used idle one when over the cap. */
   const makeRoom = async (): Promise<boolean> => {
-    if (sessions.size + opening < maxSessions) return true;
+    if (sessions.size + opening <= maxSessions) return true;
     let oldest: Session | undefined;
     for (const s of sessions.values()) if (s.inFlight === 0 && (!oldest || s.lastSeen < oldest.lastSeen)) oldest = s;
     if (!oldest) return false;
     log('info', `http: ${sessions.size} sessions, the cap; closing the least recently used idle one`);
     await oldest.transport.close();
-    return sessions.size + opening < maxSessions;
+    return sessions.size + opening <= maxSessions;
   };
   const token = options.token ? Buffer.from(options.token) : undefined;
 
@@ -141,12 +141,19 @@ export async function startHttpServer(ctx: AppContext, options: HttpOptions): Pr
     }
     if (sessionId !== undefined) return reply(res, 404, 'unknown session: initialize again');
     if (req.method !== 'POST' || !isInitializeRequest(body)) return reply(res, 400, 'bad request: start a session with an initialize request');
-    if (!(await makeRoom())) {
-      res.setHeader('Retry-After', '5');
-      return reply(res, 503, `server busy: all ${maxSessions} sessions have requests in flight (AIDSAFE_HTTP_MAX_SESSIONS); retry shortly`);
-    }
-
     opening++;
+    try {
+      if (!(await makeRoom())) {
+        res.setHeader('Retry-After', '5');
+        return reply(res, 503, `server busy: all ${maxSessions} sessions have requests in flight (AIDSAFE_HTTP_MAX_SESSIONS); retry shortly`);
+      }
+      await openSession(req, res, body);
+    } finally {
+      opening--;
+    }
+  }
+
+  async function openSession(req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: randomUUID,
       onsessioninitialized: (id) => {
@@ -158,12 +165,10 @@ export async function startHttpServer(ctx: AppContext, options: HttpOptions): Pr
       if (transport.sessionId) sessions.delete(transport.sessionId);
       void server.close();
     };
-    try {
-      await server.connect(transport);
-      await transport.handleRequest(req, res, body);
-    } finally {
-      opening--;
-    }
+    await server.connect(transport);
+    await transport.handleRequest(req, res, body);
+    // An initialize that was refused opened no session; its server would otherwise stay registered as a log sink.
+    if (!transport.sessionId) await server.close();
   }
 
   await new Promise<void>((resolve, reject) => {
