@@ -1,9 +1,10 @@
-// npm run bench [-- --samples N --concurrency N --latency MS --records N --only pipeline|store --floor]
+// npm run bench [-- --samples N --concurrency N --latency MS --records N --sessions N --only pipeline|store|sessions --floor]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchClientFloor } from './client-floor.js';
+import { benchHttpSessions } from './http-sessions.js';
 import { benchPipeline } from './pipeline.js';
 import { benchStore } from './store.js';
 
@@ -14,6 +15,7 @@ const { values } = parseArgs({
     latency: { type: 'string', default: '250' },
     floor: { type: 'boolean', default: false },
     records: { type: 'string', default: '10000' },
+    sessions: { type: 'string', default: '2000' },
     only: { type: 'string' },
   },
 });
@@ -22,12 +24,15 @@ process.env.AIDSAFE_LOG_LEVEL = 'warning';
 try {
   console.log(`machine: ${cpus()[0]?.model ?? 'unknown cpu'} × ${cpus().length}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
   console.log(`date: ${new Date().toISOString()}`);
-  if (values.only !== 'store') {
+  if (values.only === 'sessions') {
+    for (const figures of await benchHttpSessions(Number(values.sessions))) console.log('http sessions', JSON.stringify(figures));
+  }
+  if (values.only !== 'store' && values.only !== 'sessions') {
     const figures = await benchPipeline(dir, Number(values.samples), Number(values.concurrency), Number(values.latency));
     console.log('pipeline', JSON.stringify(figures));
     if (values.floor) console.log('bare client', JSON.stringify(await benchClientFloor(figures.calls, figures.concurrency, figures.latency_ms)));
   }
-  if (values.only !== 'pipeline') {
+  if (values.only !== 'pipeline' && values.only !== 'sessions') {
     const figures = await benchStore(dir, Number(values.records));
     console.log('store', JSON.stringify(figures));
   }

@@ -1,32 +1,10 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { exportCommand, InputError, reportCommand, runCommand, runsCommand, UsageError } from './cli/commands.js';
+import { commandUsage, COMMAND_HELP, isHelpFlag, USAGE, type CommandName } from './cli/usage.js';
 import { log } from './log.js';
 import { main as serve } from './server.js';
 import { VERSION } from './version.js';
-
-const USAGE = `aidsafe-mcp ${VERSION} — AIDSAFE policy-embedded chain-of-thought data, as an MCP server
-
-Usage:
-  aidsafe-mcp serve [--http [--host 127.0.0.1] [--port 3333]]
-      Serve MCP over stdio (what Claude Desktop, VS Code and Cursor start), or over
-      Streamable HTTP at /mcp; set AIDSAFE_HTTP_TOKEN to require a bearer token
-      (required on any host but loopback).
-  aidsafe-mcp run --input PATH [--column C] [--limit N] [--concurrency N] [--run-id ID]
-                  [--grade] [--preference] [--shard I/N] [--agents N] [--max-rounds N]
-                  [--policy ID]... [--max-samples N] [--max-tokens N] [--max-cost USD] [--fail-fast N]
-      Generate a dataset from a CSV or JSONL prompt file. Running the same command again
-      resumes the same run: finished samples are kept, failed and missing ones are run.
-      Exits 0 when every sample succeeded, 3 when some failed, 1 when the run failed.
-  aidsafe-mcp export --format sft|dpo|aidsafe --out PATH [--run-id ID] [--min-score S]
-      Write records as JSONL for TRL / Hugging Face datasets (no run id: every record).
-  aidsafe-mcp report --run-id ID --out FILE.html
-      Write a self-contained HTML report on a run (charts and every deliberation).
-  aidsafe-mcp runs
-      List the runs in the data folder.
-
-Configuration is read from the environment: OPENAI_BASE_URL, OPENAI_API_KEY, AIDSAFE_MODEL,
-AIDSAFE_AGENT_MODELS, AIDSAFE_CONFIG, AIDSAFE_DATA_DIR, AIDSAFE_POLICIES_DIR (see the README).`;
 
 function serveOptions(argv: string[]): Parameters<typeof serve>[0] {
   const { values } = parseArgs({ args: argv, strict: true, options: { http: { type: 'boolean', default: false }, host: { type: 'string', default: '127.0.0.1' }, port: { type: 'string', default: '3333' } } });
@@ -41,6 +19,10 @@ function serveOptions(argv: string[]): Parameters<typeof serve>[0] {
 
 async function run(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command !== undefined && Object.hasOwn(COMMAND_HELP, command) && rest.some(isHelpFlag)) {
+    process.stdout.write(commandUsage(command as CommandName) + '\n');
+    return 0;
+  }
   switch (command) {
     case 'serve':
     case undefined:

@@ -1,11 +1,11 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { createContext, type AppContext } from './context.js';
 import { SamplingChatModel } from './llm/sampling-chat-model.js';
 import { addLogSink, log, registerSecret } from './log.js';
-import { startHttpServer } from './transports/http.js';
+import { httpSessionLimits, startHttpServer } from './transports/http.js';
+import { StdioTransport } from './transports/stdio.js';
 import { registerPrompts } from './prompts/index.js';
 import { registerDeliberationView } from './resources/deliberation-view.js';
 import { registerPolicyResource } from './resources/policy-resource.js';
@@ -52,13 +52,13 @@ export async function main(options: { http?: { host: string; port: number } } = 
     const token = process.env.AIDSAFE_HTTP_TOKEN || undefined;
     registerSecret(token);
     const split = (name: string) => (process.env[name] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-    const { url } = await startHttpServer(ctx, { ...options.http, token, allowedOrigins: split('AIDSAFE_HTTP_ALLOWED_ORIGINS'), allowedHosts: split('AIDSAFE_HTTP_ALLOWED_HOSTS') });
+    const { url } = await startHttpServer(ctx, { ...options.http, token, allowedOrigins: split('AIDSAFE_HTTP_ALLOWED_ORIGINS'), allowedHosts: split('AIDSAFE_HTTP_ALLOWED_HOSTS'), ...httpSessionLimits(process.env) });
     log('info', `aidsafe-mcp ${VERSION} on ${url}${token ? ' (bearer token required)' : ''}`, { data_dir: ctx.config.dataDir });
     return;
   }
   const server = createServer(ctx);
-  await server.connect(new StdioServerTransport());
-  // The SDK's stdio transport does not notice end of input; without this, a batch (or a request stuck
+  await server.connect(new StdioTransport());
+  // The stdio transport does not notice end of input; without this, a batch (or a request stuck
   // on a hung model, through all its retries) would keep working for a client that is gone.
   const end = (why: string, code: number) => void endStdioSession(ctx, server, why).finally(() => process.exit(code));
   process.stdin.once('end', () => end('the client closed stdin', 0));

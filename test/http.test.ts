@@ -67,6 +67,12 @@ describe('Streamable HTTP', () => {
     await expect(connect('wrong')).rejects.toThrow();
   });
 
+  it('takes the auth scheme in any case, as HTTP defines it', async () => {
+    for (const scheme of ['bearer', 'BEARER', 'Bearer', 'bEaReR']) expect((await post({ authorization: `${scheme} ${TOKEN}` })).status).toBe(200);
+    expect((await post({ authorization: `Basic ${TOKEN}` })).status).toBe(401);
+    expect((await post({ authorization: `bearer ${TOKEN.toUpperCase()}` })).status).toBe(401);
+  });
+
   it('answers 403 to a foreign Origin or Host (DNS rebinding), even with the token', async () => {
     const auth = { authorization: `Bearer ${TOKEN}` };
     expect((await post({ ...auth, origin: 'https://evil.example' })).status).toBe(403);

@@ -39,6 +39,24 @@ describe('MCP tools through an SDK client', () => {
     await expect(JSON.stringify(tools, null, 2)).toMatchFileSnapshot('./__snapshots__/tools-list.json');
   });
 
+  it('publishes schemas without a "$schema" dialect and with a bound on every input string, array and number', async () => {
+    const { tools } = await client.listTools();
+    const listed = JSON.stringify(tools);
+    expect(listed).not.toContain('$schema');
+    expect(listed).not.toContain(String(Number.MAX_SAFE_INTEGER));
+    const unbounded: string[] = [];
+    const walk = (s: Record<string, unknown>, path: string): void => {
+      if (s.type === 'string' && s.enum === undefined && typeof s.maxLength !== 'number') unbounded.push(`${path}: no maxLength`);
+      if (s.type === 'array' && typeof s.maxItems !== 'number') unbounded.push(`${path}: no maxItems`);
+      if ((s.type === 'integer' || s.type === 'number') && (typeof s.minimum !== 'number' || typeof s.maximum !== 'number')) unbounded.push(`${path}: no minimum and maximum`);
+      for (const [k, v] of Object.entries((s.properties ?? {}) as Record<string, Record<string, unknown>>)) walk(v, `${path}.${k}`);
+      if (s.items) walk(s.items as Record<string, unknown>, `${path}[]`);
+      for (const v of (s.anyOf ?? []) as Record<string, unknown>[]) walk(v, path);
+    };
+    for (const tool of tools) walk(tool.inputSchema as Record<string, unknown>, tool.name);
+    expect(unbounded).toEqual([]);
+  });
+
   it('list_policies returns the built-in policies with hashes', async () => {
     const result = await call('list_policies', {});
     const out = result.structuredContent as { policies: { id: string; hash: string }[]; problems: unknown[] };
@@ -54,7 +72,10 @@ describe('MCP tools through an SDK client', () => {
     const content = read.contents[0] as { text: string; mimeType: string };
     expect(content.mimeType).toBe('text/markdown');
     expect(content.text).toContain('[PH-1]');
-    await expect(client.readResource({ uri: 'policy://nope' })).rejects.toThrow(/no policy "nope"/);
+    // The MCP resource-not-found error (-32002), naming the URI, not an internal error.
+    const missing = await client.readResource({ uri: 'policy://nope' }).catch((error: unknown) => error);
+    expect(missing).toMatchObject({ code: -32002, data: { uri: 'policy://nope' } });
+    expect(String((missing as Error).message)).toMatch(/no policy "nope"/);
   });
 
   it('deliberate_safety_cot returns and saves a full record, with progress at every stage and turn', async () => {
@@ -126,6 +147,16 @@ describe('MCP tools through an SDK client', () => {
       ['deliberate_safety_cot', {}, /prompt/],
       ['refine_cot', { prompt: 'hi', thoughts: [] }, /thoughts must hold at least one thought/],
       ['refine_cot', { prompt: 'hi', thoughts: ['ok', '  '] }, /a thought must not be blank/],
+      ['refine_cot', { prompt: 'hi', thoughts: ['ok', 'x'.repeat(20_001)] }, /a thought must be at most 20000 characters.*thoughts/s],
+      ['refine_cot', { prompt: 'hi', thoughts: Array.from({ length: 6 }, () => 'x'.repeat(19_000)) }, /thoughts must be at most 100000 characters in all.*thoughts/s],
+      ['refine_cot', { prompt: 'hi', thoughts: Array.from({ length: 201 }, () => 'a thought') }, /thoughts may hold at most 200 thoughts/],
+      ['grade_cot', { prompt: 'hi', thoughts: ['ok'], response: 'x'.repeat(20_001) }, /response must be at most 20000 characters.*response/s],
+      ['grade_cot', { prompt: 'hi', thoughts: ['x'.repeat(1_000_000)], response: 'ok' }, /a thought must be at most 20000 characters.*thoughts/s],
+      ['grade_cot', { prompt: 'hi', thoughts: ['ok'], response: '  ' }, /response must not be empty or blank/],
+      ['deliberate_safety_cot', { prompt: 'hi', policy_ids: Array.from({ length: 51 }, () => 'physical_harm') }, /policy_ids may hold at most 50 ids/],
+      ['start_batch', { input_path: 'x'.repeat(1_001) }, /input_path must be at most 1000 characters/],
+      ['start_batch', { input_path: 'in.csv', limit: 1e12 }, /limit must be from 1 to 10000000/],
+      ['start_batch', { input_path: 'in.csv', max_cost: 1e12 }, /max_cost must be from 0 to 1000000000/],
       ['get_record', { id: '../../etc/passwd' }, /a record id looks like/],
       ['get_record', { id: 'cot_00000000000000000' }, /no record "cot_00000000000000000"/],
       ['list_records', { limit: 500 }, /limit must be from 1 to 200/],

@@ -10,7 +10,7 @@ export function progressView(stream: NodeJS.WriteStream, everyMs = 10_000): (sta
       const now = Date.now();
       if (!finished && now - lastBar < 100) return; // redraw at most ten times a second
       lastBar = now;
-      stream.write(`\r${bar(status)}${finished ? '\n' : ''}`);
+      stream.write(`\r${bar(status, stream.columns || 80)}${finished ? '\n' : ''}`);
       return;
     }
     const now = Date.now();
@@ -21,8 +21,11 @@ export function progressView(stream: NodeJS.WriteStream, everyMs = 10_000): (sta
   };
 }
 
-function bar(s: BatchStatus): string {
-  const width = 24;
+/** One terminal line: a line longer than the terminal wraps, and `\r` then redraws only its last row. */
+export function bar(s: BatchStatus, columns: number): string {
+  const room = Math.max(20, columns) - 1; // writing into the last column wraps on some terminals
+  const width = room >= 72 ? 24 : 10;
   const filled = s.total ? Math.round((s.done / s.total) * width) : width;
-  return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${line(s)}\x1b[K`;
+  const text = `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${line(s)}`;
+  return `${text.length > room ? text.slice(0, room - 1) + '…' : text}\x1b[K`;
 }

@@ -6,7 +6,7 @@ import { RUN_STATUSES } from '../store/run-store.js';
 import { usageSchema } from '../store/record.js';
 import { annotations, guard, InputError, ok } from './tool-kit.js';
 
-export const runIdField = z.string().regex(/^[a-z0-9][a-z0-9_-]{2,63}$/, 'run_id must be 3–64 lowercase letters, digits, "-" or "_" (as returned by start_batch)');
+export const runIdField = z.string().max(64).regex(/^[a-z0-9][a-z0-9_-]{2,63}$/, 'run_id must be 3–64 lowercase letters, digits, "-" or "_" (as returned by start_batch)');
 
 const statusSchema = z.object({
   run_id: z.string(),

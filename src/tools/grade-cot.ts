@@ -4,7 +4,7 @@ import type { AppContext } from '../context.js';
 import { gradeCot } from '../pipeline/grade.js';
 import { UsageMeter } from '../pipeline/usage.js';
 import { gradesSchema, usageSchema } from '../store/record.js';
-import { policyIdsField, promptField, recordIdField } from './input-schemas.js';
+import { policyIdsField, promptField, recordIdField, responseField, thoughtsField } from './input-schemas.js';
 import { annotations, guard, InputError, ok } from './tool-kit.js';
 
 export function registerGradeCot(server: McpServer, ctx: AppContext): void {
@@ -17,8 +17,8 @@ export function registerGradeCot(server: McpServer, ctx: AppContext): void {
       inputSchema: z.object({
         record_id: recordIdField.optional().describe('A stored CoT record to grade; its grades are saved onto it.'),
         prompt: promptField(ctx.config.maxPromptChars).optional(),
-        thoughts: z.array(z.string()).min(1, 'thoughts must hold at least one thought').max(200, 'thoughts may hold at most 200 thoughts').optional().describe('The CoT to grade, in order (with prompt and response).'),
-        response: z.string().min(1, 'response must not be empty').optional().describe('The answer that follows the CoT (with prompt and thoughts).'),
+        thoughts: thoughtsField(ctx.config.maxPromptChars, 'The CoT to grade, in order, with prompt and response').optional(),
+        response: responseField(ctx.config.maxPromptChars, 'The answer that follows the CoT, with prompt and thoughts').optional(),
         policy_ids: policyIdsField,
       }),
       outputSchema: gradesSchema.extend({ record_id: z.string().optional(), saved: z.boolean(), usage: usageSchema }),

@@ -11,6 +11,7 @@ import { registerGradeCot } from './grade-cot.js';
 import { registerListPolicies } from './list-policies.js';
 import { registerListRecords } from './list-records.js';
 import { registerMakePreferencePair } from './make-preference-pair.js';
+import { publishCleanToolSchemas } from './published-schemas.js';
 import { registerRefineCot } from './refine-cot.js';
 import { registerRemovePolicy } from './remove-policy.js';
 import { registerStartBatch } from './start-batch.js';
@@ -30,4 +31,5 @@ export function registerTools(server: McpServer, ctx: AppContext): void {
   registerExportReport(server, ctx);
   registerAddPolicy(server, ctx);
   registerRemovePolicy(server, ctx);
+  publishCleanToolSchemas(server);
 }

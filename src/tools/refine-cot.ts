@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { refineThoughts } from '../pipeline/refine.js';
 import { lintCountsSchema, removedSchema, usageSchema } from '../store/record.js';
-import { policyIdsField, promptField } from './input-schemas.js';
+import { policyIdsField, promptField, thoughtsField } from './input-schemas.js';
 import { annotations, guard, ok } from './tool-kit.js';
 
 export function registerRefineCot(server: McpServer, ctx: AppContext): void {
@@ -15,11 +15,7 @@ export function registerRefineCot(server: McpServer, ctx: AppContext): void {
         'Clean up an existing chain of thought for a prompt: the refiner keeps, lightly edits, merges or removes each thought (repetitive, redundant, deceptive, policy-inconsistent, meta-commentary or refusal; each removal listed with its reason), the thought linter strips numbering and drops what still fails, and a response is written from what remains. Use it on thoughts from another source; deliberate_safety_cot already refines its own.',
       inputSchema: z.object({
         prompt: promptField(ctx.config.maxPromptChars),
-        thoughts: z
-          .array(z.string().refine((s) => s.trim().length > 0, 'a thought must not be blank'))
-          .min(1, 'thoughts must hold at least one thought')
-          .max(200, 'thoughts may hold at most 200 thoughts')
-          .describe('The thoughts to refine, in order (1–200).'),
+        thoughts: thoughtsField(ctx.config.maxPromptChars, 'The thoughts to refine, in order'),
         intents: z
           .object({
             explicit: z.array(z.string().max(2_000, 'an intent may hold at most 2,000 characters')).max(12, 'at most 12 intents per list'),

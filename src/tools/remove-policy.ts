@@ -11,7 +11,7 @@ export function registerRemovePolicy(server: McpServer, ctx: AppContext): void {
     {
       title: 'Remove a policy added from chat',
       description: 'Remove a policy that add_policy wrote to the data folder. Built-in policies and files from AIDSAFE_POLICIES_DIR cannot be removed here; a built-in that the removed policy shadowed is in force again.',
-      inputSchema: z.object({ id: z.string().regex(POLICY_ID_PATTERN, 'id must be a policy id (see list_policies)') }),
+      inputSchema: z.object({ id: z.string().max(64).regex(POLICY_ID_PATTERN, 'id must be a policy id (see list_policies)') }),
       outputSchema: z.object({ id: z.string(), removed: z.boolean(), now_in_force: z.enum(['none', 'builtin', 'user']).describe('What the id refers to after the removal.') }),
       annotations: { ...annotations.local, destructiveHint: true, idempotentHint: true },
     },

@@ -7,7 +7,7 @@ import { clientRootDirs } from '../client-roots.js';
 import { checkInputPath } from '../paths.js';
 import { BatchRun, statusLine, type BatchStatus } from '../pipeline/batch.js';
 import { runIdField } from './get-batch.js';
-import { policyIdsField } from './input-schemas.js';
+import { MAX_NAME_CHARS, policyIdsField } from './input-schemas.js';
 import { annotations, guard, InputError, ok } from './tool-kit.js';
 
 /**
@@ -26,6 +26,11 @@ const REFUSALS = {
   not_a_file: 'is not a regular file',
 } as const;
 
+/** Bounds of a run: far beyond any real one, but finite numbers a client can show. */
+const MAX_ROWS = 10_000_000;
+const MAX_RUN_TOKENS = 1e15;
+const MAX_RUN_COST = 1e9;
+
 const range = (name: string, min: number, max: number) =>
   z
     .number()
@@ -41,9 +46,13 @@ export function registerStartBatch(server: McpServer, ctx: AppContext): void {
       description:
         'Start generating a dataset from a CSV or JSONL prompt file: every row goes through the deliberation pipeline (plus grading and preference pairs when asked), concurrently, in the background. Returns the run id and an estimate at once; follow it with get_batch, stop it with cancel_batch, then export_dataset. Starting the same file with the same options again resumes the run.',
       inputSchema: z.object({
-        input_path: z.string().min(1, 'input_path must not be empty').describe('Path of the prompt file, inside the data folder’s inputs/ (a relative path is taken from there), AIDSAFE_INPUT_DIRS or a root the client declared.'),
-        column: z.string().min(1).optional().describe('The prompt column; default the first of prompt, question, goal, forbidden_prompt, Behavior.'),
-        limit: z.number().int().min(1, 'limit must be at least 1').optional().describe('Only the first N rows.'),
+        input_path: z
+          .string()
+          .min(1, 'input_path must not be empty')
+          .max(MAX_NAME_CHARS, `input_path must be at most ${MAX_NAME_CHARS} characters`)
+          .describe('Path of the prompt file, inside the data folder’s inputs/ (a relative path is taken from there), AIDSAFE_INPUT_DIRS or a root the client declared.'),
+        column: z.string().min(1).max(200, 'column must be at most 200 characters').optional().describe('The prompt column; default the first of prompt, question, goal, forbidden_prompt, Behavior.'),
+        limit: range('limit', 1, MAX_ROWS).optional().describe(`Only the first N rows (1–${MAX_ROWS}).`),
         concurrency: range('concurrency', 1, 256).default(8).describe('Samples in flight at once (1–256); lowered automatically while the server answers 429.'),
         grade: z.boolean().default(false).describe('Grade every sample with the six scores.'),
         preference: z.boolean().default(false).describe('Make a preference pair for every sample.'),
@@ -53,9 +62,9 @@ export function registerStartBatch(server: McpServer, ctx: AppContext): void {
         min_margin: z.number().min(0, 'min_margin must be from 0 to 4').max(4, 'min_margin must be from 0 to 4').default(1).describe('With preference: keep a pair when its margin is at least this (0–4).'),
         policy_ids: policyIdsField,
         run_id: runIdField.optional().describe('Name the run (default: derived from the input and options, so a repeat resumes).'),
-        max_samples: z.number().int().min(1, 'max_samples must be at least 1').optional().describe('Stop once this many samples are done (resumable).'),
-        max_tokens: z.number().int().min(1, 'max_tokens must be at least 1').optional().describe('Stop starting samples once the run has used this many tokens.'),
-        max_cost: z.number().min(0, 'max_cost must not be negative').optional().describe('Stop starting samples once the run has cost this many USD (needs prices in the config).'),
+        max_samples: range('max_samples', 1, MAX_ROWS).optional().describe(`Stop once this many samples are done (1–${MAX_ROWS}; resumable).`),
+        max_tokens: range('max_tokens', 1, MAX_RUN_TOKENS).optional().describe(`Stop starting samples once the run has used this many tokens (1–${MAX_RUN_TOKENS}).`),
+        max_cost: z.number().min(0, `max_cost must be from 0 to ${MAX_RUN_COST}`).max(MAX_RUN_COST, `max_cost must be from 0 to ${MAX_RUN_COST}`).optional().describe(`Stop starting samples once the run has cost this many USD (0–${MAX_RUN_COST}; needs prices in the config).`),
         wait: z.boolean().default(false).describe('Keep the request open until the run ends, with a progress notification per finished sample (for scripts); default: return at once.'),
       }),
       outputSchema: z.object({

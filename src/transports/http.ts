@@ -6,6 +6,7 @@ import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { AppContext } from '../context.js';
 import { log } from '../log.js';
 import { createServer } from '../server.js';
+import { MAX_MESSAGE_BYTES } from './limits.js';
 
 export interface HttpOptions {
   host: string;
@@ -15,11 +16,34 @@ export interface HttpOptions {
   /** Extra origins and hosts allowed besides loopback ones (for a reverse proxy or a LAN name). */
   allowedOrigins?: string[];
   allowedHosts?: string[];
+  /** Live sessions at most; past it a new client evicts the least recently used idle one (default 64). */
+  maxSessions?: number;
+  /** A session that sends nothing for this long is closed (default 10 minutes). */
+  sessionIdleMs?: number;
 }
 
-const MAX_BODY_BYTES = 4 * 1024 * 1024;
-/** A session that sends nothing for this long is closed: clients that vanish without a DELETE leave none behind. */
-const SESSION_IDLE_MS = 30 * 60 * 1000;
+export const DEFAULT_MAX_SESSIONS = 64;
+export const DEFAULT_SESSION_IDLE_MS = 10 * 60 * 1000;
+
+interface Session {
+  transport: StreamableHTTPServerTransport;
+  lastSeen: number;
+  /** POST requests in flight; a standalone GET stream for notifications does not make a session busy. */
+  inFlight: number;
+}
+
+/** AIDSAFE_HTTP_MAX_SESSIONS and AIDSAFE_HTTP_SESSION_IDLE_MINUTES, checked; unset means the default. */
+export function httpSessionLimits(env: NodeJS.ProcessEnv): Pick<HttpOptions, 'maxSessions' | 'sessionIdleMs'> {
+  const whole = (name: string, min: number, max: number): number | undefined => {
+    const value = env[name];
+    if (value === undefined || value === '') return undefined;
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name} must be a whole number from ${min} to ${max} (got "${value}")`);
+    return n;
+  };
+  const minutes = whole('AIDSAFE_HTTP_SESSION_IDLE_MINUTES', 1, 1440);
+  return { maxSessions: whole('AIDSAFE_HTTP_MAX_SESSIONS', 1, 10_000), sessionIdleMs: minutes === undefined ? undefined : minutes * 60_000 };
+}
 
 export function isLoopback(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, '').toLowerCase();
@@ -31,20 +55,34 @@ export function isLoopback(host: string): boolean {
  * Checks run before any MCP handling: Host and Origin against DNS rebinding (403), then the bearer
  * token (401).
  */
-export async function startHttpServer(ctx: AppContext, options: HttpOptions): Promise<{ url: string; close: () => Promise<void> }> {
+export async function startHttpServer(ctx: AppContext, options: HttpOptions): Promise<{ url: string; sessionCount: () => number; close: () => Promise<void> }> {
   if (!isLoopback(options.host) && !options.token) {
     throw new Error(`refusing to serve on ${options.host} without a token: set AIDSAFE_HTTP_TOKEN, or bind 127.0.0.1`);
   }
-  const sessions = new Map<string, StreamableHTTPServerTransport>();
-  const lastSeen = new Map<string, number>();
-  const sweep = setInterval(() => {
-    const now = Date.now();
-    for (const [id, seen] of lastSeen) {
-      if (now - seen > SESSION_IDLE_MS) void sessions.get(id)?.close();
-    }
-  }, 60_000);
+  const maxSessions = options.maxSessions ?? DEFAULT_MAX_SESSIONS;
+  const idleMs = options.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS;
+  // Each session holds a whole MCP server, so their number is capped and idle ones expire.
+  const sessions = new Map<string, Session>();
+  let opening = 0; // initialize requests being answered (each holds a place), not yet in `sessions`
+  const sweep = setInterval(
+    () => {
+      const now = Date.now();
+      for (const s of sessions.values()) if (s.inFlight === 0 && now - s.lastSeen > idleMs) void s.transport.close();
+    },
+    Math.min(60_000, Math.max(1_000, idleMs / 4)),
+  );
   sweep.unref();
-  const expected = options.token ? Buffer.from(`Bearer ${options.token}`) : undefined;
+  /** Makes room for the session being opened: closes the least recently used idle one when over the cap. */
+  const makeRoom = async (): Promise<boolean> => {
+    if (sessions.size + opening <= maxSessions) return true;
+    let oldest: Session | undefined;
+    for (const s of sessions.values()) if (s.inFlight === 0 && (!oldest || s.lastSeen < oldest.lastSeen)) oldest = s;
+    if (!oldest) return false;
+    log('info', `http: ${sessions.size} sessions, the cap; closing the least recently used idle one`);
+    await oldest.transport.close();
+    return sessions.size + opening <= maxSessions;
+  };
+  const token = options.token ? Buffer.from(options.token) : undefined;
 
   const http = createHttpServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
@@ -78,9 +116,11 @@ export async function startHttpServer(ctx: AppContext, options: HttpOptions): Pr
     if (path !== '/mcp') return reply(res, 404, 'not found: the MCP endpoint is /mcp');
     if (!allowedHost(req.headers.host)) return reply(res, 403, `forbidden: Host "${req.headers.host ?? ''}" is not allowed`);
     if (!allowedOrigin(req.headers.origin)) return reply(res, 403, `forbidden: Origin "${req.headers.origin}" is not allowed`);
-    if (expected) {
-      const given = Buffer.from(req.headers.authorization ?? '');
-      if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    if (token) {
+      // The scheme name is case-insensitive (RFC 9110 §11.1); the token is compared in constant time.
+      const m = /^bearer +(\S+) *$/i.exec(req.headers.authorization ?? '');
+      const given = Buffer.from(m?.[1] ?? '');
+      if (given.length !== token.length || !timingSafeEqual(given, token)) {
         res.setHeader('WWW-Authenticate', 'Bearer');
         return reply(res, 401, 'unauthorized: send Authorization: Bearer <AIDSAFE_HTTP_TOKEN>');
       }
@@ -90,29 +130,45 @@ export async function startHttpServer(ctx: AppContext, options: HttpOptions): Pr
     if (body === INVALID) return;
     const existing = typeof sessionId === 'string' ? sessions.get(sessionId) : undefined;
     if (existing) {
-      lastSeen.set(sessionId as string, Date.now());
-      return existing.handleRequest(req, res, body);
+      existing.lastSeen = Date.now();
+      if (req.method !== 'POST') return existing.transport.handleRequest(req, res, body);
+      existing.inFlight++;
+      res.once('close', () => {
+        existing.inFlight--;
+        existing.lastSeen = Date.now();
+      });
+      return existing.transport.handleRequest(req, res, body);
     }
     if (sessionId !== undefined) return reply(res, 404, 'unknown session: initialize again');
     if (req.method !== 'POST' || !isInitializeRequest(body)) return reply(res, 400, 'bad request: start a session with an initialize request');
+    opening++;
+    try {
+      if (!(await makeRoom())) {
+        res.setHeader('Retry-After', '5');
+        return reply(res, 503, `server busy: all ${maxSessions} sessions have requests in flight (AIDSAFE_HTTP_MAX_SESSIONS); retry shortly`);
+      }
+      await openSession(req, res, body);
+    } finally {
+      opening--;
+    }
+  }
 
+  async function openSession(req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: randomUUID,
       onsessioninitialized: (id) => {
-        sessions.set(id, transport);
-        lastSeen.set(id, Date.now());
+        sessions.set(id, { transport, lastSeen: Date.now(), inFlight: 0 });
       },
     });
     const server = createServer(ctx);
     transport.onclose = () => {
-      if (transport.sessionId) {
-        sessions.delete(transport.sessionId);
-        lastSeen.delete(transport.sessionId);
-      }
+      if (transport.sessionId) sessions.delete(transport.sessionId);
       void server.close();
     };
     await server.connect(transport);
     await transport.handleRequest(req, res, body);
+    // An initialize that was refused opened no session; its server would otherwise stay registered as a log sink.
+    if (!transport.sessionId) await server.close();
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -123,9 +179,10 @@ export async function startHttpServer(ctx: AppContext, options: HttpOptions): Pr
   const hostForUrl = options.host.includes(':') ? `[${options.host}]` : options.host;
   return {
     url: `http://${hostForUrl}:${port}/mcp`,
+    sessionCount: () => sessions.size,
     close: async () => {
       clearInterval(sweep);
-      for (const transport of sessions.values()) await transport.close();
+      for (const s of [...sessions.values()]) await s.transport.close();
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));
     },
@@ -139,8 +196,8 @@ async function readJson(req: IncomingMessage, res: ServerResponse): Promise<unkn
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) {
-      reply(res, 413, `request body over ${MAX_BODY_BYTES} bytes`);
+    if (size > MAX_MESSAGE_BYTES) {
+      reply(res, 413, `request body over ${MAX_MESSAGE_BYTES} bytes`);
       return INVALID;
     }
     chunks.push(chunk as Buffer);

@@ -1,0 +1,46 @@
+import { VERSION } from '../version.js';
+
+/** Each command's synopsis and what it does: `aidsafe-mcp COMMAND --help` prints one, `--help` all. */
+export const COMMAND_HELP = {
+  serve: `aidsafe-mcp serve [--http [--host 127.0.0.1] [--port 3333]]
+    Serve MCP over stdio (what Claude Desktop, VS Code and Cursor start), or over
+    Streamable HTTP at /mcp; set AIDSAFE_HTTP_TOKEN to require a bearer token
+    (required on any host but loopback). AIDSAFE_HTTP_MAX_SESSIONS (default 64) caps
+    live HTTP sessions; AIDSAFE_HTTP_SESSION_IDLE_MINUTES (default 10) closes idle ones.`,
+  run: `aidsafe-mcp run --input PATH [--column C] [--limit N] [--concurrency N] [--run-id ID]
+                [--grade] [--preference] [--shard I/N] [--agents N] [--max-rounds N]
+                [--belief-rounds N] [--min-margin M] [--policy ID]...
+                [--max-samples N] [--max-tokens N] [--max-cost USD] [--fail-fast N]
+    Generate a dataset from a CSV or JSONL prompt file. Running the same command again
+    resumes the same run: finished samples are kept, failed and missing ones are run.
+    Exits 0 when every sample succeeded, 3 when some failed, 1 when the run failed.`,
+  export: `aidsafe-mcp export --format sft|dpo|aidsafe --out PATH [--run-id ID] [--min-score S]
+    Write records as JSONL for TRL / Hugging Face datasets (no run id: every record).`,
+  report: `aidsafe-mcp report --run-id ID --out FILE.html
+    Write a self-contained HTML report on a run (charts and every deliberation).`,
+  runs: `aidsafe-mcp runs
+    List the runs in the data folder.`,
+} as const;
+
+export type CommandName = keyof typeof COMMAND_HELP;
+
+const CONFIG = `Configuration is read from the environment: OPENAI_BASE_URL, OPENAI_API_KEY, AIDSAFE_MODEL,
+AIDSAFE_AGENT_MODELS, AIDSAFE_CONFIG, AIDSAFE_DATA_DIR, AIDSAFE_POLICIES_DIR (see the README).`;
+
+export const USAGE = `aidsafe-mcp ${VERSION} — AIDSAFE policy-embedded chain-of-thought data, as an MCP server
+
+Usage:
+${Object.values(COMMAND_HELP)
+  .map((text) => '  ' + text.replace(/\n/g, '\n  '))
+  .join('\n')}
+  aidsafe-mcp --version
+
+${CONFIG}`;
+
+export function commandUsage(command: CommandName): string {
+  return `Usage: ${COMMAND_HELP[command]}\n\n${CONFIG}`;
+}
+
+export function isHelpFlag(arg: string): boolean {
+  return arg === '--help' || arg === '-h';
+}

@@ -1,0 +1,48 @@
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { ListToolsResult } from '@modelcontextprotocol/sdk/types.js';
+
+type JsonSchema = { [key: string]: unknown };
+type Handler = (request: unknown, extra: unknown) => Promise<unknown>;
+
+/**
+ * The tool schemas as clients read them. zod writes every schema with a draft-07 "$schema", which some
+ * strict clients refuse (MCP leaves the dialect to the client), and writes "an integer" as the range
+ * ±9007199254740991, which reads as a limit but is none. Inputs carry real bounds of their own.
+ */
+export function publishedSchema(schema: JsonSchema): JsonSchema {
+  const { $schema: _dialect, ...rest } = schema;
+  return clean(rest) as JsonSchema;
+}
+
+function clean(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(clean);
+  if (node === null || typeof node !== 'object') return node;
+  const out: JsonSchema = {};
+  for (const [key, value] of Object.entries(node)) {
+    if (key === 'minimum' && value === Number.MIN_SAFE_INTEGER) continue;
+    if (key === 'maximum' && value === Number.MAX_SAFE_INTEGER) continue;
+    out[key] = clean(value);
+  }
+  return out;
+}
+
+/**
+ * Wraps the SDK's tools/list answer (after every tool is registered) so each input and output schema is
+ * published through `publishedSchema`. The SDK offers no hook for this, so its handler is wrapped.
+ */
+export function publishCleanToolSchemas(server: McpServer): void {
+  const handlers = (server.server as unknown as { _requestHandlers?: Map<string, Handler> })._requestHandlers;
+  const list = handlers?.get('tools/list');
+  if (!handlers || !list) throw new Error('tools/list is not registered: register the tools first');
+  handlers.set('tools/list', async (request, extra) => {
+    const result = (await list(request, extra)) as ListToolsResult;
+    return {
+      ...result,
+      tools: result.tools.map((tool) => ({
+        ...tool,
+        inputSchema: publishedSchema(tool.inputSchema) as ListToolsResult['tools'][number]['inputSchema'],
+        ...(tool.outputSchema ? { outputSchema: publishedSchema(tool.outputSchema) as ListToolsResult['tools'][number]['inputSchema'] } : {}),
+      })),
+    };
+  });
+}
