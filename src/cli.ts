@@ -15,10 +15,15 @@ Usage:
   aidsafe-mcp run --input PATH [--column C] [--limit N] [--concurrency N] [--run-id ID]
                   [--grade] [--preference] [--shard I/N] [--agents N] [--max-rounds N]
                   [--policy ID]... [--max-samples N] [--max-tokens N] [--max-cost USD]
+                  [--dedup [--dedup-threshold X]] [--decontaminate SETS|all|FILE]
       Generate a dataset from a CSV or JSONL prompt file. Running the same command again
       resumes the same run: finished samples are kept, failed and missing ones are run.
-  aidsafe-mcp export --format sft|dpo|aidsafe --out PATH [--run-id ID] [--min-score S]
-      Write records as JSONL for TRL / Hugging Face datasets (no run id: every record).
+  aidsafe-mcp export --format sft|dpo|aidsafe --out PATH(.jsonl|.parquet|.csv) [--run-id ID]
+                  [--min-score S] [--sft-shape prompt-completion|messages]
+                  [--reasoning think|reasoning_content|thinking] [--system none|policies|FILE]
+                  [--split train=0.9,validation=0.05,test=0.05] [--dedup] [--decontaminate SETS]
+      Write records for TRL / Hugging Face datasets, with a dataset card (README.md) beside
+      them (no run id: every record).
   aidsafe-mcp report --run-id ID --out FILE.html
       Write a self-contained HTML report on a run (charts and every deliberation).
   aidsafe-mcp runs

@@ -4,9 +4,11 @@ import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { log } from '../log.js';
 import { resolveInside } from '../paths.js';
-import { BatchRun, statusLine, type BatchStatus } from '../pipeline/batch.js';
+import { screenOptionsFor } from '../exports/screen.js';
+import { BatchRun, statusLine, type BatchRequest, type BatchStatus } from '../pipeline/batch.js';
 import { runIdField } from './get-batch.js';
-import { policyIdsField } from './input-schemas.js';
+import { allowedFile } from './export-dataset.js';
+import { policyIdsField, screenFields } from './input-schemas.js';
 import { annotations, guard, InputError, ok } from './tool-kit.js';
 
 export function allowedInputDirs(ctx: AppContext): string[] {
@@ -43,6 +45,7 @@ export function registerStartBatch(server: McpServer, ctx: AppContext): void {
         max_samples: z.number().int().min(1, 'max_samples must be at least 1').optional().describe('Stop once this many samples are done (resumable).'),
         max_tokens: z.number().int().min(1, 'max_tokens must be at least 1').optional().describe('Stop starting samples once the run has used this many tokens.'),
         max_cost: z.number().min(0, 'max_cost must not be negative').optional().describe('Stop starting samples once the run has cost this many USD (needs prices in the config).'),
+        ...screenFields,
         wait: z.boolean().default(false).describe('Keep the request open until the run ends, with a progress notification per finished sample (for scripts); default: return at once.'),
       }),
       outputSchema: z.object({
@@ -57,6 +60,10 @@ export function registerStartBatch(server: McpServer, ctx: AppContext): void {
           tokens: z.object({ min: z.number(), max: z.number() }),
           cost_usd: z.object({ min: z.number(), max: z.number() }).optional(),
         }),
+        screened: z
+          .object({ duplicates: z.number().int(), contaminated: z.number().int() })
+          .optional()
+          .describe('With dedup or decontaminate: input rows dropped before the run (each one is listed in the run’s manifest).'),
         final: z
           .object({ status: z.string(), stop_reason: z.string().optional(), done: z.number().int(), failed: z.number().int(), total: z.number().int() })
           .optional()
@@ -87,9 +94,11 @@ export function registerStartBatch(server: McpServer, ctx: AppContext): void {
           policyIds: args.policy_ids,
           budgets: { maxSamples: args.max_samples, maxTokens: args.max_tokens, maxCost: args.max_cost },
           runId: args.run_id,
+          screen: await screenFor(ctx, args),
         });
         if (ctx.batches.get(run.runId)?.snapshot().status === 'running') throw new InputError(`run_id: run "${run.runId}" is already running`);
         ctx.batches.set(run.runId, run);
+        const screened = run.screened ? { screened: { duplicates: run.screened.dedup?.dropped ?? 0, contaminated: run.screened.decontamination?.dropped ?? 0 } } : {};
         const token = extra._meta?.progressToken;
         let sent = -1;
         const onProgress =
@@ -104,7 +113,7 @@ export function registerStartBatch(server: McpServer, ctx: AppContext): void {
         const finished = run.start(onProgress);
         if (!args.wait) {
           finished.catch((error: unknown) => log('error', `run ${run.runId} stopped`, { error: String(error) }));
-          return ok({ run_id: run.runId, status: 'running', estimate: run.estimate });
+          return ok({ run_id: run.runId, status: 'running', estimate: run.estimate, ...screened });
         }
         // A client that gives up on the request cancels the run; it resumes when started again.
         extra.signal.addEventListener('abort', () => run.cancel(), { once: true });
@@ -113,8 +122,16 @@ export function registerStartBatch(server: McpServer, ctx: AppContext): void {
           run_id: run.runId,
           status: final.status,
           estimate: run.estimate,
+          ...screened,
           final: { status: final.status, ...(final.stop_reason ? { stop_reason: final.stop_reason } : {}), done: final.done, failed: final.failed, total: final.total },
         });
       }),
   );
+}
+
+/** Dedup and decontamination of the input rows, when asked for; a benchmark file must be inside the allowed folders. */
+async function screenFor(ctx: AppContext, args: { dedup: boolean; dedup_threshold?: number; decontaminate?: string; ngram?: number; ngram_overlap?: number }): Promise<BatchRequest['screen']> {
+  if (!args.dedup && !args.decontaminate) return undefined;
+  const request = { dedup: args.dedup, dedupThreshold: args.dedup_threshold, decontaminate: args.decontaminate, ngram: args.ngram, overlap: args.ngram_overlap };
+  return { request, options: await screenOptionsFor(request, (path) => allowedFile(ctx, 'decontaminate', path)) };
 }
