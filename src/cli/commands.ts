@@ -5,6 +5,7 @@ import { createContext, type AppContext } from '../context.js';
 import { InputError } from '../errors.js';
 import { BatchRun, type BatchRequest } from '../pipeline/batch.js';
 import { buildRunReport } from '../report/run-report.js';
+import { HUB_REPO_PATTERN, HubPushError, pushToHub } from '../exports/hub.js';
 import { screenOptionsFor, screenSummary, type ScreenRequest } from '../exports/screen.js';
 import { parseSplits } from '../exports/splits.js';
 import { EXPORT_FORMATS, exportDataset, REASONING_MODES, SFT_SHAPES, type ExportFormat, type SystemPrompt } from '../store/export.js';
@@ -138,12 +139,17 @@ export async function exportCommand(argv: string[], ctxFactory: () => Promise<Ap
       decontaminate: { type: 'string' },
       ngram: { type: 'string' },
       'ngram-overlap': { type: 'string' },
+      'push-to-hub': { type: 'string' },
+      private: { type: 'boolean', default: false },
     },
   });
   if (!values.format || !(EXPORT_FORMATS as readonly string[]).includes(values.format)) throw new UsageError(`--format must be one of ${EXPORT_FORMATS.join(', ')}`);
   if (!values.out) throw new UsageError('--out PATH is required');
   const sftShape = oneOf('sft-shape', values['sft-shape'], SFT_SHAPES);
   const reasoning = oneOf('reasoning', values.reasoning, REASONING_MODES);
+  const hubRepo = values['push-to-hub'];
+  if (hubRepo !== undefined && !HUB_REPO_PATTERN.test(hubRepo)) throw new UsageError(`--push-to-hub must be OWNER/NAME (got "${hubRepo}")`);
+  if (values.private && hubRepo === undefined) throw new UsageError('--private goes with --push-to-hub');
   const screen = await screenOptionsFor(screenRequest(values));
   const ctx = await ctxFactory();
   const result = await exportDataset(ctx.store, ctx.runs, {
@@ -158,8 +164,20 @@ export async function exportCommand(argv: string[], ctxFactory: () => Promise<Ap
     screen,
     policies: ctx.policies,
   });
-  process.stdout.write(JSON.stringify(result) + '\n');
-  return 0;
+  if (hubRepo === undefined) {
+    process.stdout.write(JSON.stringify(result) + '\n');
+    return 0;
+  }
+  try {
+    const hub = await pushToHub({ repo: hubRepo, private: values.private ?? false, files: result.files.map((f) => f.path), card: result.card, env: process.env });
+    process.stdout.write(JSON.stringify({ ...result, hub }) + '\n');
+    return 0;
+  } catch (error) {
+    if (!(error instanceof HubPushError)) throw error;
+    process.stdout.write(JSON.stringify(result) + '\n');
+    process.stderr.write(`${error.message}\nThe export is in place: ${result.files.map((f) => f.path).join(', ')} and ${result.card}\n`);
+    return 1;
+  }
 }
 
 function oneOf<T extends string>(name: string, value: string | undefined, allowed: readonly T[]): T | undefined {

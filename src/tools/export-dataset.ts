@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
+import { HUB_REPO_PATTERN, HubPushError, pushToHub } from '../exports/hub.js';
 import { screenOptionsFor } from '../exports/screen.js';
 import { parseSplits } from '../exports/splits.js';
 import { resolveInside } from '../paths.js';
@@ -11,7 +12,7 @@ import { EXPORT_FORMATS, exportDataset, REASONING_MODES, SFT_SHAPES, type System
 import { runIdField } from './get-batch.js';
 import { allowedInputDirs } from './start-batch.js';
 import { screenFields } from './input-schemas.js';
-import { annotations, guard, InputError, ok } from './tool-kit.js';
+import { annotations, fail, guard, InputError, ok } from './tool-kit.js';
 
 const FILE_TYPES = ['jsonl', 'parquet', 'csv'] as const;
 
@@ -41,6 +42,8 @@ export function registerExportDataset(server: McpServer, ctx: AppContext): void 
         system: z.string().min(1, 'system must not be empty').default('none').describe('System message of sft and dpo prompts: "none", "policies" (the policies each sample used) or a text file inside the allowed folders.'),
         split: z.string().min(1, 'split must not be empty').optional().describe('Named fractions, e.g. "train=0.9,validation=0.05,test=0.05": one file per split, by a hash of the normalised prompt.'),
         ...screenFields,
+        push_to_hub: z.string().regex(HUB_REPO_PATTERN, 'push_to_hub must be OWNER/NAME of a Hub dataset repository').optional().describe('Upload the files and the card to this Hub dataset repository as one commit (creating it if needed), with the token in the server’s HF_TOKEN.'),
+        private: z.boolean().default(false).describe('With push_to_hub: create the repository private.'),
       }),
       outputSchema: z.object({
         path: z.string(),
@@ -50,6 +53,7 @@ export function registerExportDataset(server: McpServer, ctx: AppContext): void 
         skipped: z.object({ below_min_score: z.number().int(), not_kept: z.number().int(), duplicates: z.number().int(), contaminated: z.number().int() }),
         dedup: z.object({ dropped: z.number().int(), exact: z.number().int(), near: z.number().int() }).optional(),
         decontamination: z.object({ dropped: z.number().int(), sets: z.array(z.string()) }).optional(),
+        hub: z.object({ url: z.string(), commit: z.string() }).optional().describe('With push_to_hub: the repository and the commit.'),
       }),
       annotations: annotations.local,
     },
@@ -82,7 +86,17 @@ export function registerExportDataset(server: McpServer, ctx: AppContext): void 
           screen,
           policies: ctx.policies,
         });
+        let hub: { url: string; commit: string } | undefined;
+        if (args.push_to_hub) {
+          try {
+            hub = await pushToHub({ repo: args.push_to_hub, private: args.private, files: result.files.map((f) => f.path), card: result.card, env: process.env });
+          } catch (error) {
+            if (!(error instanceof HubPushError)) throw error;
+            return fail(`${error.message}. The export is in place: ${result.files.map((f) => f.path).join(', ')} and ${result.card}`);
+          }
+        }
         return ok({
+          ...(hub ? { hub } : {}),
           path: result.path,
           files: result.files,
           card: result.card,
