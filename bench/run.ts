@@ -1,10 +1,11 @@
-// npm run bench [-- --samples N --concurrency N --latency MS --records N --only pipeline|store --floor]
+// npm run bench [-- --samples N --concurrency N --latency MS --records N --rows N --only pipeline|store|screening --floor]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchClientFloor } from './client-floor.js';
 import { benchPipeline } from './pipeline.js';
+import { benchScreening } from './screening.js';
 import { benchStore } from './store.js';
 
 const { values } = parseArgs({
@@ -14,6 +15,7 @@ const { values } = parseArgs({
     latency: { type: 'string', default: '250' },
     floor: { type: 'boolean', default: false },
     records: { type: 'string', default: '10000' },
+    rows: { type: 'string', default: '100000' },
     only: { type: 'string' },
   },
 });
@@ -22,15 +24,16 @@ process.env.AIDSAFE_LOG_LEVEL = 'warning';
 try {
   console.log(`machine: ${cpus()[0]?.model ?? 'unknown cpu'} × ${cpus().length}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`);
   console.log(`date: ${new Date().toISOString()}`);
-  if (values.only !== 'store') {
+  if (values.only === undefined || values.only === 'pipeline') {
     const figures = await benchPipeline(dir, Number(values.samples), Number(values.concurrency), Number(values.latency));
     console.log('pipeline', JSON.stringify(figures));
     if (values.floor) console.log('bare client', JSON.stringify(await benchClientFloor(figures.calls, figures.concurrency, figures.latency_ms)));
   }
-  if (values.only !== 'pipeline') {
+  if (values.only === undefined || values.only === 'store') {
     const figures = await benchStore(dir, Number(values.records));
     console.log('store', JSON.stringify(figures));
   }
+  if (values.only === undefined || values.only === 'screening') console.log('screening', JSON.stringify(await benchScreening(Number(values.rows))));
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

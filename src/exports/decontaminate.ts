@@ -2,11 +2,11 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '../errors.js';
 import { readPromptFile } from '../inputs/read-prompts.js';
+import { builtinBenchmarksDir } from '../paths.js';
 import { normalise, words } from './normalise.js';
 
 /** The benchmark prompt sets shipped in benchmarks/ (see its README for licences and sources). */
 export const BENCHMARK_NAMES = ['xstest', 'strongreject', 'harmbench', 'advbench', 'donotanswer'] as const;
-const benchmarksDir = new URL('../../benchmarks/', import.meta.url);
 
 /**
  * Word n-gram size: 8 words, as STAR-1 uses; long enough that common phrases ("step by step
@@ -44,13 +44,16 @@ export interface DecontaminationOptions {
  * Reads benchmark prompts from `all`, a comma-separated list of shipped set names, or a CSV/JSONL file
  * (its prompt column chosen as for runs). `resolveFile` checks a file path against the caller's rules.
  */
-export async function loadBenchmarks(spec: string, resolveFile: (path: string) => Promise<string> = async (p) => p, field = 'decontaminate'): Promise<{ sets: string[]; prompts: BenchmarkPrompt[] }> {
+export async function loadBenchmarks(
+  spec: string,
+  { resolveFile = async (p: string) => p, field = 'decontaminate', dir = builtinBenchmarksDir }: { resolveFile?: (path: string) => Promise<string>; field?: string; dir?: URL } = {},
+): Promise<{ sets: string[]; prompts: BenchmarkPrompt[] }> {
   const names = spec.trim() === 'all' ? [...BENCHMARK_NAMES] : spec.split(',').map((s) => s.trim()).filter(Boolean);
   if (names.length === 0) throw new InputError(`${field}: name benchmark sets (${BENCHMARK_NAMES.join(', ')} or all) or a CSV/JSONL file`);
   const prompts: BenchmarkPrompt[] = [];
   for (const name of names) {
     if ((BENCHMARK_NAMES as readonly string[]).includes(name)) {
-      const text = await readFile(fileURLToPath(new URL(`${name}.jsonl`, benchmarksDir)), 'utf8');
+      const text = await readFile(fileURLToPath(new URL(`${name}.jsonl`, dir)), 'utf8');
       for (const line of text.split('\n')) {
         if (!line) continue;
         const { id, prompt } = JSON.parse(line) as { id: string; prompt: string };
@@ -74,7 +77,9 @@ export async function loadBenchmarks(spec: string, resolveFile: (path: string) =
  */
 export class ContaminationIndex {
   private readonly exact = new Map<string, number>();
-  private readonly grams = new Map<string, number[]>();
+  /** Every word of the benchmark prompts, numbered: a gram with any other word cannot match. */
+  private readonly vocabulary = new Map<string, number>();
+  private readonly grams = new Map<number, number[]>();
   private readonly gramCounts: number[] = [];
   /** The gram sizes in the index: n, plus the lengths of benchmark prompts shorter than n. */
   private readonly sizes = new Set<number>();
@@ -87,12 +92,15 @@ export class ContaminationIndex {
       const norm = normalise(p.prompt);
       if (!norm) return;
       if (!this.exact.has(norm)) this.exact.set(norm, i);
-      const w = words(norm);
-      const size = w.length >= options.ngram ? options.ngram : w.length >= MIN_CONTAINED_WORDS ? w.length : 0;
+      const ids = words(norm).map((w) => {
+        let id = this.vocabulary.get(w);
+        if (id === undefined) this.vocabulary.set(w, (id = this.vocabulary.size));
+        return id;
+      });
+      const size = ids.length >= options.ngram ? options.ngram : ids.length >= MIN_CONTAINED_WORDS ? ids.length : 0;
       if (size === 0) return;
       this.sizes.add(size);
-      const own = new Set<string>();
-      for (let k = 0; k + size <= w.length; k++) own.add(w.slice(k, k + size).join(' '));
+      const own = new Set(gramHashes(ids, size));
       this.gramCounts[i] = own.size;
       for (const gram of own) {
         const list = this.grams.get(gram);
@@ -110,14 +118,10 @@ export class ContaminationIndex {
     const norm = normalise(text);
     const exact = this.exact.get(norm);
     if (exact !== undefined) return { ...this.describe(exact), match: 'exact', overlap: 1 };
-    const w = words(norm);
+    const ids = words(norm).map((w) => this.vocabulary.get(w) ?? -1);
     const hits = new Map<number, number>();
     for (const size of this.sizes) {
-      const seen = new Set<string>();
-      for (let k = 0; k + size <= w.length; k++) {
-        const gram = w.slice(k, k + size).join(' ');
-        if (seen.has(gram)) continue;
-        seen.add(gram);
+      for (const gram of new Set(gramHashes(ids, size))) {
         for (const i of this.grams.get(gram) ?? []) hits.set(i, (hits.get(i) ?? 0) + 1);
       }
     }
@@ -133,4 +137,28 @@ export class ContaminationIndex {
     const p = this.prompts[i]!;
     return { set: p.set, id: p.id, prompt: p.prompt.length > 200 ? p.prompt.slice(0, 199) + '…' : p.prompt };
   }
+}
+
+/**
+ * A 52-bit hash of each run of `size` word ids (skipping runs with an unknown word, id −1): two
+ * independent 32-bit hashes side by side, so distinct grams practically never share a number.
+ */
+function gramHashes(ids: readonly number[], size: number): number[] {
+  const out: number[] = [];
+  for (let k = 0; k + size <= ids.length; k++) {
+    let a = 0x811c9dc5;
+    let b = size;
+    let known = true;
+    for (let j = k; j < k + size; j++) {
+      const id = ids[j]!;
+      if (id < 0) {
+        known = false;
+        break;
+      }
+      a = Math.imul(a ^ id, 0x01000193);
+      b = Math.imul(b ^ id, 0x5bd1e995) ^ (b >>> 15);
+    }
+    if (known) out.push((a >>> 0) * 2 ** 20 + ((b >>> 0) & 0xfffff));
+  }
+  return out;
 }

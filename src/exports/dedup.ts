@@ -75,6 +75,17 @@ function minhash(set: Uint32Array): Uint32Array {
   return signature;
 }
 
+/** One number per LSH band: the band's index and a hash of its rows, so rows sharing a band share a key. */
+function bandKeys(signature: Uint32Array): number[] {
+  const keys: number[] = [];
+  for (let b = 0; b < BANDS; b++) {
+    let h = b + 1;
+    for (let r = b * ROWS_PER_BAND; r < (b + 1) * ROWS_PER_BAND; r++) h = mix(h ^ signature[r]!) + r;
+    keys.push(b * 2 ** 32 + (h >>> 0));
+  }
+  return keys;
+}
+
 /**
  * Finds exact duplicates (equal after normalising case, whitespace and punctuation) and near duplicates
  * (MinHash over word shingles, with locality-sensitive hashing to find candidates and the exact Jaccard
@@ -85,7 +96,7 @@ export function findDuplicates(texts: readonly string[], options: DedupOptions):
   const dropped: Duplicate[] = [];
   const exact = new Map<string, number>();
   const kept = new Map<number, Uint32Array>();
-  const buckets = new Map<string, number[]>();
+  const buckets = new Map<number, number[]>();
   texts.forEach((text, index) => {
     const norm = normalise(text);
     const first = exact.get(norm);
@@ -97,8 +108,7 @@ export function findDuplicates(texts: readonly string[], options: DedupOptions):
     if (options.threshold >= 1) return;
     const set = shingles(norm);
     const signature = minhash(set);
-    const keys: string[] = [];
-    for (let b = 0; b < BANDS; b++) keys.push(`${b}:${signature.slice(b * ROWS_PER_BAND, (b + 1) * ROWS_PER_BAND).join(',')}`);
+    const keys = bandKeys(signature);
     let best: { index: number; similarity: number } | undefined;
     const seen = new Set<number>();
     for (const key of keys) {

@@ -40,7 +40,7 @@ export function screen<K extends string | number>(items: readonly { key: K; prom
   const keep = items.map(() => true);
   const report: ScreenReport = {};
   if (options.decontaminate) {
-    const { sets, index, options: o } = options.decontaminate;
+    const { index } = options.decontaminate;
     const rows: DecontaminationReport['rows'] = [];
     items.forEach((item, i) => {
       const match = index.match(item.prompt);
@@ -48,7 +48,7 @@ export function screen<K extends string | number>(items: readonly { key: K; prom
       keep[i] = false;
       rows.push({ dropped: item.key, ...match });
     });
-    report.decontamination = { sets, ngram: o.ngram, overlap: o.overlap, benchmark_prompts: index.size, dropped: rows.length, rows };
+    report.decontamination = decontaminationReport(options.decontaminate, rows);
   }
   if (options.dedup) {
     const left = items.map((item, i) => ({ item, i })).filter(({ i }) => keep[i]);
@@ -66,6 +66,11 @@ export function screen<K extends string | number>(items: readonly { key: K; prom
   return { keep, report };
 }
 
+export function decontaminationReport(decontaminate: NonNullable<ScreenOptions['decontaminate']>, rows: DecontaminationReport['rows']): DecontaminationReport {
+  const { sets, index, options } = decontaminate;
+  return { sets, ngram: options.ngram, overlap: options.overlap, benchmark_prompts: index.size, dropped: rows.length, rows };
+}
+
 export interface ScreenRequest {
   dedup?: boolean;
   /** Near-duplicate Jaccard threshold (default DEFAULT_NEAR_DUP_THRESHOLD). */
@@ -81,7 +86,7 @@ export async function screenOptionsFor(request: ScreenRequest, resolveFile?: (pa
   const options: ScreenOptions = {};
   if (request.dedup) options.dedup = { threshold: request.dedupThreshold ?? DEFAULT_NEAR_DUP_THRESHOLD };
   if (request.decontaminate) {
-    const { sets, prompts } = await loadBenchmarks(request.decontaminate, resolveFile);
+    const { sets, prompts } = await loadBenchmarks(request.decontaminate, { resolveFile });
     const o = { ngram: request.ngram ?? DEFAULT_NGRAM, overlap: request.overlap ?? DEFAULT_OVERLAP };
     options.decontaminate = { sets, index: new ContaminationIndex(prompts, o), options: o };
   }

@@ -8,7 +8,7 @@ import { CARD_MARK, CardFacts, datasetCard } from '../exports/card.js';
 import { csvLine } from '../exports/csv-writer.js';
 import { parquetBuffer, type ColumnKind } from '../exports/parquet.js';
 import { policiesSystemPrompt, toRow, type ExportFormat, type ReasoningMode, type SftShape } from '../exports/rows.js';
-import { screen, type ScreenOptions, type ScreenReport } from '../exports/screen.js';
+import { decontaminationReport, screen, type DecontaminationReport, type ScreenOptions, type ScreenReport } from '../exports/screen.js';
 import { splitOf, splitPath, type Split } from '../exports/splits.js';
 import type { Policy } from '../policies/policy.js';
 import type { CotRecord, Grades, PreferenceRecord } from './record.js';
@@ -87,9 +87,10 @@ async function* readRecords(store: RecordStore, ids: readonly string[]): AsyncGe
 /**
  * Writes one export: the selected records (of the format's kind, kept, above the score floor, past
  * decontamination and dedup) as rows of one shape, one file per split, and a dataset card beside them.
- * Records are read twice, a few at a time: once to select them (only ids and prompts stay in memory),
- * once to write their rows; JSONL and CSV rows are streamed, Parquet rows are written per file at the
- * end. Files are written beside their targets and renamed into place when all are complete.
+ * Records are read a few at a time, once; with dedup, twice (once to select them, keeping only ids and
+ * prompts in memory, once to write the rows kept). JSONL and CSV rows are streamed, Parquet rows are
+ * written per file at the end. Files are written beside their targets and renamed into place when all
+ * are complete.
  */
 export async function exportDataset(store: RecordStore, runs: RunStore, options: ExportOptions): Promise<ExportResult> {
   const format = options.format;
@@ -102,49 +103,66 @@ export async function exportDataset(store: RecordStore, runs: RunStore, options:
   const ids = options.runId ? await runRecordIds(runs, options.runId) : (await store.ids()).reverse();
   const wanted = format === 'dpo' ? 'preference' : 'cot';
   const skipped = { below_min_score: 0, not_kept: 0, duplicates: 0, contaminated: 0 };
-  const selected: { key: string; prompt: string }[] = [];
-  for await (const record of readRecords(store, ids)) {
-    if (record.kind !== wanted) continue;
+  const selects = (record: CotRecord | PreferenceRecord): boolean => {
+    if (record.kind !== wanted) return false;
     if (record.kind === 'preference' && !record.kept) {
       skipped.not_kept++;
-      continue;
+      return false;
     }
     if (options.minScore !== undefined) {
       const lowest = lowestGrade(record.kind === 'cot' ? record.grades : record.chosen.grades);
       if (lowest === undefined || lowest < options.minScore) {
         skipped.below_min_score++;
-        continue;
+        return false;
       }
     }
-    selected.push({ key: record.id, prompt: record.prompt });
-  }
-  const screened = screen(selected, options.screen ?? {});
-  skipped.duplicates = screened.report.dedup?.dropped ?? 0;
-  skipped.contaminated = screened.report.decontamination?.dropped ?? 0;
-  const chosen = selected.filter((_, i) => screened.keep[i]);
+    return true;
+  };
+  const decontaminate = options.screen?.decontaminate;
+  const contaminated: DecontaminationReport['rows'] = [];
+  const clean = (record: CotRecord | PreferenceRecord): boolean => {
+    const match = decontaminate?.index.match(record.prompt);
+    if (match) contaminated.push({ dropped: record.id, ...match });
+    return !match;
+  };
 
   const splits = options.splits ?? [{ name: 'train', fraction: 1 }];
   const files = new Map<string, ExportFile>(splits.map((s) => [s.name, { split: s.name, path: options.splits ? splitPath(options.out, s.name) : options.out, count: 0 }]));
-  const splitOfId = new Map(chosen.map((c) => [c.key, splits.length > 1 ? splitOf(c.prompt, splits) : splits[0]!.name]));
   const columns = columnsOf(format, sftShape);
   const systemFor = systemPromptFor(system, options.policies);
   const facts = new CardFacts();
+  const report: ScreenReport = {};
 
   await mkdir(dirname(options.out), { recursive: true });
   const temps = new Map([...files.values()].map((f) => [f.split, `${f.path}.${process.pid}.tmp`]));
   const sinks = new Map([...files.values()].map((f) => [f.split, openSink(temps.get(f.split)!, dataFormat)]));
+  const writeRecord = async (record: CotRecord | PreferenceRecord) => {
+    const split = splits.length > 1 ? splitOf(record.prompt, splits) : splits[0]!.name;
+    const row = toRow(record, { format, sftShape, reasoning, system: systemFor });
+    const sink = sinks.get(split)!;
+    if (dataFormat === 'jsonl') await sink.write(JSON.stringify(row) + '\n');
+    else if (dataFormat === 'csv') await sink.write(csvLine(AIDSAFE_COLUMNS.map((c) => String(row[c]))));
+    else sink.rows.push(row);
+    files.get(split)!.count++;
+    facts.add(record);
+  };
   try {
     for (const sink of sinks.values()) if (dataFormat === 'csv') await sink.write(csvLine(AIDSAFE_COLUMNS));
-    for await (const record of readRecords(store, chosen.map((c) => c.key))) {
-      const split = splitOfId.get(record.id)!;
-      const row = toRow(record, { format, sftShape, reasoning, system: systemFor });
-      const sink = sinks.get(split)!;
-      if (dataFormat === 'jsonl') await sink.write(JSON.stringify(row) + '\n');
-      else if (dataFormat === 'csv') await sink.write(csvLine(AIDSAFE_COLUMNS.map((c) => String(row[c]))));
-      else sink.rows.push(row);
-      files.get(split)!.count++;
-      facts.add(record);
+    const dedup = options.screen?.dedup;
+    if (!dedup) {
+      // Every check is per record: one pass.
+      for await (const record of readRecords(store, ids)) if (selects(record) && clean(record)) await writeRecord(record);
+    } else {
+      // Dedup needs every prompt first: select, then write the records kept.
+      const selected: { key: string; prompt: string }[] = [];
+      for await (const record of readRecords(store, ids)) if (selects(record) && clean(record)) selected.push({ key: record.id, prompt: record.prompt });
+      report.dedup = screen(selected, { dedup }).report.dedup!;
+      const dropped = new Set(report.dedup.rows.map((r) => r.dropped));
+      for await (const record of readRecords(store, selected.filter((s) => !dropped.has(s.key)).map((s) => s.key))) await writeRecord(record);
+      skipped.duplicates = report.dedup.dropped;
     }
+    if (decontaminate) report.decontamination = decontaminationReport(decontaminate, contaminated);
+    skipped.contaminated = contaminated.length;
     for (const sink of sinks.values()) await sink.close(columns, reasoning);
     for (const file of files.values()) await rename(temps.get(file.split)!, file.path);
   } catch (error) {
@@ -168,7 +186,7 @@ export async function exportDataset(store: RecordStore, runs: RunStore, options:
     facts,
     policyVersions,
     skipped,
-    screen: screened.report,
+    screen: report,
     recipe: 'AIDSAFE',
   });
   const cardPath = await cardPathFor(options.out);
@@ -180,8 +198,8 @@ export async function exportDataset(store: RecordStore, runs: RunStore, options:
     count: fileList.reduce((n, f) => n + f.count, 0),
     skipped,
     card: cardPath,
-    ...(screened.report.dedup ? { dedup: screened.report.dedup } : {}),
-    ...(screened.report.decontamination ? { decontamination: screened.report.decontamination } : {}),
+    ...(report.dedup ? { dedup: report.dedup } : {}),
+    ...(report.decontamination ? { decontamination: report.decontamination } : {}),
   };
 }
 
