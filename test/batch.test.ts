@@ -145,6 +145,22 @@ describe('CLI dataset run over the whole XSTest file, and its exports', () => {
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/bogus/);
     expect((await runCli(['export', '--format', 'csv', '--out', 'x'], env)).stderr).toMatch(/--format must be one of sft, dpo, aidsafe/);
+    const out = join(data.path, 'out', 'bad.jsonl');
+    const bad: [string[], RegExp][] = [
+      [['--sft-shape', 'chat'], /--sft-shape must be one of prompt-completion, messages/],
+      [['--reasoning', 'cot'], /--reasoning must be one of think, reasoning_content, thinking/],
+      [['--system', join(data.path, 'no-such-system.txt')], /--system must be none, policies or a readable text file/],
+      [['--split', 'train=0.9,test=0.2'], /--split: the fractions add up to 1.1/],
+      [['--decontaminate', 'mmlu'], /decontaminate: "mmlu" is neither a benchmark set/],
+      [['--dedup', '--dedup-threshold', '1.5'], /--dedup-threshold must be a number from 0 to 1/],
+      [['--private'], /--private goes with --push-to-hub/],
+    ];
+    for (const [flags, message] of bad) {
+      const result = await runCli(['export', '--format', 'sft', '--out', out, ...flags], env);
+      expect(result.code, flags.join(' ')).toBe(2);
+      expect(result.stderr).toMatch(message);
+    }
+    expect((await runCli(['export', '--format', 'sft', '--out', join(data.path, 'out', 'sft.csv')], env)).stderr).toMatch(/out: CSV holds the aidsafe format only/);
   });
 });
 
