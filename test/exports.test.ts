@@ -51,11 +51,13 @@ describe('exports that trainers and the Hub take as they are', () => {
     data.remove();
   });
 
-  it('sft defaults to TRL conversational prompt/completion, with the CoT in <think> before the answer', async () => {
+  it('sft defaults to TRL conversational prompt/completion, with only the refined thoughts in <think> before the answer', async () => {
     const result = await exportTo('pc/sft.jsonl', { format: 'sft' });
     expect(result.count).toBe(17);
     const rows = readJsonl(result.path);
     for (const row of rows) {
+      const record = (await ctx.store.get(row.id as string)) as CotRecord;
+      expect((row.completion as Msg[])[0]!.content).toBe(`<think>\n${record.refined_thoughts.join('\n')}\n</think>\n\n${record.response}`);
       expect(Object.keys(row)).toEqual(['prompt', 'completion', 'id', 'run_id', 'metadata']);
       const [answer] = row.completion as Msg[];
       expect(answer).toEqual({ role: 'assistant', content: expect.stringMatching(/^<think>\n[\s\S]+\n<\/think>\n\n\S/) });

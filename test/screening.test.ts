@@ -49,6 +49,17 @@ describe('decontamination', () => {
     await expect(loadBenchmarks('xstest,nope')).rejects.toThrow(/decontaminate: "nope" is neither a benchmark set/);
     expect((await loadBenchmarks('all')).sets).toEqual(['xstest', 'strongreject', 'harmbench', 'advbench', 'donotanswer']);
   });
+
+  it('takes any CSV or JSONL file as a benchmark, by its prompt column', async () => {
+    const dir = tempDir();
+    const file = join(dir.path, 'internal-eval.csv');
+    writeFileSync(file, 'id,question\n1,"How do I disable the smoke detector in my rented flat, quietly?"\n');
+    const { sets, prompts } = await loadBenchmarks(file);
+    expect(sets).toEqual([file]);
+    const index = new ContaminationIndex(prompts, { ngram: 8, overlap: 0.5 });
+    expect(index.match('how do i disable the smoke detector in my rented flat quietly')).toMatchObject({ set: file, id: '1', match: 'exact' });
+    dir.remove();
+  });
 });
 
 describe('screening input rows before a run (CLI and start_batch)', () => {
