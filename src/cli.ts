@@ -22,15 +22,16 @@ Usage:
                   [--min-score S] [--sft-shape prompt-completion|messages]
                   [--reasoning think|reasoning_content|thinking] [--system none|policies|FILE]
                   [--split train=0.9,validation=0.05,test=0.05] [--dedup] [--decontaminate SETS]
+                  [--push-to-hub OWNER/NAME [--private]]
       Write records for TRL / Hugging Face datasets, with a dataset card (README.md) beside
-      them (no run id: every record).
+      them (no run id: every record); with --push-to-hub, upload them (token in HF_TOKEN).
   aidsafe-mcp report --run-id ID --out FILE.html
       Write a self-contained HTML report on a run (charts and every deliberation).
   aidsafe-mcp runs
       List the runs in the data folder.
 
 Configuration is read from the environment: OPENAI_BASE_URL, OPENAI_API_KEY, AIDSAFE_MODEL,
-AIDSAFE_AGENT_MODELS, AIDSAFE_CONFIG, AIDSAFE_DATA_DIR, AIDSAFE_POLICIES_DIR (see the README).`;
+AIDSAFE_AGENT_MODELS, AIDSAFE_CONFIG, AIDSAFE_DATA_DIR, AIDSAFE_POLICIES_DIR, HF_TOKEN (see the README).`;
 
 function serveOptions(argv: string[]): Parameters<typeof serve>[0] {
   const { values } = parseArgs({ args: argv, strict: true, options: { http: { type: 'boolean', default: false }, host: { type: 'string', default: '127.0.0.1' }, port: { type: 'string', default: '3333' } } });
