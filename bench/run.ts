@@ -1,4 +1,4 @@
-// npm run bench [-- --samples N --concurrency N --latency MS --records N --sessions N --only pipeline|store|sessions --floor]
+// npm run bench [-- --samples N --concurrency N --latency MS --records N --sessions N --rows N --only pipeline|store|sessions|screening --floor]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { benchClientFloor } from './client-floor.js';
 import { benchHttpSessions } from './http-sessions.js';
 import { benchPipeline } from './pipeline.js';
+import { benchScreening } from './screening.js';
 import { benchStore } from './store.js';
 
 const { values } = parseArgs({
@@ -16,6 +17,7 @@ const { values } = parseArgs({
     floor: { type: 'boolean', default: false },
     records: { type: 'string', default: '10000' },
     sessions: { type: 'string', default: '2000' },
+    rows: { type: 'string', default: '100000' },
     only: { type: 'string' },
   },
 });
@@ -27,15 +29,16 @@ try {
   if (values.only === 'sessions') {
     for (const figures of await benchHttpSessions(Number(values.sessions))) console.log('http sessions', JSON.stringify(figures));
   }
-  if (values.only !== 'store' && values.only !== 'sessions') {
+  if (values.only === undefined || values.only === 'pipeline') {
     const figures = await benchPipeline(dir, Number(values.samples), Number(values.concurrency), Number(values.latency));
     console.log('pipeline', JSON.stringify(figures));
     if (values.floor) console.log('bare client', JSON.stringify(await benchClientFloor(figures.calls, figures.concurrency, figures.latency_ms)));
   }
-  if (values.only !== 'pipeline' && values.only !== 'sessions') {
+  if (values.only === undefined || values.only === 'store') {
     const figures = await benchStore(dir, Number(values.records));
     console.log('store', JSON.stringify(figures));
   }
+  if (values.only === undefined || values.only === 'screening') console.log('screening', JSON.stringify(await benchScreening(Number(values.rows))));
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

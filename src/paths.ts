@@ -17,6 +17,9 @@ export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, platform: N
 /** The built-in policies ship next to dist/ and src/ alike. */
 export const builtinPoliciesDir = new URL('../policies/', import.meta.url);
 
+/** The benchmark prompt sets used for decontamination ship beside them. */
+export const builtinBenchmarksDir = new URL('../benchmarks/', import.meta.url);
+
 /**
  * The real path of `path` when it lies inside one of `allowedDirs` (links resolved on both sides,
  * so a symlink cannot lead outside); otherwise undefined.

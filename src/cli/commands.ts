@@ -1,10 +1,14 @@
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createContext, type AppContext } from '../context.js';
 import { InputError } from '../errors.js';
 import { BatchRun, type BatchRequest } from '../pipeline/batch.js';
 import { buildRunReport } from '../report/run-report.js';
-import { EXPORT_FORMATS, exportDataset, type ExportFormat } from '../store/export.js';
+import { HUB_REPO_PATTERN, HubPushError, pushToHub } from '../exports/hub.js';
+import { screenOptionsFor, screenSummary, type ScreenRequest } from '../exports/screen.js';
+import { parseSplits } from '../exports/splits.js';
+import { EXPORT_FORMATS, exportDataset, REASONING_MODES, SFT_SHAPES, type ExportFormat, type SystemPrompt } from '../store/export.js';
 import { writeOutput } from '../store/write-file.js';
 import { progressView } from './progress-view.js';
 
@@ -60,6 +64,11 @@ export async function runCommand(argv: string[], ctxFactory: () => Promise<AppCo
       'max-tokens': { type: 'string' },
       'max-cost': { type: 'string' },
       'fail-fast': { type: 'string' },
+      dedup: { type: 'boolean', default: false },
+      'dedup-threshold': { type: 'string' },
+      decontaminate: { type: 'string' },
+      ngram: { type: 'string' },
+      'ngram-overlap': { type: 'string' },
     },
   });
   if (!values.input) throw new UsageError('--input PATH is required (a CSV or JSONL prompt file)');
@@ -84,8 +93,12 @@ export async function runCommand(argv: string[], ctxFactory: () => Promise<AppCo
     runId: values['run-id'],
     failFast: int('fail-fast', values['fail-fast'], 0, 10_000),
   };
+  const screen = screenRequest(values);
+  if (screen.dedup || screen.decontaminate) request.screen = { request: screen, options: await screenOptionsFor(screen) };
   const ctx = await ctxFactory();
   const run = await BatchRun.prepare(ctx, request);
+  const dropped = run.screened && screenSummary(run.screened);
+  if (dropped) process.stderr.write(`input: ${dropped} (listed in ${join(ctx.runs.dir, run.runId, 'run.json')})\n`);
   const e = run.estimate;
   process.stderr.write(
     `run ${run.runId}: ${e.samples} samples (${e.already_done} already done, ${e.to_run} to run); ` +
@@ -116,24 +129,92 @@ export async function runCommand(argv: string[], ctxFactory: () => Promise<AppCo
  */
 export const RUN_EXIT = { ok: 0, failed: 1, someFailed: 3, cancelled: 130 } as const;
 
-/** `aidsafe-mcp export`: a run's (or every) record as a TRL-ready JSONL file. */
+/** `aidsafe-mcp export`: a run's (or every) record as files that TRL and the Hub take as they are, with a dataset card. */
 export async function exportCommand(argv: string[], ctxFactory: () => Promise<AppContext> = () => createContext()): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     strict: true,
-    options: { format: { type: 'string' }, out: { type: 'string' }, 'run-id': { type: 'string' }, 'min-score': { type: 'string' } },
+    options: {
+      format: { type: 'string' },
+      out: { type: 'string' },
+      'run-id': { type: 'string' },
+      'min-score': { type: 'string' },
+      'sft-shape': { type: 'string' },
+      reasoning: { type: 'string' },
+      system: { type: 'string' },
+      split: { type: 'string' },
+      dedup: { type: 'boolean', default: false },
+      'dedup-threshold': { type: 'string' },
+      decontaminate: { type: 'string' },
+      ngram: { type: 'string' },
+      'ngram-overlap': { type: 'string' },
+      'push-to-hub': { type: 'string' },
+      private: { type: 'boolean', default: false },
+    },
   });
   if (!values.format || !(EXPORT_FORMATS as readonly string[]).includes(values.format)) throw new UsageError(`--format must be one of ${EXPORT_FORMATS.join(', ')}`);
   if (!values.out) throw new UsageError('--out PATH is required');
+  const sftShape = oneOf('sft-shape', values['sft-shape'], SFT_SHAPES);
+  const reasoning = oneOf('reasoning', values.reasoning, REASONING_MODES);
+  const hubRepo = values['push-to-hub'];
+  if (hubRepo !== undefined && !HUB_REPO_PATTERN.test(hubRepo)) throw new UsageError(`--push-to-hub must be OWNER/NAME (got "${hubRepo}")`);
+  if (values.private && hubRepo === undefined) throw new UsageError('--private goes with --push-to-hub');
+  const screen = await screenOptionsFor(screenRequest(values));
   const ctx = await ctxFactory();
   const result = await exportDataset(ctx.store, ctx.runs, {
     format: values.format as ExportFormat,
     out: resolve(values.out),
     runId: values['run-id'],
     minScore: num('min-score', values['min-score'], 1, 5),
+    sftShape,
+    reasoning,
+    system: await systemOption(values.system),
+    splits: values.split !== undefined ? parseSplits(values.split, '--split') : undefined,
+    screen,
+    policies: ctx.policies,
   });
-  process.stdout.write(JSON.stringify(result) + '\n');
-  return 0;
+  if (hubRepo === undefined) {
+    process.stdout.write(JSON.stringify(result) + '\n');
+    return 0;
+  }
+  try {
+    const hub = await pushToHub({ repo: hubRepo, private: values.private ?? false, files: result.files.map((f) => f.path), card: result.card, env: process.env });
+    process.stdout.write(JSON.stringify({ ...result, hub }) + '\n');
+    return 0;
+  } catch (error) {
+    if (!(error instanceof HubPushError)) throw error;
+    process.stdout.write(JSON.stringify(result) + '\n');
+    process.stderr.write(`${error.message}\nThe export is in place: ${result.files.map((f) => f.path).join(', ')} and ${result.card}\n`);
+    return 1;
+  }
+}
+
+function oneOf<T extends string>(name: string, value: string | undefined, allowed: readonly T[]): T | undefined {
+  if (value === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`--${name} must be one of ${allowed.join(', ')} (got "${value}")`);
+  return value as T;
+}
+
+/** The dedup and decontamination flags, shared by run and export. */
+function screenRequest(values: { dedup?: boolean; 'dedup-threshold'?: string; decontaminate?: string; ngram?: string; 'ngram-overlap'?: string }): ScreenRequest {
+  return {
+    dedup: values.dedup,
+    dedupThreshold: num('dedup-threshold', values['dedup-threshold'], 0, 1),
+    decontaminate: values.decontaminate,
+    ngram: int('ngram', values.ngram, 2, 50),
+    overlap: num('ngram-overlap', values['ngram-overlap'], 0.01, 1),
+  };
+}
+
+async function systemOption(value: string | undefined): Promise<SystemPrompt | undefined> {
+  if (value === undefined || value === 'none') return value === undefined ? undefined : { mode: 'none' };
+  if (value === 'policies') return { mode: 'policies' };
+  const path = resolve(value);
+  try {
+    return { mode: 'file', path, text: (await readFile(path, 'utf8')).trim() };
+  } catch {
+    throw new UsageError(`--system must be none, policies or a readable text file (cannot read "${value}")`);
+  }
 }
 
 /** `aidsafe-mcp report`: a run's self-contained HTML report. */

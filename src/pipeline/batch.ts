@@ -6,6 +6,9 @@ import { endpointFor, ROLES, type Config, type ResolvedEndpoint } from '../confi
 import type { AppContext } from '../context.js';
 import { InputError } from '../errors.js';
 import { newId } from '../ids.js';
+import { screen, type ScreenOptions, type ScreenReport, type ScreenRequest } from '../exports/screen.js';
+import { DEFAULT_NEAR_DUP_THRESHOLD } from '../exports/dedup.js';
+import { DEFAULT_NGRAM, DEFAULT_OVERLAP } from '../exports/decontaminate.js';
 import { readPromptFile, type InputRow } from '../inputs/read-prompts.js';
 import { ModelError } from '../llm/chat-model.js';
 import { log } from '../log.js';
@@ -37,6 +40,8 @@ export interface BatchRequest {
   runId?: string;
   /** Stop the run as failed when its first this-many samples all fail the same way; 0 never stops. Default FAIL_FAST_SAMPLES. */
   failFast?: number;
+  /** Dedup and decontamination of the input rows before the run: what was asked, and the loaded options. */
+  screen?: { request: ScreenRequest; options: ScreenOptions };
 }
 
 /**
@@ -161,6 +166,9 @@ export class BatchRun {
     const inputPath = resolve(request.inputPath);
     const input = await readPromptFile(inputPath, request.column);
     let rows = request.limit !== undefined ? input.rows.slice(0, request.limit) : input.rows;
+    // Screened over the whole selection before sharding, so every shard drops the same rows.
+    const screened = request.screen ? screen(rows.map((row) => ({ key: row.index, prompt: row.prompt })), request.screen.options) : undefined;
+    if (screened) rows = rows.filter((_, i) => screened.keep[i]);
     const shard = request.shard;
     if (shard) rows = rows.filter((row) => row.index % shard.count === shard.index - 1);
     const policies = ctx.policies.select(request.policyIds);
@@ -172,6 +180,7 @@ export class BatchRun {
       belief_rounds: request.beliefRounds,
       min_margin: request.minMargin,
       policy_ids: policies.map((p) => p.id),
+      ...(request.screen ? { screen: screenIdentity(request.screen.request) } : {}),
     };
     const inputInfo: RunManifest['input'] = {
       path: inputPath,
@@ -208,10 +217,15 @@ export class BatchRun {
     const now = new Date().toISOString();
     const manifest: RunManifest = existing
       ? { ...existing, status: 'running', updated_at: now, config_hash: hash, stop_reason: undefined, error: undefined }
-      : { id: runId, created_at: now, updated_at: now, status: 'running', input: inputInfo, options, total: rows.length, config_hash: hash };
+      : { id: runId, created_at: now, updated_at: now, status: 'running', input: inputInfo, options, total: rows.length, config_hash: hash, ...(screened ? { screened: screened.report } : {}) };
     const progress = await ctx.runs.progress(runId);
     const estimate = estimateWork(ctx, request, rows, policies, progress.done);
     return new BatchRun(ctx, manifest, rows, policies, request, estimate, progress);
+  }
+
+  /** What dedup and decontamination dropped from the input before the run, if they were asked for. */
+  get screened(): ScreenReport | undefined {
+    return this.manifest.screened;
   }
 
   /** Runs to the end (or to a budget, or a cancel). Call once. */
@@ -473,6 +487,13 @@ export class BatchRun {
     this.aborted = true;
     for (const controller of this.inFlight) controller.abort();
   }
+}
+
+function screenIdentity(request: ScreenRequest): NonNullable<RunOptions['screen']> {
+  return {
+    ...(request.dedup ? { dedup_threshold: request.dedupThreshold ?? DEFAULT_NEAR_DUP_THRESHOLD } : {}),
+    ...(request.decontaminate ? { decontaminate: request.decontaminate, ngram: request.ngram ?? DEFAULT_NGRAM, ngram_overlap: request.overlap ?? DEFAULT_OVERLAP } : {}),
+  };
 }
 
 function estimateWork(ctx: AppContext, request: BatchRequest, rows: InputRow[], policies: Policy[], alreadyDone: number): BatchEstimate {

@@ -1,16 +1,25 @@
 import { once } from 'node:events';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
+import { createWriteStream, existsSync } from 'node:fs';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, relative } from 'node:path';
 import { GRADE_METRICS } from '../agents/grader.js';
 import { InputError } from '../errors.js';
-import type { CotRecord, Grades, PreferenceRecord, StoredRecord } from './record.js';
+import { CARD_MARK, CardFacts, datasetCard } from '../exports/card.js';
+import { csvLine } from '../exports/csv-writer.js';
+import { parquetBuffer, type ColumnKind } from '../exports/parquet.js';
+import { policiesSystemPrompt, toRow, type ExportFormat, type ReasoningMode, type SftShape } from '../exports/rows.js';
+import { decontaminationReport, screen, type DecontaminationReport, type ScreenOptions, type ScreenReport } from '../exports/screen.js';
+import { splitOf, splitPath, type Split } from '../exports/splits.js';
+import type { Policy } from '../policies/policy.js';
+import type { CotRecord, Grades, PreferenceRecord } from './record.js';
 import type { RecordStore } from './record-store.js';
 import type { RunStore } from './run-store.js';
-import { finishOutput, outputTarget, outputTemp } from './write-file.js';
+import { finishOutput, outputTarget, outputTemp, writeFileAtomic, type OutputTarget } from './write-file.js';
 
-export const EXPORT_FORMATS = ['sft', 'dpo', 'aidsafe'] as const;
-export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+export { EXPORT_FORMATS, REASONING_MODES, SFT_SHAPES, assistantContent, type ExportFormat, type ReasoningMode, type SftShape } from '../exports/rows.js';
+
+/** `none`, the policies each sample used, or a fixed text (read from a file). */
+export type SystemPrompt = { mode: 'none' } | { mode: 'policies' } | { mode: 'file'; path: string; text: string };
 
 export interface ExportOptions {
   format: ExportFormat;
@@ -18,155 +27,253 @@ export interface ExportOptions {
   runId?: string;
   /** Only records whose six grades are all at least this (ungraded records are left out). */
   minScore?: number;
+  /** `.parquet` writes Parquet, `.csv` CSV (aidsafe only), anything else JSONL. */
   out: string;
+  sftShape?: SftShape;
+  reasoning?: ReasoningMode;
+  system?: SystemPrompt;
+  splits?: Split[];
+  screen?: ScreenOptions;
+  /** The loaded policies, for `system: policies` and the card's policy versions. */
+  policies?: { get(id: string): Policy | undefined };
+}
+
+export interface ExportFile {
+  split: string;
+  path: string;
+  count: number;
 }
 
 export interface ExportResult {
+  /** The data file (the first split's, with splits). */
   path: string;
+  files: ExportFile[];
   count: number;
   /** Records of the right kind left out, and why. */
-  skipped: { below_min_score: number; not_kept: number };
+  skipped: { below_min_score: number; not_kept: number; duplicates: number; contaminated: number };
+  /** The dataset card written beside the data. */
+  /** The dataset card's path; none when the data went into a device or FIFO. */
+  card?: string;
+  dedup?: ScreenReport['dedup'];
+  decontamination?: ScreenReport['decontamination'];
 }
 
-type Message = { role: 'user' | 'assistant'; content: string };
+type DataFormat = 'jsonl' | 'csv' | 'parquet';
 
-/** The assistant turn of a training row: the CoT inside <think> tags, then the answer. */
-export function assistantContent(thoughts: readonly string[], response: string): string {
-  return `<think>\n${thoughts.join('\n')}\n</think>\n\n${response}`;
+export function dataFormatOf(out: string): DataFormat {
+  return out.endsWith('.parquet') ? 'parquet' : out.endsWith('.csv') ? 'csv' : 'jsonl';
+}
+
+const AIDSAFE_COLUMNS = ['prompt', 'refined_thoughts', 'response', 'deliberation_log'];
+
+function columnsOf(format: ExportFormat, shape: SftShape): [string, ColumnKind][] {
+  const tail: [string, ColumnKind][] = [['id', 'text'], ['run_id', 'text'], ['metadata', 'text']];
+  if (format === 'dpo') return [['prompt', 'messages'], ['chosen', 'answers'], ['rejected', 'answers'], ['id', 'text'], ['source_record_id', 'text'], ['margin', 'number'], ['run_id', 'text'], ['metadata', 'text']];
+  if (format === 'sft') return [...(shape === 'messages' ? [['messages', 'answers'] as [string, ColumnKind]] : [['prompt', 'messages'] as [string, ColumnKind], ['completion', 'answers'] as [string, ColumnKind]]), ...tail];
+  return AIDSAFE_COLUMNS.map((c) => [c, 'text']);
 }
 
 function lowestGrade(grades: Grades | undefined): number | undefined {
   return grades ? Math.min(...GRADE_METRICS.map((m) => grades.scores[m])) : undefined;
 }
 
-/**
- * Writes one JSONL file of one shape: every row has the same keys, and `metadata` holds the union of
- * the input columns seen (null where a row has none), so TRL and the datasets library infer one
- * schema. Records are read once, a few at a time; only when rows turn out to carry different metadata
- * columns is the file passed over again to fill them in. The file is written to a temp file and put in
- * place when complete (renamed; or copied into a device or FIFO, which a rename would replace).
- */
-export async function exportDataset(store: RecordStore, runs: RunStore, options: ExportOptions): Promise<ExportResult> {
-  const ids = options.runId ? await runRecordIds(runs, options.runId) : (await store.ids()).reverse();
-  const wanted = options.format === 'dpo' ? 'preference' : 'cot';
-  const skipped = { below_min_score: 0, not_kept: 0 };
-  const target = await outputTarget(options.out);
-  const temp = await outputTemp(target);
-  let count = 0;
-  const keySets = new Set<string>();
-  const allKeys = new Set<string>();
-  try {
-    await writeLines(temp, async (write) => {
-      for (let start = 0; start < ids.length; start += READ_AHEAD) {
-        const records = await Promise.all(ids.slice(start, start + READ_AHEAD).map((id) => store.get(id)));
-        for (const record of records) {
-          if (!record || record.kind !== wanted) continue;
-          if (record.kind === 'preference' && !record.kept) {
-            skipped.not_kept++;
-            continue;
-          }
-          if (options.minScore !== undefined) {
-            const lowest = lowestGrade(record.kind === 'cot' ? record.grades : record.chosen.grades);
-            if (lowest === undefined || lowest < options.minScore) {
-              skipped.below_min_score++;
-              continue;
-            }
-          }
-          const metadata = sortedKeys(record.metadata ?? {});
-          const keys = Object.keys(metadata);
-          keySets.add(keys.join('\0'));
-          for (const key of keys) allKeys.add(key);
-          await write(JSON.stringify(toRow(options.format, record, metadata)));
-          count++;
-        }
-      }
-    });
-    if (keySets.size > 1 && options.format !== 'aidsafe') await fillMetadata(temp, [...allKeys].sort());
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
-  await finishOutput(temp, target);
-  return { path: options.out, count, skipped };
-}
-
 const READ_AHEAD = 32;
 
-function sortedKeys(metadata: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.keys(metadata).sort().map((k) => [k, metadata[k]]));
+async function* readRecords(store: RecordStore, ids: readonly string[]): AsyncGenerator<CotRecord | PreferenceRecord> {
+  for (let start = 0; start < ids.length; start += READ_AHEAD) {
+    const records = await Promise.all(ids.slice(start, start + READ_AHEAD).map((id) => store.get(id)));
+    for (const record of records) if (record) yield record;
+  }
 }
 
-async function writeLines(path: string, produce: (write: (line: string) => Promise<void>) => Promise<void>): Promise<void> {
+/**
+ * Writes one export: the selected records (of the format's kind, kept, above the score floor, past
+ * decontamination and dedup) as rows of one shape, one file per split, and a dataset card beside them.
+ * Records are read a few at a time, once; with dedup, twice (once to select them, keeping only ids and
+ * prompts in memory, once to write the rows kept). JSONL and CSV rows are streamed, Parquet rows are
+ * written per file at the end. Files are written beside their targets and renamed into place when all
+ * are complete.
+ */
+export async function exportDataset(store: RecordStore, runs: RunStore, options: ExportOptions): Promise<ExportResult> {
+  const format = options.format;
+  const sftShape = options.sftShape ?? 'prompt-completion';
+  const reasoning = options.reasoning ?? 'think';
+  const system = options.system ?? { mode: 'none' };
+  const dataFormat = dataFormatOf(options.out);
+  if (dataFormat === 'csv' && format !== 'aidsafe') throw new InputError('out: CSV holds the aidsafe format only (its columns are plain text); write sft and dpo as .jsonl or .parquet');
+
+  const ids = options.runId ? await runRecordIds(runs, options.runId) : (await store.ids()).reverse();
+  const wanted = format === 'dpo' ? 'preference' : 'cot';
+  const skipped = { below_min_score: 0, not_kept: 0, duplicates: 0, contaminated: 0 };
+  const selects = (record: CotRecord | PreferenceRecord): boolean => {
+    if (record.kind !== wanted) return false;
+    if (record.kind === 'preference' && !record.kept) {
+      skipped.not_kept++;
+      return false;
+    }
+    if (options.minScore !== undefined) {
+      const lowest = lowestGrade(record.kind === 'cot' ? record.grades : record.chosen.grades);
+      if (lowest === undefined || lowest < options.minScore) {
+        skipped.below_min_score++;
+        return false;
+      }
+    }
+    return true;
+  };
+  const decontaminate = options.screen?.decontaminate;
+  const contaminated: DecontaminationReport['rows'] = [];
+  const clean = (record: CotRecord | PreferenceRecord): boolean => {
+    const match = decontaminate?.index.match(record.prompt);
+    if (match) contaminated.push({ dropped: record.id, ...match });
+    return !match;
+  };
+
+  const splits = options.splits ?? [{ name: 'train', fraction: 1 }];
+  const files = new Map<string, ExportFile>(splits.map((s) => [s.name, { split: s.name, path: options.splits ? splitPath(options.out, s.name) : options.out, count: 0 }]));
+  const columns = columnsOf(format, sftShape);
+  const systemFor = systemPromptFor(system, options.policies);
+  const facts = new CardFacts();
+  const report: ScreenReport = {};
+
+  // Each file is built in a temp file and put in place at the end: renamed over a regular file (through
+  // any link), or copied into a device or FIFO, which a rename would replace by a regular file.
+  const targets = new Map<string, OutputTarget>();
+  const temps = new Map<string, string>();
+  for (const f of files.values()) {
+    const target = await outputTarget(f.path);
+    targets.set(f.split, target);
+    temps.set(f.split, await outputTemp(target));
+  }
+  const sinks = new Map([...files.values()].map((f) => [f.split, openSink(temps.get(f.split)!, dataFormat)]));
+  const writeRecord = async (record: CotRecord | PreferenceRecord) => {
+    const split = splits.length > 1 ? splitOf(record.prompt, splits) : splits[0]!.name;
+    const row = toRow(record, { format, sftShape, reasoning, system: systemFor });
+    const sink = sinks.get(split)!;
+    if (dataFormat === 'jsonl') await sink.write(JSON.stringify(row) + '\n');
+    else if (dataFormat === 'csv') await sink.write(csvLine(AIDSAFE_COLUMNS.map((c) => String(row[c]))));
+    else sink.rows.push(row);
+    files.get(split)!.count++;
+    facts.add(record);
+  };
+  try {
+    for (const sink of sinks.values()) if (dataFormat === 'csv') await sink.write(csvLine(AIDSAFE_COLUMNS));
+    const dedup = options.screen?.dedup;
+    if (!dedup) {
+      // Every check is per record: one pass.
+      for await (const record of readRecords(store, ids)) if (selects(record) && clean(record)) await writeRecord(record);
+    } else {
+      // Dedup needs every prompt first: select, then write the records kept.
+      const selected: { key: string; prompt: string }[] = [];
+      for await (const record of readRecords(store, ids)) if (selects(record) && clean(record)) selected.push({ key: record.id, prompt: record.prompt });
+      report.dedup = screen(selected, { dedup }).report.dedup!;
+      const dropped = new Set(report.dedup.rows.map((r) => r.dropped));
+      for await (const record of readRecords(store, selected.filter((s) => !dropped.has(s.key)).map((s) => s.key))) await writeRecord(record);
+      skipped.duplicates = report.dedup.dropped;
+    }
+    if (decontaminate) report.decontamination = decontaminationReport(decontaminate, contaminated);
+    skipped.contaminated = contaminated.length;
+    for (const sink of sinks.values()) await sink.close(columns, reasoning);
+    for (const file of files.values()) await finishOutput(temps.get(file.split)!, targets.get(file.split)!);
+  } catch (error) {
+    for (const sink of sinks.values()) sink.destroy();
+    for (const temp of temps.values()) await rm(temp, { force: true });
+    throw error;
+  }
+
+  const dir = dirname(options.out);
+  const policyVersions = new Map<string, string>();
+  for (const [id] of facts.policies) {
+    const policy = options.policies?.get(id);
+    if (policy) policyVersions.set(`${id}@${policy.hash}`, policy.version);
+  }
+  const card = datasetCard({
+    format,
+    sftShape,
+    reasoning,
+    system: system.mode === 'none' ? 'none' : system.mode === 'policies' ? 'the titles and clauses of the policies each sample used' : `the text of \`${basename(system.path)}\``,
+    files: [...files.values()].map((f) => ({ ...f, path: relative(dir, f.path).split('\\').join('/') })),
+    facts,
+    policyVersions,
+    skipped,
+    screen: report,
+    recipe: 'AIDSAFE',
+  });
+  // A card beside a device or FIFO (/dev/stdout, a pipe) would land in a system folder: none is written then.
+  const intoFiles = [...targets.values()].every((t) => 'replace' in t);
+  const cardPath = intoFiles ? await cardPathFor(options.out) : undefined;
+  if (cardPath) await writeFileAtomic(cardPath, card);
+  const fileList = [...files.values()];
+  return {
+    path: fileList[0]!.path,
+    files: fileList,
+    count: fileList.reduce((n, f) => n + f.count, 0),
+    skipped,
+    ...(cardPath ? { card: cardPath } : {}),
+    ...(report.dedup ? { dedup: report.dedup } : {}),
+    ...(report.decontamination ? { decontamination: report.decontamination } : {}),
+  };
+}
+
+/**
+ * README.md beside the data, the name the Hub reads; when a README.md that this program did not write
+ * is already there, the card is `<name>.README.md` instead, so no other file is ever overwritten.
+ */
+async function cardPathFor(out: string): Promise<string> {
+  const readme = join(dirname(out), 'README.md');
+  if (!existsSync(readme) || (await readFile(readme, 'utf8')).includes(CARD_MARK)) return readme;
+  return join(dirname(out), `${basename(out).replace(/\.[^.]+$/, '')}.README.md`);
+}
+
+function systemPromptFor(system: SystemPrompt, policies: ExportOptions['policies']): ((record: CotRecord | PreferenceRecord) => string | undefined) | undefined {
+  if (system.mode === 'none') return undefined;
+  if (system.mode === 'file') return () => system.text;
+  const cache = new Map<string, string>();
+  return (record) => {
+    const key = record.policy_ids.join(',');
+    let text = cache.get(key);
+    if (text === undefined) {
+      const used = record.policy_ids.map((id) => {
+        const policy = policies?.get(id);
+        if (!policy) throw new InputError(`system: record ${record.id} used policy "${id}", which is not loaded; load it (AIDSAFE_POLICIES_DIR) or export with system none`);
+        return policy;
+      });
+      text = policiesSystemPrompt(used);
+      cache.set(key, text);
+    }
+    return text;
+  };
+}
+
+interface Sink {
+  rows: Record<string, unknown>[];
+  write(text: string): Promise<void>;
+  close(columns: [string, ColumnKind][], reasoning: ReasoningMode): Promise<void>;
+  destroy(): void;
+}
+
+function openSink(path: string, format: DataFormat): Sink {
+  const rows: Record<string, unknown>[] = [];
+  if (format === 'parquet') {
+    return {
+      rows,
+      write: () => Promise.resolve(),
+      close: (columns, reasoning) => writeFile(path, new Uint8Array(parquetBuffer(rows, columns, reasoning))),
+      destroy: () => undefined,
+    };
+  }
   const stream = createWriteStream(path);
   const failed = new Promise<never>((_, reject) => stream.once('error', reject));
   failed.catch(() => undefined);
-  try {
-    await Promise.race([
-      produce(async (line) => {
-        if (!stream.write(line + '\n')) await Promise.race([once(stream, 'drain'), failed]);
-      }),
-      failed,
-    ]);
-    stream.end();
-    await Promise.race([once(stream, 'finish'), failed]);
-  } catch (error) {
-    stream.destroy();
-    throw error;
-  }
-}
-
-/** Rewrites a finished export so that every row's metadata has every key (null where missing). */
-async function fillMetadata(path: string, keys: string[]): Promise<void> {
-  const filled = `${path}.filled`;
-  const lines = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
-  try {
-    await writeLines(filled, async (write) => {
-      for await (const line of lines) {
-        if (!line) continue;
-        const row = JSON.parse(line) as { metadata: Record<string, unknown> };
-        row.metadata = Object.fromEntries(keys.map((k) => [k, row.metadata[k] ?? null]));
-        await write(JSON.stringify(row));
-      }
-    });
-    await rename(filled, path);
-  } catch (error) {
-    await rm(filled, { force: true });
-    throw error;
-  }
-}
-
-function toRow(format: ExportFormat, record: StoredRecord, metadata: Record<string, unknown>): Record<string, unknown> {
-  if (format === 'dpo') {
-    const pair = record as PreferenceRecord;
-    const user: Message[] = [{ role: 'user', content: pair.prompt }];
-    return {
-      prompt: user,
-      chosen: [{ role: 'assistant', content: assistantContent(pair.chosen.thoughts, pair.chosen.response) }],
-      rejected: [{ role: 'assistant', content: assistantContent(pair.rejected.thoughts, pair.rejected.response) }],
-      id: pair.id,
-      source_record_id: pair.source_record_id,
-      margin: pair.margin,
-      run_id: pair.run_id ?? null,
-      metadata,
-    };
-  }
-  const cot = record as CotRecord;
-  if (format === 'sft') {
-    return {
-      messages: [
-        { role: 'user', content: cot.prompt },
-        { role: 'assistant', content: assistantContent(cot.refined_thoughts, cot.response) },
-      ],
-      id: cot.id,
-      run_id: cot.run_id ?? null,
-      metadata,
-    };
-  }
   return {
-    prompt: cot.prompt,
-    refined_thoughts: cot.refined_thoughts.join('\n'),
-    response: cot.response,
-    deliberation_log: JSON.stringify(cot.deliberation.map(({ round, agent, model, verdict, thoughts }) => ({ round, agent, model, verdict, thoughts }))),
+    rows,
+    write: async (text) => {
+      if (!stream.write(text)) await Promise.race([once(stream, 'drain'), failed]);
+    },
+    close: async () => {
+      stream.end();
+      await Promise.race([once(stream, 'finish'), failed]);
+    },
+    destroy: () => stream.destroy(),
   };
 }
 

@@ -4,6 +4,7 @@ import { Low } from 'lowdb';
 import { JsonFile } from './json-file.js';
 import { z } from 'zod';
 import { InputError } from '../errors.js';
+import type { ScreenReport } from '../exports/screen.js';
 import { UsageMeter } from '../pipeline/usage.js';
 import { AppendLog } from './append-log.js';
 import { acquireLock, LockHeldError, lockOwner } from './run-lock.js';
@@ -21,6 +22,8 @@ export const runOptionsSchema = z.object({
   belief_rounds: z.number().int(),
   min_margin: z.number(),
   policy_ids: z.array(z.string()),
+  /** Dedup and decontamination of the input rows, when asked for. */
+  screen: z.object({ dedup_threshold: z.number().optional(), decontaminate: z.string().optional(), ngram: z.number().optional(), ngram_overlap: z.number().optional() }).optional(),
 });
 export type RunOptions = z.infer<typeof runOptionsSchema>;
 
@@ -43,6 +46,8 @@ export const runManifestSchema = z.object({
   /** Samples this run covers (after limit and shard). */
   total: z.number().int(),
   config_hash: z.string(),
+  /** The reports of dedup and decontamination: each input row dropped and the row or benchmark prompt it matched. */
+  screened: z.custom<ScreenReport>().optional(),
 });
 export type RunManifest = z.infer<typeof runManifestSchema>;
 

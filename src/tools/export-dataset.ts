@@ -1,10 +1,18 @@
 import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
-import { EXPORT_FORMATS, exportDataset } from '../store/export.js';
+import { HUB_REPO_PATTERN, HubPushError, pushToHub } from '../exports/hub.js';
+import { screenOptionsFor } from '../exports/screen.js';
+import { parseSplits } from '../exports/splits.js';
+import { EXPORT_FORMATS, exportDataset, REASONING_MODES, SFT_SHAPES, type SystemPrompt } from '../store/export.js';
 import { runIdField } from './get-batch.js';
-import { annotations, guard, InputError, ok } from './tool-kit.js';
+import { allowedFile } from './allowed-files.js';
+import { screenFields } from './input-schemas.js';
+import { annotations, fail, guard, InputError, ok } from './tool-kit.js';
+
+const FILE_TYPES = ['jsonl', 'parquet', 'csv'] as const;
 
 export function registerExportDataset(server: McpServer, ctx: AppContext): void {
   server.registerTool(
@@ -12,21 +20,80 @@ export function registerExportDataset(server: McpServer, ctx: AppContext): void 
     {
       title: 'Export a dataset',
       description:
-        'Write stored records as a JSONL file that TRL and the Hugging Face datasets library load as they are: "sft" (conversational messages with the CoT in <think> tags), "dpo" (prompt/chosen/rejected, kept preference pairs only) or "aidsafe" (the public AIDSAFE dataset columns). The file goes under the data folder’s exports/.',
+        'Write stored records as files that TRL, the Hugging Face datasets library and the Hub load as they are, with a dataset card (README.md): "sft" (conversational prompt/completion, or messages), "dpo" (prompt/chosen/rejected, kept preference pairs only) or "aidsafe" (the public AIDSAFE dataset columns). Optionally split, deduplicated and decontaminated against benchmark prompts. The files go in a new folder under the data folder’s exports/.',
       inputSchema: z.object({
         format: z.enum(EXPORT_FORMATS, { error: `format must be one of ${EXPORT_FORMATS.join(', ')}` }).describe('sft, dpo or aidsafe.'),
         run_id: runIdField.optional().describe('Only this run’s records (default: every record).'),
         min_score: z.number().min(1, 'min_score must be from 1 to 5').max(5, 'min_score must be from 1 to 5').optional().describe('Only records whose six grades are all at least this (1–5); ungraded records are left out.'),
+        file_type: z.enum(FILE_TYPES, { error: `file_type must be one of ${FILE_TYPES.join(', ')}` }).default('jsonl').describe('jsonl, parquet, or csv (aidsafe only).'),
+        sft_shape: z.enum(SFT_SHAPES, { error: `sft_shape must be one of ${SFT_SHAPES.join(', ')}` }).default('prompt-completion').describe('sft rows as prompt/completion (completion-only loss in TRL) or one messages list.'),
+        reasoning: z.enum(REASONING_MODES, { error: `reasoning must be one of ${REASONING_MODES.join(', ')}` }).default('think').describe('Where the CoT goes: inside <think> tags in the content, or a reasoning_content / thinking field of the assistant message.'),
+        system: z.string().min(1, 'system must not be empty').max(1_000, 'system must be at most 1,000 characters').default('none').describe('System message of sft and dpo prompts: "none", "policies" (the policies each sample used) or a text file inside the allowed folders.'),
+        split: z.string().min(1, 'split must not be empty').max(500, 'split must be at most 500 characters').optional().describe('Named fractions, e.g. "train=0.9,validation=0.05,test=0.05": one file per split, by a hash of the normalised prompt.'),
+        ...screenFields,
+        push_to_hub: z.string().max(200, 'push_to_hub must be at most 200 characters').regex(HUB_REPO_PATTERN, 'push_to_hub must be OWNER/NAME of a Hub dataset repository').optional().describe('Upload the files and the card to this Hub dataset repository as one commit (creating it if needed), with the token in the server’s HF_TOKEN.'),
+        private: z.boolean().default(false).describe('With push_to_hub: create the repository private.'),
       }),
-      outputSchema: z.object({ path: z.string(), count: z.number().int(), skipped: z.object({ below_min_score: z.number().int(), not_kept: z.number().int() }) }),
+      outputSchema: z.object({
+        path: z.string(),
+        files: z.array(z.object({ split: z.string(), path: z.string(), count: z.number().int() })),
+        card: z.string().optional().describe('The dataset card (README.md) beside the files.'),
+        count: z.number().int(),
+        skipped: z.object({ below_min_score: z.number().int(), not_kept: z.number().int(), duplicates: z.number().int(), contaminated: z.number().int() }),
+        dedup: z.object({ dropped: z.number().int(), exact: z.number().int(), near: z.number().int() }).optional(),
+        decontamination: z.object({ dropped: z.number().int(), sets: z.array(z.string()) }).optional(),
+        hub: z.object({ url: z.string(), commit: z.string() }).optional().describe('With push_to_hub: the repository and the commit.'),
+      }),
       annotations: annotations.local,
     },
-    async ({ format, run_id, min_score }) =>
+    async (args) =>
       guard('export_dataset', async () => {
-        if (run_id && !(await ctx.runs.readManifest(run_id))) throw new InputError(`run_id: no run "${run_id}" in this data folder`);
+        if (args.run_id && !(await ctx.runs.readManifest(args.run_id))) throw new InputError(`run_id: no run "${args.run_id}" in this data folder`);
+        if (args.file_type === 'csv' && args.format !== 'aidsafe') throw new InputError('file_type: csv holds the aidsafe format only; use jsonl or parquet for sft and dpo');
+        const splits = args.split !== undefined ? parseSplits(args.split) : undefined;
+        const screen = await screenOptionsFor(
+          { dedup: args.dedup, dedupThreshold: args.dedup_threshold, decontaminate: args.decontaminate, ngram: args.ngram, overlap: args.ngram_overlap },
+          (path) => allowedFile(ctx, server, 'decontaminate', path),
+        );
+        let system: SystemPrompt = { mode: 'none' };
+        if (args.system === 'policies') system = { mode: 'policies' };
+        else if (args.system !== 'none') {
+          const path = await allowedFile(ctx, server, 'system', args.system);
+          system = { mode: 'file', path, text: (await readFile(path, 'utf8')).trim() };
+        }
         const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-        const out = join(ctx.config.dataDir, 'exports', `${format}-${run_id ?? 'all'}-${stamp}.jsonl`);
-        return ok(await exportDataset(ctx.store, ctx.runs, { format, runId: run_id, minScore: min_score, out }));
+        const out = join(ctx.config.dataDir, 'exports', `${args.format}-${args.run_id ?? 'all'}-${stamp}`, `${args.format}.${args.file_type}`);
+        const result = await exportDataset(ctx.store, ctx.runs, {
+          format: args.format,
+          runId: args.run_id,
+          minScore: args.min_score,
+          out,
+          sftShape: args.sft_shape,
+          reasoning: args.reasoning,
+          system,
+          splits,
+          screen,
+          policies: ctx.policies,
+        });
+        let hub: { url: string; commit: string } | undefined;
+        if (args.push_to_hub) {
+          try {
+            hub = await pushToHub({ repo: args.push_to_hub, private: args.private, files: result.files.map((f) => f.path), card: result.card, env: process.env });
+          } catch (error) {
+            if (!(error instanceof HubPushError)) throw error;
+            return fail(`${error.message}. The export is in place: ${result.files.map((f) => f.path).join(', ')} and ${result.card}`);
+          }
+        }
+        return ok({
+          ...(hub ? { hub } : {}),
+          path: result.path,
+          files: result.files,
+          card: result.card,
+          count: result.count,
+          skipped: result.skipped,
+          ...(result.dedup ? { dedup: { dropped: result.dedup.dropped, exact: result.dedup.exact, near: result.dedup.near } } : {}),
+          ...(result.decontamination ? { decontamination: { dropped: result.decontamination.dropped, sets: result.decontamination.sets } } : {}),
+        });
       }),
   );
 }

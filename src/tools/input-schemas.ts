@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BENCHMARK_NAMES } from '../exports/decontaminate.js';
 import { POLICY_ID_PATTERN } from '../policies/policy.js';
 import { RECORD_ID_PATTERN } from '../store/record.js';
 
@@ -56,3 +57,12 @@ export const recordIdField = z
   .max(45)
   .regex(RECORD_ID_PATTERN, 'a record id looks like "cot_…" (as returned by deliberate_safety_cot or list_records)')
   .describe('A record id.');
+
+/** Dedup and decontamination, the same on start_batch (input rows) and export_dataset (records). */
+export const screenFields = {
+  dedup: z.boolean().default(false).describe('Drop duplicate prompts: exact after normalising case, whitespace and punctuation, and near duplicates (MinHash over word 3-grams).'),
+  dedup_threshold: z.number().min(0, 'dedup_threshold must be from 0 to 1').max(1, 'dedup_threshold must be from 0 to 1').optional().describe('Jaccard similarity at or above which a prompt is a near duplicate (default 0.7; 1 = exact only).'),
+  decontaminate: z.string().min(1, 'decontaminate must not be empty').max(1_000, 'decontaminate must be at most 1,000 characters').optional().describe(`Drop prompts that match benchmark prompts: "all", set names (${BENCHMARK_NAMES.join(', ')}, comma-separated) or a CSV/JSONL file inside the allowed folders.`),
+  ngram: z.number().int().min(2, 'ngram must be from 2 to 50').max(50, 'ngram must be from 2 to 50').optional().describe('Word n-gram size for decontamination (default 8).'),
+  ngram_overlap: z.number().min(0.01, 'ngram_overlap must be from 0.01 to 1').max(1, 'ngram_overlap must be from 0.01 to 1').optional().describe('Share of a benchmark prompt’s n-grams a prompt must contain to be dropped (default 0.5).'),
+};

@@ -1,30 +1,13 @@
-import { isAbsolute, join } from 'node:path';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { log } from '../log.js';
-import { clientRootDirs } from '../client-roots.js';
-import { checkInputPath } from '../paths.js';
-import { BatchRun, statusLine, type BatchStatus } from '../pipeline/batch.js';
+import { screenOptionsFor } from '../exports/screen.js';
+import { BatchRun, statusLine, type BatchRequest, type BatchStatus } from '../pipeline/batch.js';
 import { runIdField } from './get-batch.js';
-import { MAX_NAME_CHARS, policyIdsField } from './input-schemas.js';
+import { allowedFile } from './allowed-files.js';
+import { MAX_NAME_CHARS, policyIdsField, screenFields } from './input-schemas.js';
 import { annotations, guard, InputError, ok } from './tool-kit.js';
-
-/**
- * The folders a client may have prompt files read from: the data folder's inputs/, AIDSAFE_INPUT_DIRS
- * and the roots the client declared. Never the working folder: a client starts the server in a folder
- * nobody chose (often / or a home folder), and every file there would become readable.
- */
-export async function allowedInputDirs(ctx: AppContext, server: McpServer): Promise<string[]> {
-  return [join(ctx.config.dataDir, 'inputs'), ...ctx.config.inputDirs, ...(await clientRootDirs(server.server))];
-}
-
-const REFUSALS = {
-  outside: 'is outside the allowed folders',
-  missing: 'does not exist',
-  system: 'is under /proc, /sys or /dev, which are never read',
-  not_a_file: 'is not a regular file',
-} as const;
 
 /** Bounds of a run: far beyond any real one, but finite numbers a client can show. */
 const MAX_ROWS = 10_000_000;
@@ -65,6 +48,7 @@ export function registerStartBatch(server: McpServer, ctx: AppContext): void {
         max_samples: range('max_samples', 1, MAX_ROWS).optional().describe(`Stop once this many samples are done (1–${MAX_ROWS}; resumable).`),
         max_tokens: range('max_tokens', 1, MAX_RUN_TOKENS).optional().describe(`Stop starting samples once the run has used this many tokens (1–${MAX_RUN_TOKENS}).`),
         max_cost: z.number().min(0, `max_cost must be from 0 to ${MAX_RUN_COST}`).max(MAX_RUN_COST, `max_cost must be from 0 to ${MAX_RUN_COST}`).optional().describe(`Stop starting samples once the run has cost this many USD (0–${MAX_RUN_COST}; needs prices in the config).`),
+        ...screenFields,
         wait: z.boolean().default(false).describe('Keep the request open until the run ends, with a progress notification per finished sample (for scripts); default: return at once.'),
       }),
       outputSchema: z.object({
@@ -79,6 +63,10 @@ export function registerStartBatch(server: McpServer, ctx: AppContext): void {
           tokens: z.object({ min: z.number(), max: z.number() }),
           cost_usd: z.object({ min: z.number(), max: z.number() }).optional(),
         }),
+        screened: z
+          .object({ duplicates: z.number().int(), contaminated: z.number().int() })
+          .optional()
+          .describe('With dedup or decontaminate: input rows dropped before the run (each one is listed in the run’s manifest).'),
         final: z
           .object({ status: z.string(), stop_reason: z.string().optional(), done: z.number().int(), failed: z.number().int(), total: z.number().int() })
           .optional()
@@ -88,14 +76,7 @@ export function registerStartBatch(server: McpServer, ctx: AppContext): void {
     },
     async (args, extra) =>
       guard('start_batch', async () => {
-        const allowed = await allowedInputDirs(ctx, server);
-        // A relative path names a file in the data folder's inputs/: the working folder means nothing to a client.
-        const requested = isAbsolute(args.input_path) ? args.input_path : join(ctx.config.dataDir, 'inputs', args.input_path);
-        const checked = await checkInputPath(requested, allowed);
-        if (!checked.ok) {
-          throw new InputError(`input_path: "${args.input_path}" ${REFUSALS[checked.why]}; allowed folders: ${allowed.join(', ')} (add more with AIDSAFE_INPUT_DIRS, or declare the folder as a root in the client)`);
-        }
-        const inputPath = checked.path;
+        const inputPath = await allowedFile(ctx, server, 'input_path', args.input_path);
         if (args.max_cost !== undefined && Object.keys(ctx.config.prices).length === 0) throw new InputError('max_cost: no prices are configured; add "prices" to the AIDSAFE_CONFIG file');
         const run = await BatchRun.prepare(ctx, {
           inputPath,
@@ -111,9 +92,11 @@ export function registerStartBatch(server: McpServer, ctx: AppContext): void {
           policyIds: args.policy_ids,
           budgets: { maxSamples: args.max_samples, maxTokens: args.max_tokens, maxCost: args.max_cost },
           runId: args.run_id,
+          screen: await screenFor(ctx, server, args),
         });
         if (ctx.batches.get(run.runId)?.snapshot().status === 'running') throw new InputError(`run_id: run "${run.runId}" is already running`);
         ctx.batches.set(run.runId, run);
+        const screened = run.screened ? { screened: { duplicates: run.screened.dedup?.dropped ?? 0, contaminated: run.screened.decontamination?.dropped ?? 0 } } : {};
         const token = extra._meta?.progressToken;
         let sent = -1;
         const onProgress =
@@ -128,7 +111,7 @@ export function registerStartBatch(server: McpServer, ctx: AppContext): void {
         const finished = run.start(onProgress);
         if (!args.wait) {
           finished.catch((error: unknown) => log('error', `run ${run.runId} stopped`, { error: String(error) }));
-          return ok({ run_id: run.runId, status: 'running', estimate: run.estimate });
+          return ok({ run_id: run.runId, status: 'running', estimate: run.estimate, ...screened });
         }
         // A client that gives up on the request cancels the run; it resumes when started again.
         extra.signal.addEventListener('abort', () => run.cancel(), { once: true });
@@ -137,8 +120,16 @@ export function registerStartBatch(server: McpServer, ctx: AppContext): void {
           run_id: run.runId,
           status: final.status,
           estimate: run.estimate,
+          ...screened,
           final: { status: final.status, ...(final.stop_reason ? { stop_reason: final.stop_reason } : {}), done: final.done, failed: final.failed, total: final.total },
         });
       }),
   );
+}
+
+/** Dedup and decontamination of the input rows, when asked for; a benchmark file must be inside the allowed folders. */
+async function screenFor(ctx: AppContext, server: McpServer, args: { dedup: boolean; dedup_threshold?: number; decontaminate?: string; ngram?: number; ngram_overlap?: number }): Promise<BatchRequest['screen']> {
+  if (!args.dedup && !args.decontaminate) return undefined;
+  const request = { dedup: args.dedup, dedupThreshold: args.dedup_threshold, decontaminate: args.decontaminate, ngram: args.ngram, overlap: args.ngram_overlap };
+  return { request, options: await screenOptionsFor(request, (path) => allowedFile(ctx, server, 'decontaminate', path)) };
 }

@@ -1,0 +1,35 @@
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { isAbsolute, join } from 'node:path';
+import { clientRootDirs } from '../client-roots.js';
+import type { AppContext } from '../context.js';
+import { checkInputPath } from '../paths.js';
+import { InputError } from './tool-kit.js';
+
+/**
+ * The folders a client may have files read from: the data folder's inputs/, AIDSAFE_INPUT_DIRS and
+ * the roots the client declared. Never the working folder: a client starts the server in a folder
+ * nobody chose (often / or a home folder), and every file there would become readable.
+ */
+export async function allowedInputDirs(ctx: AppContext, server: McpServer): Promise<string[]> {
+  return [join(ctx.config.dataDir, 'inputs'), ...ctx.config.inputDirs, ...(await clientRootDirs(server.server))];
+}
+
+const REFUSALS = {
+  outside: 'is outside the allowed folders',
+  missing: 'does not exist',
+  system: 'is under /proc, /sys or /dev, which are never read',
+  not_a_file: 'is not a regular file',
+} as const;
+
+/**
+ * A file a client names (a prompt file, a benchmark set, a system prompt): its real path when it is a
+ * regular file inside the allowed folders, otherwise an error naming the field, never the file's content.
+ * A relative path names a file in the data folder's inputs/.
+ */
+export async function allowedFile(ctx: AppContext, server: McpServer, field: string, path: string): Promise<string> {
+  const allowed = await allowedInputDirs(ctx, server);
+  const requested = isAbsolute(path) ? path : join(ctx.config.dataDir, 'inputs', path);
+  const checked = await checkInputPath(requested, allowed);
+  if (!checked.ok) throw new InputError(`${field}: "${path}" ${REFUSALS[checked.why]}; allowed folders: ${allowed.join(', ')} (add more with AIDSAFE_INPUT_DIRS, or declare the folder as a root in the client)`);
+  return checked.path;
+}
