@@ -21,6 +21,11 @@ export const COMMAND_HELP = {
     Write a self-contained HTML report on a run (charts and every deliberation).`,
   runs: `aidsafe-mcp runs
     List the runs in the data folder.`,
+  compare: `aidsafe-mcp compare --run A --run B [--out FILE.html] [--concurrency N]
+    Compare two runs on the same prompts: grades ungraded samples first (resumably),
+    then per score both means, the paired difference A − B with a 95% bootstrap
+    interval, and win/tie/loss counts, overall and per category. The table goes to
+    stderr, the JSON to stdout; --out writes an HTML report.`,
 } as const;
 
 export type CommandName = keyof typeof COMMAND_HELP;

@@ -7,7 +7,7 @@ import { InputError } from '../errors.js';
 import { UsageMeter } from '../pipeline/usage.js';
 import { AppendLog } from './append-log.js';
 import { acquireLock, LockHeldError, lockOwner } from './run-lock.js';
-import { RECIPES, usageSchema, type Usage } from './record.js';
+import { usageSchema, type Usage } from './record.js';
 
 export const RUN_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{2,63}$/;
 export const RUN_STATUSES = ['running', 'done', 'cancelled', 'failed', 'stopped', 'interrupted'] as const;
@@ -21,7 +21,7 @@ export const runOptionsSchema = z.object({
   belief_rounds: z.number().int(),
   min_margin: z.number(),
   policy_ids: z.array(z.string()),
-  recipe: z.enum(RECIPES).optional().describe('Absent for "aidsafe", so runs made before recipes existed keep their ids.'),
+  recipe: z.string().optional().describe('What one sample is ("baseline", "grading", …); absent for "aidsafe", so runs made before recipes existed keep their ids.'),
 });
 export type RunOptions = z.infer<typeof runOptionsSchema>;
 
