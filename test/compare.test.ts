@@ -172,6 +172,9 @@ describe('comparing an AIDSAFE run with a baseline run of the same 30 XSTest pro
     expect(disjoint.code).toBe(2);
     expect(disjoint.stderr).toContain(`runs "${aidsafeRun}"`);
     expect(disjoint.stderr).toMatch(/have no prompt in common/);
+    const badRecipe = await runCli(['run', '--input', xstest, '--recipe', 'solo'], env);
+    expect(badRecipe.code).toBe(2);
+    expect(badRecipe.stderr).toMatch(/--recipe must be one of aidsafe, baseline \(got "solo"\)/);
     const once = await runCli(['compare', '--run', aidsafeRun], env);
     expect(once.code).toBe(2);
     expect(once.stderr).toMatch(/--run must be given twice/);
