@@ -24,6 +24,7 @@ export const runOptionsSchema = z.object({
   policy_ids: z.array(z.string()),
   /** Dedup and decontamination of the input rows, when asked for. */
   screen: z.object({ dedup_threshold: z.number().optional(), decontaminate: z.string().optional(), ngram: z.number().optional(), ngram_overlap: z.number().optional() }).optional(),
+  recipe: z.string().optional().describe('What one sample is ("baseline", "grading", …); absent for "aidsafe", so runs made before recipes existed keep their ids.'),
 });
 export type RunOptions = z.infer<typeof runOptionsSchema>;
 

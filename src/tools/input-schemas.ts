@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { BENCHMARK_NAMES } from '../exports/decontaminate.js';
 import { POLICY_ID_PATTERN } from '../policies/policy.js';
-import { RECORD_ID_PATTERN } from '../store/record.js';
+import { RECIPES, RECORD_ID_PATTERN } from '../store/record.js';
 
 /**
  * Field schemas shared by several tools, so a field means the same everywhere. Every string and
@@ -66,3 +66,8 @@ export const screenFields = {
   ngram: z.number().int().min(2, 'ngram must be from 2 to 50').max(50, 'ngram must be from 2 to 50').optional().describe('Word n-gram size for decontamination (default 8).'),
   ngram_overlap: z.number().min(0.01, 'ngram_overlap must be from 0.01 to 1').max(1, 'ngram_overlap must be from 0.01 to 1').optional().describe('Share of a benchmark prompt’s n-grams a prompt must contain to be dropped (default 0.5).'),
 };
+
+export const recipeField = z
+  .enum(RECIPES, { error: `recipe must be one of ${RECIPES.join(', ')}` })
+  .default('aidsafe')
+  .describe('How a sample is made: "aidsafe" (intents, multi-agent deliberation, refinement) or "baseline" (one model writes the chain of thought and the answer zero-shot from the query and the policies, as the paper’s comparison).');
