@@ -1,0 +1,134 @@
+import type { Config } from '../config.js';
+import type { Usage } from '../store/record.js';
+import type { RunManifest, RunOptions, RunStatus, SampleEvent } from '../store/run-store.js';
+
+export interface BatchEstimate {
+  samples: number;
+  already_done: number;
+  to_run: number;
+  calls_per_sample: { min: number; max: number };
+  calls: { min: number; max: number };
+  tokens: { min: number; max: number };
+  cost_usd?: { min: number; max: number };
+}
+
+export interface BatchStatus {
+  run_id: string;
+  status: RunStatus;
+  stop_reason?: string;
+  error?: string;
+  total: number;
+  done: number;
+  failed: number;
+  pending: number;
+  usage: Usage;
+  cost_usd?: number;
+  concurrency: number;
+  rate_per_s: number;
+  eta_s?: number;
+  input: RunManifest['input'];
+  options: RunOptions;
+  created_at: string;
+  failures: { index: number; error: string }[];
+}
+
+/** Cost in USD of a usage total, when every model in it has a price. */
+export function costOf(usage: Usage, prices: Config['prices']): number | undefined {
+  if (Object.keys(prices).length === 0) return undefined;
+  let cost = 0;
+  for (const [model, counts] of Object.entries(usage.by_model)) {
+    const price = prices[model];
+    if (!price) return undefined;
+    cost += (counts.prompt_tokens * price.input + counts.completion_tokens * price.output) / 1_000_000;
+  }
+  return cost;
+}
+
+/** Why no further sample may start, if a budget says so. Budgets count the whole run, across resumes. */
+export function budgetReached(
+  budgets: { maxSamples?: number; maxTokens?: number; maxCost?: number },
+  run: { done: number; inFlight: number; usage: Usage },
+  prices: Config['prices'],
+): string | undefined {
+  const { maxSamples, maxTokens, maxCost } = budgets;
+  const usage = run.usage;
+  if (maxSamples !== undefined && run.done + run.inFlight >= maxSamples) return `max_samples (${maxSamples}) reached`;
+  if (maxTokens !== undefined && usage.prompt_tokens + usage.completion_tokens >= maxTokens) return `max_tokens (${maxTokens}) reached`;
+  if (maxCost !== undefined) {
+    const cost = costOf(usage, prices);
+    if (cost !== undefined && cost >= maxCost) return `max_cost ($${maxCost}) reached`;
+  }
+  return undefined;
+}
+
+/** What a run's state looks like to its caller: counts, usage, cost, rate and ETA, the first failures. */
+export function statusOf(run: {
+  manifest: RunManifest;
+  status: RunStatus;
+  stopReason?: string;
+  error?: string;
+  done: number;
+  failed: number;
+  finishedThisSession: number;
+  startedAt: number;
+  usage: Usage;
+  prices: Config['prices'];
+  concurrency: number;
+  samples: Map<number, SampleEvent>;
+}): BatchStatus {
+  const elapsed = (Date.now() - run.startedAt) / 1000;
+  const rate = elapsed > 0 ? run.finishedThisSession / elapsed : 0;
+  const pending = run.manifest.total - run.done;
+  const cost = costOf(run.usage, run.prices);
+  const failures = [...run.samples.values()].filter((e) => e.s === 'failed').slice(0, 20).map((e) => ({ index: e.i, error: e.error ?? '' }));
+  return {
+    run_id: run.manifest.id,
+    status: run.status,
+    ...(run.stopReason ? { stop_reason: run.stopReason } : {}),
+    ...(run.error ? { error: run.error } : {}),
+    total: run.manifest.total,
+    done: run.done,
+    failed: run.failed,
+    pending,
+    usage: structuredClone(run.usage),
+    ...(cost !== undefined ? { cost_usd: round(cost, 6) } : {}),
+    concurrency: run.concurrency,
+    rate_per_s: round(rate, 3),
+    ...(rate > 0 && run.status === 'running' ? { eta_s: Math.round((pending - run.failed) / rate) } : {}),
+    input: run.manifest.input,
+    options: run.manifest.options,
+    created_at: run.manifest.created_at,
+    failures,
+  };
+}
+
+export function round(value: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
+
+/** One line on a run: done/failed, rate, ETA, tokens, cost, concurrency, and how it ended. */
+export function statusLine(s: BatchStatus): string {
+  const tokens = s.usage.prompt_tokens + s.usage.completion_tokens;
+  const parts = [
+    `${s.done}/${s.total} done`,
+    `${s.failed} failed`,
+    `${s.rate_per_s.toFixed(2)}/s`,
+    s.eta_s !== undefined ? `ETA ${duration(s.eta_s)}` : undefined,
+    `${compact(tokens)} tokens`,
+    s.cost_usd !== undefined ? `$${s.cost_usd.toFixed(4)}` : undefined,
+    `concurrency ${s.concurrency}`,
+    s.status !== 'running' ? `${s.status}${s.stop_reason && s.stop_reason !== s.status ? ` (${s.stop_reason})` : ''}` : undefined,
+  ];
+  return parts.filter(Boolean).join(' · ');
+}
+
+function duration(seconds: number): string {
+  if (seconds < 60) return `${seconds}s`;
+  const m = Math.floor(seconds / 60);
+  return m < 60 ? `${m}m${String(seconds % 60).padStart(2, '0')}s` : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+}
+
+function compact(n: number): string {
+  return n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : String(n);
+}
