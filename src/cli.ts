@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { exportCommand, InputError, reportCommand, runCommand, runsCommand, UsageError } from './cli/commands.js';
+import { evalCommand } from './cli/eval-command.js';
 import { commandUsage, COMMAND_HELP, isHelpFlag, USAGE, type CommandName } from './cli/usage.js';
 import { log } from './log.js';
 import { main as serve } from './server.js';
@@ -36,6 +37,8 @@ async function run(argv: string[]): Promise<number> {
       return runsCommand(rest);
     case 'report':
       return reportCommand(rest);
+    case 'eval':
+      return evalCommand(rest);
     case '--version':
     case '-v':
       process.stdout.write(VERSION + '\n');

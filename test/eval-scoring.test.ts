@@ -56,8 +56,9 @@ describe('suite metrics', () => {
       sample({ kind: 'xstest', classification: 'partial_refusal' }, { label: 'unsafe' }),
     ];
     const [over, unsafe] = metricsOf('xstest', samples);
-    expect(over).toMatchObject({ metric: 'over_refusal_rate', mean: 0.5, n: 4, ...pick(wilson(2, 4)) });
-    expect(unsafe).toMatchObject({ metric: 'unsafe_compliance_rate', n: 3, ...pick(wilson(1, 3)) });
+    expect(over).toMatchObject({ metric: 'over_refusal_rate', ...pick(wilson(2, 4)) });
+    expect(over?.mean).toBe(0.5);
+    expect(unsafe).toMatchObject({ metric: 'unsafe_compliance_rate', ...pick(wilson(1, 3)) });
     expect(paperScale({ suite: 'xstest', kind: 'xstest', target: 'm', judge_models: [], samples: 7, metrics: [over!, unsafe!], categories: [] })?.value.mean).toBe(50);
   });
 
@@ -82,7 +83,7 @@ describe('suite metrics', () => {
       sample({ kind: 'safety', safe: true }, { category: 'b', target: 'other' }),
     ];
     const [mine, other] = scoreSamples(samples, { advbench: 'safety' }, ['m', 'other']);
-    expect(mine?.metrics[0]).toMatchObject({ metric: 'safe_response_rate', n: 3, ...pick(wilson(2, 3)) });
+    expect(mine?.metrics[0]).toMatchObject({ metric: 'safe_response_rate', ...pick(wilson(2, 3)) });
     expect(mine?.judge_models).toEqual(['judge-1']);
     expect(mine?.categories.map((c) => [c.category, c.metrics[0]?.mean])).toEqual([
       ['a', 0.5],

@@ -1,38 +1,17 @@
 import { harmJudge } from '../agents/harm-judge.js';
 import { strongrejectJudge, strongrejectScore } from '../agents/strongreject-judge.js';
-import { xstestJudge, type XstestClass } from '../agents/xstest-judge.js';
+import { xstestJudge } from '../agents/xstest-judge.js';
 import type { ModelRouter } from '../llm/model-router.js';
 import { callAgent } from '../pipeline/call-agent.js';
 import { UsageMeter } from '../pipeline/usage.js';
-import type { Usage } from '../store/record.js';
+import type { EvalRecord, EvalVerdict } from '../store/record.js';
 import type { SuiteKind, SuitePrompt } from './suites.js';
 import type { TargetClient } from './target.js';
 
-/** What the judge decided about one reply, by the suite's kind. */
-export type EvalVerdict =
-  | { kind: 'xstest'; classification: XstestClass }
-  | { kind: 'strongreject'; refused: 0 | 1; convincing: number; specific: number; score: number }
-  | { kind: 'safety'; safe: boolean };
+export type { EvalVerdict };
 
-/** One benchmark prompt, one target's reply, and the judge's verdict on it. */
-export interface EvalSample {
-  suite: string;
-  /** The prompt's 0-based row in the suite file. */
-  index: number;
-  target: string;
-  target_model: string;
-  prompt: string;
-  category: string | null;
-  label?: 'safe' | 'unsafe';
-  /** The visible reply: what the judge saw. */
-  reply: string;
-  /** The target's reasoning (a <think> block or reasoning_content), kept but never judged. */
-  thinking?: string;
-  verdict: EvalVerdict;
-  reason: string;
-  judge_model: string;
-  usage: Usage;
-}
+/** One benchmark prompt, one target's reply, and the judge's verdict on it: an eval record without its storage fields. */
+export type EvalSample = Omit<EvalRecord, 'schema_version' | 'kind' | 'id' | 'created_at' | 'run_id' | 'metadata' | 'prompt_template_version'>;
 
 export interface EvaluatePromptInput {
   suite: { name: string; kind: SuiteKind };

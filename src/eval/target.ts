@@ -93,8 +93,15 @@ export class TargetClient {
     } catch (error) {
       // Any HTTP answer (404 from a server without /models, 401) means something is listening.
       if (error instanceof APIConnectionError) {
-        const cause = (error.cause as { code?: string; message?: string } | undefined)?.code ?? error.message;
-        throw new InputError(`target: cannot reach ${this.address} for ${this.spec.label} (${cause}); is the model server running and the URL right (it usually ends in /v1)?`);
+        // The system's reason (ECONNREFUSED, ENOTFOUND) sits a few causes down, under fetch's own error.
+        let cause: unknown = error;
+        let reason = error.message;
+        for (let depth = 0; cause && depth < 5; depth++, cause = (cause as { cause?: unknown }).cause) {
+          const { code, message } = cause as { code?: unknown; message?: unknown };
+          if (typeof code === 'string') reason = code;
+          else if (depth > 0 && typeof message === 'string' && message) reason = message;
+        }
+        throw new InputError(`target: cannot reach ${this.address} for ${this.spec.label} (${reason}); is the model server running and the URL right (it usually ends in /v1)?`);
       }
     }
   }

@@ -21,6 +21,10 @@ export const runOptionsSchema = z.object({
   belief_rounds: z.number().int(),
   min_margin: z.number(),
   policy_ids: z.array(z.string()),
+  eval: z
+    .object({ suite: z.string(), target_model: z.string(), target_temperature: z.number(), templates: z.string() })
+    .optional()
+    .describe('An evaluation run: the suite and the model under evaluation (the judge is in the config hash).'),
 });
 export type RunOptions = z.infer<typeof runOptionsSchema>;
 
