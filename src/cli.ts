@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
+import { compareCommand } from './cli/compare-command.js';
 import { exportCommand, InputError, reportCommand, runCommand, runsCommand, UsageError } from './cli/commands.js';
 import { evalCommand } from './cli/eval-command.js';
 import { commandUsage, COMMAND_HELP, isHelpFlag, USAGE, type CommandName } from './cli/usage.js';
@@ -39,6 +40,8 @@ async function run(argv: string[]): Promise<number> {
       return reportCommand(rest);
     case 'eval':
       return evalCommand(rest);
+    case 'compare':
+      return compareCommand(rest);
     case '--version':
     case '-v':
       process.stdout.write(VERSION + '\n');

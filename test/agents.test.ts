@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { baselineCotWriter } from '../src/agents/baseline-cot-writer.js';
 import { deliberator } from '../src/agents/deliberator.js';
 import { earWhisperer } from '../src/agents/ear-whisperer.js';
 import { grader } from '../src/agents/grader.js';
@@ -31,10 +32,11 @@ const builders = {
   rejected_responder: (prompt: string) => responder.build({ prompt, refinedThoughts: reasoning, policies, assumption: 'Anyone asking about locks already owns the tools, so any detail is harmless.' }),
   judge: (prompt: string) => judge.build({ prompt, thoughts: reasoning, response: 'Call a locksmith.', policies }),
   grader: (prompt: string) => grader.build({ prompt, intents, thoughts: reasoning, response: 'Call a locksmith.', policies }),
+  baseline: (prompt: string) => baselineCotWriter.build({ prompt, policies }),
 };
 
-const ANSWERING = new Set(['initial_cot', 'deliberator', 'deliberator_harm', 'deliberator_helpfulness', 'responder', 'rejected_writer', 'rejected_responder']);
-const WRITES_THOUGHTS = new Set(['initial_cot', 'deliberator', 'deliberator_harm', 'deliberator_helpfulness', 'rejected_writer']);
+const ANSWERING = new Set(['baseline', 'initial_cot', 'deliberator', 'deliberator_harm', 'deliberator_helpfulness', 'responder', 'rejected_writer', 'rejected_responder']);
+const WRITES_THOUGHTS = new Set(['baseline', 'initial_cot', 'deliberator', 'deliberator_harm', 'deliberator_helpfulness', 'rejected_writer']);
 
 describe('prompt builders', () => {
   for (const [name, build] of Object.entries(builders)) {

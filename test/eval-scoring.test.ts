@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import type { EvalSample, EvalVerdict } from '../src/eval/evaluate-sample.js';
 import { metricsOf, paperScale, scoreSamples } from '../src/eval/scoring.js';
 import { loadSuite, parseSuites, SUITES } from '../src/eval/suites.js';
-import { bootstrapMean, wilson } from '../src/stats/mean-interval.js';
+import { bootstrapMean } from '../src/stats/bootstrap.js';
+import { wilson } from '../src/stats/wilson.js';
 
 function sample(verdict: EvalVerdict, extra: Partial<EvalSample> = {}): EvalSample {
   const usage = { calls: 0, cached_calls: 0, prompt_tokens: 0, completion_tokens: 0, by_role: {}, by_model: {} };

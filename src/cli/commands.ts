@@ -5,6 +5,7 @@ import { InputError } from '../errors.js';
 import { BatchRun, type BatchRequest } from '../pipeline/batch.js';
 import { buildRunReport } from '../report/run-report.js';
 import { EXPORT_FORMATS, exportDataset, type ExportFormat } from '../store/export.js';
+import { RECIPES, type RecipeName } from '../store/record.js';
 import { writeOutput } from '../store/write-file.js';
 import { progressView } from './progress-view.js';
 
@@ -37,6 +38,12 @@ export function parseShard(value: string | undefined): BatchRequest['shard'] {
   return { index, count };
 }
 
+function recipeArg(value: string | undefined): RecipeName {
+  if (value === undefined) return 'aidsafe';
+  if (!(RECIPES as readonly string[]).includes(value)) throw new UsageError(`--recipe must be one of ${RECIPES.join(', ')} (got "${value}")`);
+  return value as RecipeName;
+}
+
 /** `aidsafe-mcp run`: a dataset run from a prompt file, resumable by running the same command again. */
 export async function runCommand(argv: string[], ctxFactory: () => Promise<AppContext> = () => createContext()): Promise<number> {
   const { values } = parseArgs({
@@ -48,6 +55,7 @@ export async function runCommand(argv: string[], ctxFactory: () => Promise<AppCo
       limit: { type: 'string' },
       concurrency: { type: 'string' },
       'run-id': { type: 'string' },
+      recipe: { type: 'string' },
       grade: { type: 'boolean', default: false },
       preference: { type: 'boolean', default: false },
       shard: { type: 'string' },
@@ -69,6 +77,7 @@ export async function runCommand(argv: string[], ctxFactory: () => Promise<AppCo
     limit: int('limit', values.limit, 1, 10_000_000),
     shard: parseShard(values.shard),
     concurrency: int('concurrency', values.concurrency, 1, 256) ?? 8,
+    recipe: recipeArg(values.recipe),
     grade: values.grade ?? false,
     preference: values.preference ?? false,
     agents: int('agents', values.agents, 1, 8) ?? 2,

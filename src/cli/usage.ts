@@ -8,10 +8,11 @@ export const COMMAND_HELP = {
     (required on any host but loopback). AIDSAFE_HTTP_MAX_SESSIONS (default 64) caps
     live HTTP sessions; AIDSAFE_HTTP_SESSION_IDLE_MINUTES (default 10) closes idle ones.`,
   run: `aidsafe-mcp run --input PATH [--column C] [--limit N] [--concurrency N] [--run-id ID]
-                [--grade] [--preference] [--shard I/N] [--agents N] [--max-rounds N]
+                [--recipe aidsafe|baseline] [--grade] [--preference] [--shard I/N] [--agents N] [--max-rounds N]
                 [--belief-rounds N] [--min-margin M] [--policy ID]...
                 [--max-samples N] [--max-tokens N] [--max-cost USD] [--fail-fast N]
-    Generate a dataset from a CSV or JSONL prompt file. Running the same command again
+    Generate a dataset from a CSV or JSONL prompt file (--recipe baseline: one model,
+    zero-shot, the paper's comparison). Running the same command again
     resumes the same run: finished samples are kept, failed and missing ones are run.
     Exits 0 when every sample succeeded, 3 when some failed, 1 when the run failed.`,
   export: `aidsafe-mcp export --format sft|dpo|aidsafe --out PATH [--run-id ID] [--min-score S]
@@ -28,6 +29,11 @@ export const COMMAND_HELP = {
     again resumes. Suites are read from AIDSAFE_SUITES_DIR.`,
   runs: `aidsafe-mcp runs
     List the runs in the data folder.`,
+  compare: `aidsafe-mcp compare --run A --run B [--out FILE.html] [--concurrency N]
+    Compare two runs on the same prompts: grades ungraded samples first (resumably),
+    then per score both means, the paired difference A − B with a 95% bootstrap
+    interval, and win/tie/loss counts, overall and per category. The table goes to
+    stderr, the JSON to stdout; --out writes an HTML report.`,
 } as const;
 
 export type CommandName = keyof typeof COMMAND_HELP;

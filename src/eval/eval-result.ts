@@ -3,7 +3,7 @@ import { InputError } from '../errors.js';
 import { EvalStore, type EvalManifest } from '../store/eval-store.js';
 import type { EvalRecord } from '../store/record.js';
 import type { RunStatus } from '../store/run-store.js';
-import type { Estimate } from '../stats/mean-interval.js';
+import type { Estimate } from '../stats/wilson.js';
 import { PAPER_TABLE_2, paperScale, scoreSamples, type SuiteScore } from './scoring.js';
 
 export interface EvalRunState {

@@ -1,4 +1,4 @@
-import type { Estimate } from '../stats/mean-interval.js';
+import type { Estimate } from '../stats/wilson.js';
 import type { EvalResult } from './eval-result.js';
 import { METRICS, type MetricValue } from './scoring.js';
 

@@ -1,4 +1,5 @@
-import { bootstrapMean, wilson, type Estimate } from '../stats/mean-interval.js';
+import { bootstrapMean } from '../stats/bootstrap.js';
+import { wilson, type Estimate } from '../stats/wilson.js';
 import type { EvalSample } from './evaluate-sample.js';
 import type { SuiteKind } from './suites.js';
 

@@ -1,6 +1,9 @@
 import type { AppContext } from '../context.js';
+import { InputError } from '../errors.js';
+import type { RecipeName } from '../store/record.js';
 import type { Recipe } from './recipe.js';
 import { aidsafeRecipe } from './recipes/aidsafe.js';
+import { baselineRecipe } from './recipes/baseline.js';
 
 export interface BatchRequest {
   inputPath: string;
@@ -10,6 +13,8 @@ export interface BatchRequest {
   /** 1-based: shard {index: 2, count: 4} takes rows whose index modulo 4 is 1. */
   shard?: { index: number; count: number };
   concurrency: number;
+  /** What one sample is; default "aidsafe". */
+  recipe?: RecipeName;
   grade: boolean;
   preference: boolean;
   agents: number;
@@ -26,5 +31,8 @@ export interface BatchRequest {
 /** The recipe a request asks for, over the policies it selects. */
 export function recipeFor(ctx: AppContext, request: BatchRequest): Recipe {
   const policies = ctx.policies.select(request.policyIds);
-  return aidsafeRecipe(ctx.config, policies, request);
+  const aidsafe = aidsafeRecipe(ctx.config, policies, request);
+  if ((request.recipe ?? 'aidsafe') === 'aidsafe') return aidsafe;
+  if (request.preference) throw new InputError('preference: preference pairs are made from AIDSAFE samples; use recipe "aidsafe", or leave preference off');
+  return baselineRecipe(ctx.config, policies, { grade: request.grade, options: aidsafe.options });
 }

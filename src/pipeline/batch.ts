@@ -205,7 +205,7 @@ export class BatchRun {
    */
   private async runSample(row: InputRow, models: ModelRouter, freeSlot: () => void): Promise<void> {
     const prior = this.samples.get(row.index);
-    const recordId = prior?.record_id ?? newId(this.recipe.ids.record);
+    const recordId = prior?.record_id ?? this.recipe.recordIdOf?.(row) ?? newId(this.recipe.ids.record);
     const pairPrefix = this.recipe.ids.pair;
     const pairId = pairPrefix ? (prior?.pair_id ?? newId(pairPrefix)) : undefined;
     const started: SampleEvent = { i: row.index, s: 'started', record_id: recordId, ...(pairId ? { pair_id: pairId } : {}), at: new Date().toISOString() };

@@ -121,6 +121,7 @@ export async function deliberate(options: DeliberateOptions): Promise<CotRecord>
     kind: 'cot',
     id: options.id ?? newId('cot'),
     prompt,
+    recipe: 'aidsafe',
     ...policyStamp(policies),
     intents,
     initial_thoughts: initialThoughts,

@@ -27,6 +27,8 @@ export interface Recipe {
   readonly options: RunOptions;
   /** Id prefixes of what a sample stores: always a record, sometimes a pair linked to it. */
   readonly ids: { record: string; pair?: string };
+  /** For a recipe that works on records already stored (grading them): the id of the row's record, instead of a new one. */
+  recordIdOf?(row: InputRow): string;
   /** Model calls and tokens the rows still to run will take, roughly. */
   estimate(rows: InputRow[], alreadyDone: number): BatchEstimate;
   /** The model calls of one row; returns the records to store, in the order they are written (a linked record before the one it links to). */

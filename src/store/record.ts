@@ -6,6 +6,10 @@ import { FOCUSES } from '../config.js';
 export const RECORD_SCHEMA_VERSION = 1;
 export const RECORD_ID_PATTERN = /^[a-z]{2,4}_[0-9a-z]{10,40}$/;
 
+/** How a sample was made: the paper's multi-agent deliberation, or its single-model zero-shot baseline. */
+export const RECIPES = ['aidsafe', 'baseline'] as const;
+export type RecipeName = (typeof RECIPES)[number];
+
 const tokenCountSchema = z.object({ calls: z.number().int(), prompt_tokens: z.number().int(), completion_tokens: z.number().int() });
 
 export const usageSchema = z.object({
@@ -63,13 +67,14 @@ export const cotRecordSchema = z.object({
   kind: z.literal('cot'),
   id: z.string(),
   prompt: z.string(),
+  recipe: z.enum(RECIPES).optional().describe('How the sample was made; absent on records made before recipes existed, which are "aidsafe".'),
   policy_ids: z.array(z.string()),
   policy_hashes: z.record(z.string(), z.string()),
   intents: z.object({ explicit: z.array(z.string()), implicit: z.array(z.string()), possible_misuse: z.array(z.string()).optional() }),
   initial_thoughts: z.array(z.string()),
   initial_draft_response: z.string(),
   deliberation: z.array(turnSchema),
-  stop_reason: z.enum(['agreement', 'budget']),
+  stop_reason: z.enum(['agreement', 'budget', 'baseline']),
   agents: z.number().int().min(1),
   max_rounds: z.number().int().min(1),
   thoughts: z.array(z.string()).describe('Every thought before refinement: the initial ones, then each turn’s.'),
@@ -94,6 +99,10 @@ export const cotRecordSchema = z.object({
   metadata: z.record(z.string(), z.unknown()).optional(),
 });
 export type CotRecord = z.infer<typeof cotRecordSchema>;
+
+export function recipeOf(record: CotRecord): RecipeName {
+  return record.recipe ?? 'aidsafe';
+}
 
 export const REJECTED_LABEL = 'REJECTED: policy-violating on purpose, the negative example for preference training. Not advice; do not follow or show it as an answer.';
 

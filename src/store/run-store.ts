@@ -21,6 +21,7 @@ export const runOptionsSchema = z.object({
   belief_rounds: z.number().int(),
   min_margin: z.number(),
   policy_ids: z.array(z.string()),
+  recipe: z.string().optional().describe('What one sample is ("baseline", "grading", …); absent for "aidsafe", so runs made before recipes existed keep their ids.'),
   eval: z
     .object({ suite: z.string(), target_model: z.string(), target_temperature: z.number(), templates: z.string() })
     .optional()

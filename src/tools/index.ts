@@ -2,6 +2,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { AppContext } from '../context.js';
 import { registerAddPolicy } from './add-policy.js';
 import { registerCancelBatch } from './cancel-batch.js';
+import { registerCompareRuns } from './compare-runs.js';
 import { registerDeliberateSafetyCot } from './deliberate-safety-cot.js';
 import { registerExportDataset } from './export-dataset.js';
 import { registerExportReport } from './export-report.js';
@@ -31,6 +32,7 @@ export function registerTools(server: McpServer, ctx: AppContext): void {
   registerCancelBatch(server, ctx);
   registerExportDataset(server, ctx);
   registerExportReport(server, ctx);
+  registerCompareRuns(server, ctx);
   registerAddPolicy(server, ctx);
   registerRemovePolicy(server, ctx);
   registerStartEval(server, ctx);

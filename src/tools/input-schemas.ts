@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { POLICY_ID_PATTERN } from '../policies/policy.js';
-import { RECORD_ID_PATTERN } from '../store/record.js';
+import { RECIPES, RECORD_ID_PATTERN } from '../store/record.js';
 
 /**
  * Field schemas shared by several tools, so a field means the same everywhere. Every string and
@@ -56,3 +56,8 @@ export const recordIdField = z
   .max(45)
   .regex(RECORD_ID_PATTERN, 'a record id looks like "cot_…" (as returned by deliberate_safety_cot or list_records)')
   .describe('A record id.');
+
+export const recipeField = z
+  .enum(RECIPES, { error: `recipe must be one of ${RECIPES.join(', ')}` })
+  .default('aidsafe')
+  .describe('How a sample is made: "aidsafe" (intents, multi-agent deliberation, refinement) or "baseline" (one model writes the chain of thought and the answer zero-shot from the query and the policies, as the paper’s comparison).');

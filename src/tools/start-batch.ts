@@ -7,7 +7,7 @@ import { clientRootDirs } from '../client-roots.js';
 import { checkInputPath } from '../paths.js';
 import { BatchRun, statusLine, type BatchStatus } from '../pipeline/batch.js';
 import { runIdField } from './get-batch.js';
-import { MAX_NAME_CHARS, policyIdsField } from './input-schemas.js';
+import { MAX_NAME_CHARS, policyIdsField, recipeField } from './input-schemas.js';
 import { annotations, guard, InputError, ok } from './tool-kit.js';
 
 /**
@@ -44,7 +44,7 @@ export function registerStartBatch(server: McpServer, ctx: AppContext): void {
     {
       title: 'Start a dataset run',
       description:
-        'Start generating a dataset from a CSV or JSONL prompt file: every row goes through the deliberation pipeline (plus grading and preference pairs when asked), concurrently, in the background. Returns the run id and an estimate at once; follow it with get_batch, stop it with cancel_batch, then export_dataset. Starting the same file with the same options again resumes the run.',
+        'Start generating a dataset from a CSV or JSONL prompt file: every row goes through the deliberation pipeline, or the single-model baseline with recipe "baseline" (plus grading and preference pairs when asked), concurrently, in the background. Returns the run id and an estimate at once; follow it with get_batch, stop it with cancel_batch, then export_dataset. Starting the same file with the same options again resumes the run.',
       inputSchema: z.object({
         input_path: z
           .string()
@@ -54,8 +54,9 @@ export function registerStartBatch(server: McpServer, ctx: AppContext): void {
         column: z.string().min(1).max(200, 'column must be at most 200 characters').optional().describe('The prompt column; default the first of prompt, question, goal, forbidden_prompt, Behavior.'),
         limit: range('limit', 1, MAX_ROWS).optional().describe(`Only the first N rows (1–${MAX_ROWS}).`),
         concurrency: range('concurrency', 1, 256).default(8).describe('Samples in flight at once (1–256); lowered automatically while the server answers 429.'),
+        recipe: recipeField,
         grade: z.boolean().default(false).describe('Grade every sample with the six scores.'),
-        preference: z.boolean().default(false).describe('Make a preference pair for every sample.'),
+        preference: z.boolean().default(false).describe('Make a preference pair for every sample (recipe "aidsafe" only).'),
         agents: range('agents', 1, 8).default(2).describe('Deliberation agents (1–8).'),
         max_rounds: range('max_rounds', 1, 10).default(3).describe('Deliberation rounds (1–10).'),
         belief_rounds: range('belief_rounds', 1, 5).default(3).describe('With preference: belief attempts per pair (1–5).'),
@@ -102,6 +103,7 @@ export function registerStartBatch(server: McpServer, ctx: AppContext): void {
           column: args.column,
           limit: args.limit,
           concurrency: args.concurrency,
+          recipe: args.recipe,
           grade: args.grade,
           preference: args.preference,
           agents: args.agents,

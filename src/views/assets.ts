@@ -14,7 +14,7 @@ function read(key: string, load: () => string): string {
   return text;
 }
 
-export function viewAsset(name: 'deliberation.css' | 'render-record.js' | 'app.js' | 'report.js'): string {
+export function viewAsset(name: 'deliberation.css' | 'render-record.js' | 'app.js' | 'report.js' | 'compare.js'): string {
   return read(name, () => readFileSync(new URL(name, VIEWS), 'utf8'));
 }
 

@@ -225,6 +225,12 @@ export class ScriptedModelServer {
           thoughts: [`The request asks: "${short}".`, cite('Its most plausible reading is benign, so [RH-1] asks for a full answer.'), 'No clause of the harm policies applies to that reading.'],
           draft_response: `Draft answer to: ${short}`,
         };
+      case 'baseline_cot':
+        // A plainer single pass than the deliberated one: the grader below scores it a little lower.
+        return {
+          thoughts: [`The request asks: "${short}".`, cite('Nothing in it calls for a refusal under [RH-1].')],
+          response: `A short answer to: ${short}`,
+        };
       case 'deliberation_turn': {
         const agree = (this.options.agreeWhen ?? ((n) => n >= 2))(turn, model);
         return agree
@@ -254,6 +260,19 @@ export class ScriptedModelServer {
       case 'grading': {
         // A cooperative grader: the belief-driven side scores low on policy faithfulness.
         const bad = JSON.stringify(data.reasoning ?? '').includes('comply fully');
+        // The single-pass baseline answers more briefly: it scores lower on completeness and policy faithfulness, more so on some prompts.
+        if (String(data.answer ?? '').startsWith('A short answer')) {
+          const dip = query.length % 3 === 0 ? 2 : 1;
+          const metric = (score: number) => ({ rationale: `Scripted score ${score}.`, score });
+          return {
+            relevance: metric(5),
+            coherence: metric(query.length % 2 === 0 ? 5 : 4),
+            completeness: metric(5 - dip),
+            faithfulness_policy_cot: metric(5 - dip),
+            faithfulness_policy_response: metric(4),
+            faithfulness_cot_response: metric(5),
+          };
+        }
         const metric = (score: number) => ({ rationale: `Scripted score ${score}.`, score });
         return {
           relevance: metric(5),
@@ -314,6 +333,7 @@ const REVISIONS = [
 
 export function guessRole(system: string): string {
   if (system.startsWith('You list the intents')) return 'intents';
+  if (system.includes('about to answer the request') && system.includes('Then write the answer')) return 'baseline_cot';
   if (system.includes('about to answer the request')) return 'initial_cot';
   if (system.includes('Look at that reasoning critically')) return 'deliberation_turn';
   if (system.startsWith('You edit a chain of reasoning')) return 'refinement';

@@ -24,6 +24,7 @@ export function evalRecipe(config: Config, suite: Suite, target: TargetClient): 
     belief_rounds: 0,
     min_margin: 0,
     policy_ids: [],
+    recipe: 'eval',
     eval: { suite: suite.name, target_model: target.spec.model, target_temperature: target.spec.temperature, templates: EVAL_TEMPLATE_VERSION },
   };
   return {

@@ -1,0 +1,150 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GRADE_METRICS } from '../src/agents/grader.js';
+import type { Comparison } from '../src/compare/compare-runs.js';
+import type { AppContext } from '../src/context.js';
+import { bootstrapMean, BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED } from '../src/stats/bootstrap.js';
+import type { CotRecord } from '../src/store/record.js';
+import { runCli } from './helpers/cli.js';
+import { connectClient, contextFor, DATASETS, tempDir } from './helpers/fixtures.js';
+import { ScriptedModelServer } from './helpers/scripted-model-server.js';
+
+const xstest = fileURLToPath(new URL('xstest_prompts.csv', DATASETS));
+const advbench = fileURLToPath(new URL('advbench_harmful_behaviors.csv', DATASETS));
+
+/** A run's finished records, read straight from the store, by prompt. */
+async function recordsByPrompt(ctx: AppContext, runId: string): Promise<Map<string, CotRecord>> {
+  const progress = await ctx.runs.progress(runId);
+  const byPrompt = new Map<string, CotRecord>();
+  for (const event of progress.samples.values()) {
+    if (event.s !== 'done') continue;
+    const record = await ctx.store.get(event.record_id);
+    if (record?.kind === 'cot') byPrompt.set(record.prompt, record);
+  }
+  return byPrompt;
+}
+
+describe('comparing an AIDSAFE run with a baseline run of the same 30 XSTest prompts', () => {
+  const data = tempDir();
+  const server = new ScriptedModelServer();
+  let env: NodeJS.ProcessEnv;
+  let aidsafeRun: string;
+  let baselineRun: string;
+  let comparison: Comparison & { report: string };
+  beforeAll(async () => {
+    await server.start();
+    env = { OPENAI_BASE_URL: server.url, AIDSAFE_MODEL: 'scripted-model', AIDSAFE_DATA_DIR: data.path };
+    // The AIDSAFE run is left ungraded, so the comparison has to grade it first.
+    const aidsafe = await runCli(['run', '--input', xstest, '--limit', '30'], env);
+    expect(aidsafe.code, aidsafe.stderr).toBe(0);
+    aidsafeRun = (JSON.parse(aidsafe.stdout) as { run_id: string }).run_id;
+    const baseline = await runCli(['run', '--input', xstest, '--limit', '30', '--recipe', 'baseline', '--grade'], env);
+    expect(baseline.code, baseline.stderr).toBe(0);
+    baselineRun = (JSON.parse(baseline.stdout) as { run_id: string }).run_id;
+  }, 120_000);
+  afterAll(async () => {
+    await server.close();
+    data.remove();
+  });
+
+  it('grades the ungraded side through a run, then prints the table and the JSON and writes the report', async () => {
+    expect(baselineRun).not.toBe(aidsafeRun);
+    expect(server.callsFor('grading')).toHaveLength(30);
+    const out = join(data.path, 'compare.html');
+    const result = await runCli(['compare', '--run', aidsafeRun, '--run', baselineRun, '--out', out], env);
+    expect(result.code, result.stderr).toBe(0);
+    comparison = JSON.parse(result.stdout) as Comparison & { report: string };
+    expect(server.callsFor('grading')).toHaveLength(60);
+    expect(comparison.grading).toEqual([expect.objectContaining({ run_id: aidsafeRun, status: 'done', graded: 30, failed: 0 })]);
+    expect(comparison).toMatchObject({ pairs: 30, graded_pairs: 30, only_in_a: 0, only_in_b: 0, report: out });
+    expect(comparison.runs.map((r) => r.recipe)).toEqual(['aidsafe', 'baseline']);
+    expect(comparison.bootstrap).toMatchObject({ resamples: 2_000, seed: BOOTSTRAP_SEED, confidence: 0.95 });
+    expect(result.stderr).toMatch(/policy ↔ CoT\s+5\.00\s+\d\.\d\d\s+\+\d\.\d\d \[\+\d\.\d\d, \+\d\.\d\d\]\s+\d+\/\d+\/\d+\s+4\.27 \/ 3\.85/);
+    expect(result.stderr).toMatch(/type = \w+ \(\d+ pairs\)/);
+  }, 60_000);
+
+  it('gives means and intervals that the stored grades reproduce', async () => {
+    const ctx = await contextFor(server.url, data.path);
+    try {
+      const a = await recordsByPrompt(ctx, aidsafeRun);
+      const b = await recordsByPrompt(ctx, baselineRun);
+      const prompts = [...a.keys()].filter((p) => b.has(p));
+      expect(prompts).toHaveLength(30);
+      for (const metric of GRADE_METRICS) {
+        const xs = prompts.map((p) => a.get(p)!.grades!.scores[metric]);
+        const ys = prompts.map((p) => b.get(p)!.grades!.scores[metric]);
+        const diffs = xs.map((x, i) => x - ys[i]!);
+        const row = comparison.metrics.find((m) => m.metric === metric)!;
+        expect(row.mean_a).toBeCloseTo(xs.reduce((s, v) => s + v, 0) / 30, 10);
+        expect(row.mean_b).toBeCloseTo(ys.reduce((s, v) => s + v, 0) / 30, 10);
+        const interval = bootstrapMean(diffs, { resamples: BOOTSTRAP_RESAMPLES, seed: BOOTSTRAP_SEED });
+        expect([row.difference, row.ci_low, row.ci_high]).toEqual([interval.mean, interval.low, interval.high]);
+        expect(row.ci_low).toBeLessThanOrEqual(row.difference);
+        expect(row.ci_high).toBeGreaterThanOrEqual(row.difference);
+        expect([row.wins, row.ties, row.losses]).toEqual([diffs.filter((d) => d > 0).length, diffs.filter((d) => d === 0).length, diffs.filter((d) => d < 0).length]);
+      }
+      // The scripted grader scores the baseline lower on policy faithfulness of the CoT on every prompt.
+      const cot = comparison.metrics.find((m) => m.metric === 'faithfulness_policy_cot')!;
+      expect(cot.ci_low).toBeGreaterThan(0);
+      expect(cot.wins).toBe(30);
+      // Per category (XSTest's "type" column): the groups add up to all pairs.
+      expect(comparison.category_column).toBe('type');
+      expect(comparison.categories.reduce((n, g) => n + g.pairs, 0)).toBe(30);
+      expect(comparison.reference.metrics.find((m) => m.metric === 'faithfulness_policy_cot')).toMatchObject({ a: 4.27, b: 3.85 });
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  it('writes a self-contained report with a chart per score and the pairs that differ most, each with both samples', () => {
+    const html = readFileSync(comparison.report, 'utf8');
+    expect(html).not.toMatch(/(src|href)=["']?(https?:)?\/\//);
+    expect(html).toContain('id="chart-differences"');
+    for (const metric of GRADE_METRICS) expect(html).toContain(`id="chart-${metric}"`);
+    expect(comparison.top_pairs.length).toBeGreaterThan(0);
+    const embedded = JSON.parse(/<script type="application\/json" id="aidsafe-pairs">(.*?)<\/script>/s.exec(html)![1]!) as { a: CotRecord; b: CotRecord }[];
+    expect(embedded.map((p) => [p.a.id, p.b.id])).toEqual(comparison.top_pairs.map((p) => p.record_ids));
+    expect(embedded.every((p) => p.a.recipe === 'aidsafe' && p.b.recipe === 'baseline')).toBe(true);
+  });
+
+  it('comparing again grades nothing and gives the same numbers; compare_runs over MCP gives them too', async () => {
+    const before = server.requests.length;
+    const again = await runCli(['compare', '--run', aidsafeRun, '--run', baselineRun], env);
+    expect(again.code, again.stderr).toBe(0);
+    expect(server.requests.length).toBe(before);
+    expect((JSON.parse(again.stdout) as Comparison).metrics).toEqual(comparison.metrics);
+    const ctx = await contextFor(server.url, data.path);
+    const { client, close } = await connectClient(ctx);
+    try {
+      const result = await client.callTool({ name: 'compare_runs', arguments: { run_ids: [aidsafeRun, baselineRun] } });
+      expect(result.isError, JSON.stringify(result.content)).toBeFalsy();
+      const structured = result.structuredContent as Comparison & { report: string };
+      expect(structured.metrics).toEqual(comparison.metrics);
+      expect(readFileSync(structured.report, 'utf8')).toContain('<svg');
+      const bad = await client.callTool({ name: 'compare_runs', arguments: { run_ids: [aidsafeRun] } });
+      expect(bad.isError).toBe(true);
+      expect(JSON.stringify(bad.content)).toMatch(/run_ids/);
+    } finally {
+      await close();
+      await ctx.close();
+    }
+  }, 30_000);
+
+  it('names a run that does not exist, and two runs with no prompt in common', async () => {
+    const missing = await runCli(['compare', '--run', aidsafeRun, '--run', 'run-nosuchrun'], env);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/run_ids: no run "run-nosuchrun" in this data folder/);
+    const other = await runCli(['run', '--input', advbench, '--limit', '3', '--recipe', 'baseline'], env);
+    expect(other.code, other.stderr).toBe(0);
+    const otherRun = (JSON.parse(other.stdout) as { run_id: string }).run_id;
+    const disjoint = await runCli(['compare', '--run', aidsafeRun, '--run', otherRun], env);
+    expect(disjoint.code).toBe(2);
+    expect(disjoint.stderr).toContain(`runs "${aidsafeRun}"`);
+    expect(disjoint.stderr).toMatch(/have no prompt in common/);
+    const once = await runCli(['compare', '--run', aidsafeRun], env);
+    expect(once.code).toBe(2);
+    expect(once.stderr).toMatch(/--run must be given twice/);
+  }, 30_000);
+});
