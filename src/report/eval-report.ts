@@ -51,7 +51,8 @@ export function buildEvalReport(result: EvalResult, samples: EvalRecord[], failu
       charts.push(barChart(`${suite.name}: ${METRICS[metric].label}${asPercent ? ', %' : ''}`, entries, { id: `chart-${suite.name}-${metric}` }));
     }
     for (const score of scores) {
-      for (const metric of score.categories[0]?.metrics.map((m) => m.metric) ?? []) {
+      // XSTest's safe and contrast types carry different metrics: chart every metric some category has.
+      for (const metric of new Set(score.categories.flatMap((c) => c.metrics.map((m) => m.metric)))) {
         const asPercent = metric !== 'strongreject_score';
         const entries = score.categories.flatMap((c) => {
           const m = c.metrics.find((x) => x.metric === metric);
