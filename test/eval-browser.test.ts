@@ -65,7 +65,10 @@ describe('the eval report', () => {
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.setContent(`<!doctype html><div id="root"></div><script>${viewAsset('render-record.js')}</script>`);
-    await page.evaluate((r) => (globalThis as unknown as { AidsafeView: { render: (root: Element, record: unknown) => void } }).AidsafeView.render(document.getElementById('root')!, r), record);
+    await page.evaluate((r) => {
+      const g = globalThis as unknown as { AidsafeView: { render: (root: unknown, record: unknown) => void }; document: { getElementById: (id: string) => unknown } };
+      g.AidsafeView.render(g.document.getElementById('root'), r);
+    }, record);
     expect(errors).toEqual([]);
     expect(await page.locator('[data-part=prompt]').textContent()).toBe(record.prompt);
     expect(await page.locator('[data-part=response]').textContent()).toBe(record.reply);
