@@ -1,3 +1,5 @@
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppContext } from '../src/context.js';
@@ -80,6 +82,22 @@ describe('the baseline recipe', () => {
 
   it('refuses a preference pair for a baseline run, naming the field', async () => {
     await expect(BatchRun.prepare(ctx, request({ recipe: 'baseline', preference: true }))).rejects.toThrow(/^preference: .*recipe "aidsafe"/);
+  });
+
+  it('start_batch takes recipe "baseline" and runs the baseline', async () => {
+    mkdirSync(join(data.path, 'inputs'), { recursive: true });
+    copyFileSync(xstest, join(data.path, 'inputs', 'xstest.csv'));
+    const { client, close } = await connectClient(ctx);
+    try {
+      const result = await client.callTool({ name: 'start_batch', arguments: { input_path: 'xstest.csv', limit: 3, recipe: 'baseline', wait: true } });
+      expect(result.isError, JSON.stringify(result.content)).toBeFalsy();
+      const { run_id, final } = result.structuredContent as { run_id: string; final: { status: string; done: number } };
+      expect(final).toMatchObject({ status: 'done', done: 3 });
+      const records = await cotRecordsOf(ctx, run_id);
+      expect(records.map((r) => r.recipe)).toEqual(['baseline', 'baseline', 'baseline']);
+    } finally {
+      await close();
+    }
   });
 
   it('deliberate_safety_cot takes recipe "baseline" and rejects an unknown recipe', async () => {

@@ -1,13 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GRADE_METRICS } from '../src/agents/grader.js';
 import type { Comparison } from '../src/compare/compare-runs.js';
 import type { AppContext } from '../src/context.js';
 import { bootstrapMean, BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED } from '../src/stats/bootstrap.js';
 import type { CotRecord } from '../src/store/record.js';
-import { runCli } from './helpers/cli.js';
+import { launchBrowser } from './helpers/browser.js';
+import { runCli, startCli } from './helpers/cli.js';
 import { connectClient, contextFor, DATASETS, tempDir } from './helpers/fixtures.js';
 import { ScriptedModelServer } from './helpers/scripted-model-server.js';
 
@@ -109,6 +110,34 @@ describe('comparing an AIDSAFE run with a baseline run of the same 30 XSTest pro
     expect(embedded.every((p) => p.a.recipe === 'aidsafe' && p.b.recipe === 'baseline')).toBe(true);
   });
 
+  it('opens both samples of a pair side by side in the deliberation view, offline', async () => {
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.newPage({ viewport: { width: 1200, height: 1000 } });
+      const problems: string[] = [];
+      page.on('request', (r) => {
+        if (!/^(file|data|about):/.test(r.url())) problems.push(r.url());
+      });
+      page.on('pageerror', (e) => problems.push(e.message));
+      await page.goto(pathToFileURL(comparison.report).href);
+      expect(await page.locator('#chart-differences circle.estimate').count()).toBe(6);
+      expect(await page.locator('#chart-differences circle.reference').count()).toBe(6);
+      expect(await page.locator('#pairs tbody tr').count()).toBe(comparison.top_pairs.length);
+      await page.locator('#pairs tbody tr').first().click();
+      const sides = page.locator('#detail .side-by-side > div');
+      await sides.first().waitFor();
+      expect(await sides.count()).toBe(2);
+      const [ida, idb] = comparison.top_pairs[0]!.record_ids;
+      expect(await sides.nth(0).locator('.meta').first().textContent()).toContain(ida);
+      expect(await sides.nth(1).locator('.meta').first().textContent()).toContain(idb);
+      expect(await sides.nth(1).locator('.meta').first().textContent()).toContain('zero-shot baseline');
+      expect(await sides.nth(0).locator('.timeline .turn').count()).toBeGreaterThan(0);
+      expect(problems).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  }, 120_000);
+
   it('comparing again grades nothing and gives the same numbers; compare_runs over MCP gives them too', async () => {
     const before = server.requests.length;
     const again = await runCli(['compare', '--run', aidsafeRun, '--run', baselineRun], env);
@@ -143,8 +172,56 @@ describe('comparing an AIDSAFE run with a baseline run of the same 30 XSTest pro
     expect(disjoint.code).toBe(2);
     expect(disjoint.stderr).toContain(`runs "${aidsafeRun}"`);
     expect(disjoint.stderr).toMatch(/have no prompt in common/);
+    const badRecipe = await runCli(['run', '--input', xstest, '--recipe', 'solo'], env);
+    expect(badRecipe.code).toBe(2);
+    expect(badRecipe.stderr).toMatch(/--recipe must be one of aidsafe, baseline \(got "solo"\)/);
     const once = await runCli(['compare', '--run', aidsafeRun], env);
     expect(once.code).toBe(2);
     expect(once.stderr).toMatch(/--run must be given twice/);
   }, 30_000);
+});
+
+describe('a comparison killed while it grades', () => {
+  const data = tempDir();
+  // Grading replies are slow, so the comparison can be killed with some samples graded and some not.
+  const server = new ScriptedModelServer({ respond: async (req) => (req.role === 'grading' ? new Promise((done) => setTimeout(() => done(undefined), 150)) : undefined) });
+  let env: NodeJS.ProcessEnv;
+  beforeAll(async () => {
+    await server.start();
+    env = { OPENAI_BASE_URL: server.url, AIDSAFE_MODEL: 'scripted-model', AIDSAFE_DATA_DIR: data.path };
+  });
+  afterAll(async () => {
+    await server.close();
+    data.remove();
+  });
+
+  it('resumes when run again and grades no sample twice', async () => {
+    const ids: string[] = [];
+    for (const recipe of ['aidsafe', 'baseline']) {
+      const result = await runCli(['run', '--input', xstest, '--limit', '12', '--recipe', recipe], env);
+      expect(result.code, result.stderr).toBe(0);
+      ids.push((JSON.parse(result.stdout) as { run_id: string }).run_id);
+    }
+    const first = startCli(['compare', '--run', ids[0]!, '--run', ids[1]!, '--concurrency', '2'], env);
+    const deadline = Date.now() + 20_000;
+    while (server.callsFor('grading').length < 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    first.child.kill('SIGKILL');
+    await first.done;
+    const beforeResume = server.callsFor('grading').length;
+    expect(beforeResume).toBeGreaterThanOrEqual(5);
+    expect(beforeResume).toBeLessThan(24);
+
+    const second = await runCli(['compare', '--run', ids[0]!, '--run', ids[1]!, '--concurrency', '2'], env);
+    expect(second.code, second.stderr).toBe(0);
+    const comparison = JSON.parse(second.stdout) as Comparison;
+    expect(comparison.graded_pairs).toBe(12);
+    expect(comparison.grading.map((g) => [g.status, g.graded])).toEqual([
+      ['done', 12],
+      ['done', 12],
+    ]);
+    // Every sample was graded; only the calls in flight at the kill (at most the concurrency, 2) were sent again.
+    const bodies = server.callsFor('grading').map((c) => JSON.stringify(c.messages));
+    expect(new Set(bodies).size).toBe(24);
+    expect(bodies.length).toBeLessThanOrEqual(24 + 2);
+  }, 90_000);
 });

@@ -84,11 +84,16 @@
   }
 
   function renderCot(root, record) {
-    const stop = record.stop_reason === 'agreement' ? `agreement after ${record.deliberation.length} turn${record.deliberation.length === 1 ? '' : 's'}` : `budget of ${record.agents} × ${record.max_rounds} turns spent`;
+    const stop =
+      record.stop_reason === 'baseline'
+        ? 'zero-shot baseline: one model, no deliberation'
+        : record.stop_reason === 'agreement'
+          ? `stopped on agreement after ${record.deliberation.length} turn${record.deliberation.length === 1 ? '' : 's'}`
+          : `stopped on budget of ${record.agents} × ${record.max_rounds} turns spent`;
     root.append(
       el('h1', {}, 'Deliberation'),
       el('div', { class: 'prompt', 'data-part': 'prompt' }, record.prompt),
-      el('div', { class: 'meta' }, `${record.id} · policies: ${record.policy_ids.join(', ')} · stopped on ${stop} · ${record.usage?.calls ?? 0} model calls`),
+      el('div', { class: 'meta' }, `${record.id} · policies: ${record.policy_ids.join(', ')} · ${stop} · ${record.usage?.calls ?? 0} model calls`),
       el('h2', {}, 'Intents'),
       el('div', { class: 'cols' }, el('div', { class: 'card intents-explicit' }, el('h3', {}, 'Explicit'), list(record.intents.explicit)), el('div', { class: 'card intents-implicit' }, el('h3', {}, 'Implicit'), list(record.intents.implicit)), el('div', { class: 'card intents-misuse' }, el('h3', {}, 'Possible misuse'), record.intents.possible_misuse?.length ? list(record.intents.possible_misuse) : el('p', { class: 'empty' }, 'None in the wording.'))),
       el('h2', {}, 'Deliberation'),

@@ -18,7 +18,6 @@ import { UsageMeter } from './usage.js';
 
 export { costOf, statusLine, type BatchEstimate, type BatchStatus } from './batch-status.js';
 export type { BatchRequest } from './batch-request.js';
-
 export { FAIL_FAST_SAMPLES } from './fail-fast.js';
 
 /**

@@ -98,7 +98,11 @@ export async function buildRunReport(ctx: AppContext, runId: string): Promise<Ru
 
   const charts = [
     barChart('Outcome', [['done', done], ['failed', failed], ['pending', manifest.total - done - failed]], { id: 'chart-outcome' }),
-    barChart('Why deliberation stopped', [['agreement', stopReasons.get('agreement') ?? 0], ['budget', stopReasons.get('budget') ?? 0]], { id: 'chart-stop' }),
+    barChart(
+      'Why deliberation stopped',
+      [['agreement', stopReasons.get('agreement') ?? 0], ['budget', stopReasons.get('budget') ?? 0], ...(stopReasons.has('baseline') ? [['baseline (no deliberation)', stopReasons.get('baseline') ?? 0] as const] : [])],
+      { id: 'chart-stop' },
+    ),
     barChart('Turns per sample', [...turns.entries()].sort((a, b) => a[0] - b[0]).map(([n, c]) => [`${n} turn${n === 1 ? '' : 's'}`, c] as const), { id: 'chart-turns' }),
     barChart('Thoughts the refiner removed, by reason', REMOVAL_REASONS.map((r) => [r.replace('_', ' '), removals.get(r) ?? 0] as const), { id: 'chart-removals' }),
     barChart(categoryColumn ? `Samples by ${categoryColumn}` : 'Samples by category', categories, { id: 'chart-categories' }),
@@ -126,7 +130,7 @@ export async function buildRunReport(ctx: AppContext, runId: string): Promise<Ru
 <body>
 <main class="aidsafe report">
 <h1>${escapeHtml(title)}</h1>
-<div class="meta">${escapeHtml(manifest.input.path)} · column ${escapeHtml(manifest.input.column)}${manifest.input.shard ? ` · shard ${escapeHtml(manifest.input.shard)}` : ''} · ${manifest.options.agents} agents × ${manifest.options.max_rounds} rounds · policies ${escapeHtml(manifest.options.policy_ids.join(', '))} · created ${escapeHtml(manifest.created_at)}</div>
+<div class="meta">${escapeHtml(manifest.input.path)} · column ${escapeHtml(manifest.input.column)}${manifest.input.shard ? ` · shard ${escapeHtml(manifest.input.shard)}` : ''} · ${manifest.options.recipe && manifest.options.recipe !== 'aidsafe' ? `recipe ${escapeHtml(manifest.options.recipe)}` : `${manifest.options.agents} agents × ${manifest.options.max_rounds} rounds`} · policies ${escapeHtml(manifest.options.policy_ids.join(', '))} · created ${escapeHtml(manifest.created_at)}</div>
 <h2>Summary</h2>
 <div class="figures">${figures.map(([k, v]) => `<div class="figure" data-figure="${escapeHtml(k)}">${escapeHtml(k)}<b>${escapeHtml(v)}</b></div>`).join('')}</div>
 <h2>Charts</h2>
