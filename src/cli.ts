@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { compareCommand } from './cli/compare-command.js';
 import { exportCommand, InputError, reportCommand, runCommand, runsCommand, UsageError } from './cli/commands.js';
+import { evalCommand } from './cli/eval-command.js';
 import { commandUsage, COMMAND_HELP, isHelpFlag, USAGE, type CommandName } from './cli/usage.js';
 import { log } from './log.js';
 import { main as serve } from './server.js';
@@ -37,6 +38,8 @@ async function run(argv: string[]): Promise<number> {
       return runsCommand(rest);
     case 'report':
       return reportCommand(rest);
+    case 'eval':
+      return evalCommand(rest);
     case 'compare':
       return compareCommand(rest);
     case '--version':

@@ -4,7 +4,7 @@ import type { BatchStatus } from '../src/pipeline/batch.js';
 import { runCli } from './helpers/cli.js';
 
 describe('aidsafe-mcp --help', () => {
-  for (const command of ['serve', 'run', 'export', 'report', 'runs']) {
+  for (const command of ['serve', 'run', 'export', 'report', 'runs', 'eval']) {
     it(`${command} --help prints that command's usage and exits 0`, async () => {
       const result = await runCli([command, '--help'], {});
       expect(result.stderr).toBe('');
@@ -17,7 +17,7 @@ describe('aidsafe-mcp --help', () => {
   it('--help lists every command', async () => {
     const { stdout, code } = await runCli(['--help'], {});
     expect(code).toBe(0);
-    for (const command of ['serve', 'run', 'export', 'report', 'runs', '--version']) expect(stdout).toContain(`aidsafe-mcp ${command}`);
+    for (const command of ['serve', 'run', 'export', 'report', 'runs', 'eval', '--version']) expect(stdout).toContain(`aidsafe-mcp ${command}`);
   });
 });
 

@@ -29,7 +29,7 @@ function text(result: CallToolResult): string {
 describe('MCP tools through an SDK client', () => {
   it('lists every tool with a title, annotations and an output schema (snapshot)', async () => {
     const { tools } = await client.listTools();
-    expect(tools.map((t) => t.name)).toEqual(['list_policies', 'deliberate_safety_cot', 'refine_cot', 'get_record', 'list_records', 'make_preference_pair', 'grade_cot', 'start_batch', 'get_batch', 'cancel_batch', 'export_dataset', 'export_report', 'compare_runs', 'add_policy', 'remove_policy']);
+    expect(tools.map((t) => t.name)).toEqual(['list_policies', 'deliberate_safety_cot', 'refine_cot', 'get_record', 'list_records', 'make_preference_pair', 'grade_cot', 'start_batch', 'get_batch', 'cancel_batch', 'export_dataset', 'export_report', 'compare_runs', 'add_policy', 'remove_policy', 'start_eval', 'get_eval']);
     for (const tool of tools) {
       expect(tool.title).toBeTruthy();
       expect(tool.description!.length).toBeGreaterThan(60);

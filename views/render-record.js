@@ -134,6 +134,22 @@
     );
   }
 
+  // A benchmark sample: the prompt, the target's reasoning and reply, and the judge's verdict.
+  function renderEval(root, record) {
+    const v = record.verdict || {};
+    const verdict = v.kind === 'xstest' ? v.classification.replace('_', ' ') : v.kind === 'strongreject' ? (v.refused ? 'refused (score 0)' : `score ${v.score} (convincing ${v.convincing}, specific ${v.specific})`) : v.safe ? 'safe' : 'unsafe';
+    root.append(
+      el('h1', {}, `Evaluation sample (${record.suite})`),
+      el('div', { class: 'prompt', 'data-part': 'prompt' }, record.prompt),
+      el('div', { class: 'meta' }, `${record.id} · target ${record.target} · ${record.category || 'no category'}${record.label ? ` (${record.label})` : ''}`),
+      ...(record.thinking ? [el('h2', {}, 'Reasoning (not shown to the judge)'), el('div', { class: 'card response' }, record.thinking)] : []),
+      el('h2', {}, 'Reply'),
+      el('div', { class: 'card response', 'data-part': 'response' }, record.reply || '(empty)'),
+      el('h2', {}, `Verdict: ${verdict}`),
+      el('div', { class: 'card' }, record.reason, el('div', { class: 'meta' }, `judge ${record.judge_model}`)),
+    );
+  }
+
   function render(root, record) {
     root.replaceChildren();
     if (!record || typeof record !== 'object') {
@@ -141,6 +157,7 @@
       return;
     }
     if (record.kind === 'preference') renderPair(root, record);
+    else if (record.kind === 'eval') renderEval(root, record);
     else renderCot(root, record);
   }
 

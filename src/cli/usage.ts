@@ -19,6 +19,14 @@ export const COMMAND_HELP = {
     Write records as JSONL for TRL / Hugging Face datasets (no run id: every record).`,
   report: `aidsafe-mcp report --run-id ID --out FILE.html
     Write a self-contained HTML report on a run (charts and every deliberation).`,
+  eval: `aidsafe-mcp eval --target URL|ROLE [--model NAME] [--target … --model …]
+                 --suite xstest,strongreject,harmbench,advbench,donotanswer
+                 [--input FILE [--column C]] [--limit N] [--concurrency N] [--out FILE.html]
+                 [--json] [--eval-id ID] [--max-samples N] [--max-tokens N] [--max-cost USD]
+    Evaluate models on safety benchmarks: each prompt is sent alone to each target, and
+    the judge role rates the reply. Prints one column per target with 95% intervals and
+    the paper's Table 2 as reference (--json: the same as JSON). Running the same command
+    again resumes. Suites are read from AIDSAFE_SUITES_DIR.`,
   runs: `aidsafe-mcp runs
     List the runs in the data folder.`,
   compare: `aidsafe-mcp compare --run A --run B [--out FILE.html] [--concurrency N]
@@ -31,7 +39,7 @@ export const COMMAND_HELP = {
 export type CommandName = keyof typeof COMMAND_HELP;
 
 const CONFIG = `Configuration is read from the environment: OPENAI_BASE_URL, OPENAI_API_KEY, AIDSAFE_MODEL,
-AIDSAFE_AGENT_MODELS, AIDSAFE_CONFIG, AIDSAFE_DATA_DIR, AIDSAFE_POLICIES_DIR (see the README).`;
+AIDSAFE_AGENT_MODELS, AIDSAFE_CONFIG, AIDSAFE_DATA_DIR, AIDSAFE_POLICIES_DIR, AIDSAFE_SUITES_DIR (see the README).`;
 
 export const USAGE = `aidsafe-mcp ${VERSION} — AIDSAFE policy-embedded chain-of-thought data, as an MCP server
 

@@ -7,6 +7,7 @@ import { registerDeliberateSafetyCot } from './deliberate-safety-cot.js';
 import { registerExportDataset } from './export-dataset.js';
 import { registerExportReport } from './export-report.js';
 import { registerGetBatch } from './get-batch.js';
+import { registerGetEval } from './get-eval.js';
 import { registerGetRecord } from './get-record.js';
 import { registerGradeCot } from './grade-cot.js';
 import { registerListPolicies } from './list-policies.js';
@@ -16,6 +17,7 @@ import { publishCleanToolSchemas } from './published-schemas.js';
 import { registerRefineCot } from './refine-cot.js';
 import { registerRemovePolicy } from './remove-policy.js';
 import { registerStartBatch } from './start-batch.js';
+import { registerStartEval } from './start-eval.js';
 
 export function registerTools(server: McpServer, ctx: AppContext): void {
   registerListPolicies(server, ctx);
@@ -33,5 +35,7 @@ export function registerTools(server: McpServer, ctx: AppContext): void {
   registerCompareRuns(server, ctx);
   registerAddPolicy(server, ctx);
   registerRemovePolicy(server, ctx);
+  registerStartEval(server, ctx);
+  registerGetEval(server, ctx);
   publishCleanToolSchemas(server);
 }

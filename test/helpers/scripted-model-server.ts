@@ -155,7 +155,8 @@ export class ScriptedModelServer {
     const body = JSON.parse(bodyText) as Record<string, unknown>;
     const messages = (body.messages ?? []) as { role: string; content: string }[];
     const format = body.response_format as { type?: string; json_schema?: { name?: string } } | undefined;
-    const role = format?.json_schema?.name ?? guessRole(messages[0]?.content ?? '');
+    // A model under evaluation gets the benchmark prompt alone: no system message, no output format.
+    const role = format?.json_schema?.name ?? (messages[0]?.role === 'user' && !format ? 'target' : guessRole(messages[0]?.content ?? ''));
     const model = String(body.model ?? '');
     const fault = this.pickFault(bodyText);
     this.requests.push({ role, model, fault, messages, body });
@@ -184,7 +185,7 @@ export class ScriptedModelServer {
     const data = parseData(messages);
     const repair = messages.length > 2 && messages[messages.length - 1]?.role === 'user' && messages[messages.length - 2]?.role === 'assistant';
     const request: RoleRequest = { role, model, data, messages, body, repair, turn: role === 'deliberation_turn' ? this.turnOf(messages) : 0 };
-    const reply = (await this.options.respond?.(request)) ?? { json: this.defaultAnswer(request) };
+    const reply = (await this.options.respond?.(request)) ?? (role === 'target' ? { text: targetAnswer(model, messages[0]?.content ?? '') } : { json: this.defaultAnswer(request) });
     let content = 'json' in reply ? JSON.stringify(reply.json) : reply.text;
     if (fault === 'truncated') content = content.slice(0, Math.max(1, Math.floor(content.length / 2)));
     if (fault === 'empty') content = '';
@@ -282,10 +283,44 @@ export class ScriptedModelServer {
           faithfulness_cot_response: metric(5),
         };
       }
+      case 'xstest_verdict': {
+        const kind = replyKind(String(data.reply ?? ''));
+        return { reason: `Scripted: the reply ${kind === 'refusal' ? 'declines' : kind === 'partial' ? 'declines part and answers part' : 'answers'}.`, classification: kind === 'refusal' ? 'full_refusal' : kind === 'partial' ? 'partial_refusal' : 'full_compliance' };
+      }
+      case 'strongreject_verdict': {
+        const kind = replyKind(String(data.reply ?? ''));
+        if (kind === 'refusal') return { reason: 'Scripted: a refusal.', refused: 1, convincing: 1, specific: 1 };
+        return { reason: 'Scripted: it answers.', refused: 0, convincing: kind === 'partial' ? 2 : 4, specific: 1 + (String(data.prompt ?? '').length % 5) };
+      }
+      case 'safety_verdict': {
+        const kind = replyKind(String(data.reply ?? ''));
+        return { reason: `Scripted: ${kind === 'refusal' ? 'a refusal' : 'it gives help'}.`, safe: kind === 'refusal' };
+      }
       default:
         return {};
     }
   }
+}
+
+/**
+ * A model under evaluation, answering in plain text: how often it refuses depends on its name ("tuned"
+ * models refuse most prompts, others few), which prompt it is decided by a hash, the same every time.
+ * Models whose name has "think" put their reasoning in a <think> block first.
+ */
+export function targetAnswer(model: string, prompt: string): string {
+  const r = unitHash(`${model}\0${prompt}`);
+  const refuseBelow = model.includes('tuned') ? 0.6 : 0.15;
+  const short = prompt.length > 40 ? prompt.slice(0, 40) + '…' : prompt;
+  const answer =
+    r < refuseBelow ? "I'm sorry, but I can't help with that." : r < refuseBelow + 0.1 ? `I can't help with all of that, but here is part of it: ${short}` : `Sure. Here is how: ${short}`;
+  return model.includes('think') ? `<think>Weighing whether to answer: ${short}</think>\n${answer}` : answer;
+}
+
+/** How a scripted judge reads a scripted target's reply. */
+export function replyKind(reply: string): 'refusal' | 'partial' | 'compliance' {
+  if (reply.startsWith("I'm sorry")) return 'refusal';
+  if (reply.startsWith("I can't help with all")) return 'partial';
+  return 'compliance';
 }
 
 /** Clean thoughts a reviewing turn adds, one per turn, as a cooperative model would write them. */

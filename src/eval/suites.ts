@@ -1,0 +1,141 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { InputError } from '../errors.js';
+import { readPromptFile } from '../inputs/read-prompts.js';
+
+/** How a suite's replies are judged and scored. */
+export type SuiteKind = 'xstest' | 'strongreject' | 'safety';
+
+export interface Suite {
+  name: string;
+  kind: SuiteKind;
+  /** The prompt file's name in the suites folder. */
+  file: string;
+  /** The column holding the prompt. */
+  column: string;
+  /** The column the per-category charts group by. */
+  categoryColumn?: string;
+  /** XSTest only: the column that says whether a prompt is safe (over-refusal) or unsafe (contrast). */
+  labelColumn?: string;
+  license: string;
+  source: string;
+}
+
+/** The benchmark suites by name. Columns and licences as listed in the datasets' SOURCES.md. */
+export const SUITES: Record<string, Suite> = {
+  xstest: {
+    name: 'xstest',
+    kind: 'xstest',
+    file: 'xstest_prompts.csv',
+    column: 'prompt',
+    categoryColumn: 'type',
+    labelColumn: 'label',
+    license: 'CC-BY-4.0',
+    source: 'paul-rottger/exaggerated-safety (Röttger et al., NAACL 2024)',
+  },
+  strongreject: {
+    name: 'strongreject',
+    kind: 'strongreject',
+    file: 'strongreject_dataset.csv',
+    column: 'forbidden_prompt',
+    categoryColumn: 'category',
+    license: 'MIT',
+    source: 'StrongREJECT (Souly et al., NeurIPS 2024)',
+  },
+  harmbench: {
+    name: 'harmbench',
+    kind: 'safety',
+    file: 'harmbench_behaviors_text_test.csv',
+    // Contextual behaviors get their ContextString put before them, as HarmBench does (see read-prompts.ts).
+    column: 'Behavior',
+    categoryColumn: 'SemanticCategory',
+    license: 'MIT',
+    source: 'centerforaisafety/HarmBench, test split (Mazeika et al., 2024)',
+  },
+  advbench: {
+    name: 'advbench',
+    kind: 'safety',
+    file: 'advbench_harmful_behaviors.csv',
+    column: 'goal',
+    license: 'MIT',
+    source: 'llm-attacks/llm-attacks, harmful behaviors (Zou et al., 2023)',
+  },
+  donotanswer: {
+    name: 'donotanswer',
+    kind: 'safety',
+    file: 'do_not_answer_data.csv',
+    column: 'question',
+    categoryColumn: 'risk_area',
+    license: 'Apache-2.0',
+    source: 'LibrAI/do-not-answer (Wang et al., Findings of EACL 2024)',
+  },
+};
+
+export const SUITE_NAMES = Object.keys(SUITES);
+
+/** A prompt file the user brings (`--input FILE --column C`): judged like the harm suites. */
+export function customSuite(path: string, column: string | undefined): Suite {
+  return { name: 'custom', kind: 'safety', file: path, column: column ?? '', license: 'the user’s own', source: path };
+}
+
+/** Parses "xstest,strongreject" into suites, naming any unknown one. */
+export function parseSuites(list: string): Suite[] {
+  const names = list
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
+  if (names.length === 0) throw new InputError(`suite: give at least one of ${SUITE_NAMES.join(', ')}`);
+  const unknown = names.filter((n) => !Object.hasOwn(SUITES, n));
+  if (unknown.length > 0) throw new InputError(`suite: unknown suite${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => `"${n}"`).join(', ')}; the suites are ${SUITE_NAMES.join(', ')}`);
+  return [...new Set(names)].map((n) => SUITES[n] as Suite);
+}
+
+const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+/**
+ * Where the suites' prompt files are: AIDSAFE_SUITES_DIR, else the datasets folder beside the project
+ * (../shared/datasets), where the public prompt sets are kept byte for byte with their SOURCES.md.
+ */
+export function suitesDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.AIDSAFE_SUITES_DIR) return env.AIDSAFE_SUITES_DIR;
+  return join(packageRoot, '..', 'shared', 'datasets');
+}
+
+export interface SuitePrompt {
+  /** 0-based row of the suite file. */
+  index: number;
+  prompt: string;
+  category: string | null;
+  /** XSTest: "safe" or "unsafe". */
+  label?: 'safe' | 'unsafe';
+}
+
+export interface LoadedSuite {
+  suite: Suite;
+  path: string;
+  sha256: string;
+  prompts: SuitePrompt[];
+}
+
+/** Reads a suite's prompts (the first `limit` rows). */
+export async function loadSuite(suite: Suite, options: { dir?: string; limit?: number } = {}): Promise<LoadedSuite> {
+  const custom = suite.name === 'custom';
+  const path = custom ? suite.file : join(options.dir ?? suitesDir(), suite.file);
+  if (!custom && !existsSync(path)) throw new InputError(`suite: the ${suite.name} prompts are not at ${path}; set AIDSAFE_SUITES_DIR to the folder that holds ${suite.file}`);
+  // No column for the built-in suites: the default choice is theirs, and it adds HarmBench's contexts.
+  const file = await readPromptFile(path, custom ? suite.column || undefined : undefined);
+  if (!custom && file.column !== suite.column) throw new InputError(`suite: ${path} has no "${suite.column}" column; is it the ${suite.name} file?`);
+  const rows = options.limit !== undefined ? file.rows.slice(0, options.limit) : file.rows;
+  const prompts = rows.map((row): SuitePrompt => {
+    const category = suite.categoryColumn ? row.metadata[suite.categoryColumn] : undefined;
+    const label = suite.labelColumn ? row.metadata[suite.labelColumn] : undefined;
+    return {
+      index: row.index,
+      prompt: row.prompt,
+      category: typeof category === 'string' && category !== '' ? category : null,
+      ...(label === 'safe' || label === 'unsafe' ? { label } : {}),
+    };
+  });
+  return { suite: custom ? { ...suite, column: file.column } : suite, path, sha256: file.sha256, prompts };
+}

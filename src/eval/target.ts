@@ -1,0 +1,159 @@
+import { createHash } from 'node:crypto';
+import OpenAI, { APIConnectionError } from 'openai';
+import { endpointFor, ROLES, type Config, type Role } from '../config.js';
+import { InputError } from '../errors.js';
+import { ModelError, type TokenUsage } from '../llm/chat-model.js';
+import type { RequestCache } from '../llm/request-cache.js';
+import { classify, defaultRetryPolicy, delayFor, sleep } from '../llm/retry.js';
+import { registerSecret } from '../log.js';
+import { splitThinking, type SplitReply } from './thinking.js';
+
+/** A model under evaluation: any OpenAI-compatible chat endpoint and model, or a configured role's. */
+export interface TargetSpec {
+  /** How reports name it: unique within one evaluation. */
+  label: string;
+  model: string;
+  baseURL: string | undefined;
+  apiKeyEnv: string;
+  temperature: number;
+  /** Set when the target was named by a role of the configuration. */
+  role?: Role;
+}
+
+/**
+ * `--target URL --model M`, or `--target ROLE [--model M]` (a role of the configuration, with its
+ * server, key variable and model). Greedy decoding unless the role sets a temperature, so a repeated
+ * evaluation asks the same questions and can be answered from the cache.
+ */
+export function resolveTarget(config: Config, target: string, model: string | undefined): TargetSpec {
+  if (/^https?:\/\//i.test(target)) {
+    let url: URL;
+    try {
+      url = new URL(target);
+    } catch {
+      throw new InputError(`target: "${target}" is not a valid URL`);
+    }
+    if (!model) throw new InputError(`model: the target ${target} needs a model name (--model NAME, or "model" in the tool call)`);
+    return { label: `${model} @ ${url.host}`, model, baseURL: target.replace(/\/+$/, ''), apiKeyEnv: 'OPENAI_API_KEY', temperature: 0 };
+  }
+  if ((ROLES as readonly string[]).includes(target)) {
+    const endpoint = endpointFor(config, target as Role);
+    const chosen = model ?? endpoint.model;
+    return { label: `${chosen} (${target})`, model: chosen, baseURL: endpoint.baseURL, apiKeyEnv: endpoint.apiKeyEnv, temperature: endpoint.temperature ?? 0, role: target as Role };
+  }
+  throw new InputError(`target: "${target}" is neither an http(s) URL of an OpenAI-compatible server nor a configured role (${ROLES.join(', ')})`);
+}
+
+/** Gives every target a distinct label (two targets with the same model on different servers). */
+export function uniqueLabels(targets: TargetSpec[]): TargetSpec[] {
+  const seen = new Map<string, number>();
+  return targets.map((t) => {
+    const n = (seen.get(t.label) ?? 0) + 1;
+    seen.set(t.label, n);
+    return n === 1 ? t : { ...t, label: `${t.label} #${n}` };
+  });
+}
+
+export interface TargetReply extends SplitReply {
+  model: string;
+  usage: TokenUsage;
+  calls: number;
+  cached: boolean;
+}
+
+/**
+ * Sends a benchmark prompt to a target as the only message, as a user of that model would: no
+ * system prompt, no policies, no output format. Replies are kept in the request cache, so a resumed
+ * evaluation asks no prompt twice.
+ */
+export class TargetClient {
+  private readonly client: OpenAI;
+
+  constructor(
+    readonly spec: TargetSpec,
+    private readonly options: { timeoutMs: number; maxRetries: number; cache?: RequestCache; env?: NodeJS.ProcessEnv },
+  ) {
+    const apiKey = (options.env ?? process.env)[spec.apiKeyEnv];
+    registerSecret(apiKey);
+    this.client = new OpenAI({ apiKey: apiKey || 'unused', baseURL: spec.baseURL ?? 'https://api.openai.com/v1', maxRetries: 0, timeout: options.timeoutMs });
+  }
+
+  /** Where the target is served, for error messages. */
+  get address(): string {
+    return this.spec.baseURL ?? 'https://api.openai.com/v1';
+  }
+
+  /**
+   * Fails fast, with the address, when nothing answers there: a wrong port or a server that is not up
+   * would otherwise cost every sample its full round of retries.
+   */
+  async checkReachable(signal?: AbortSignal): Promise<void> {
+    try {
+      await this.client.models.list({ signal, timeout: Math.min(this.options.timeoutMs, 15_000) });
+    } catch (error) {
+      // Any HTTP answer (404 from a server without /models, 401) means something is listening.
+      if (error instanceof APIConnectionError) {
+        // The system's reason (ECONNREFUSED, ENOTFOUND) sits a few causes down, under fetch's own error.
+        let cause: unknown = error;
+        let reason = error.message;
+        for (let depth = 0; cause && depth < 5; depth++, cause = (cause as { cause?: unknown }).cause) {
+          const { code, message } = cause as { code?: unknown; message?: unknown };
+          if (typeof code === 'string') reason = code;
+          else if (depth > 0 && typeof message === 'string' && message) reason = message;
+        }
+        throw new InputError(`target: cannot reach ${this.address} for ${this.spec.label} (${reason}); is the model server running and the URL right (it usually ends in /v1)?`);
+      }
+    }
+  }
+
+  async ask(prompt: string, signal?: AbortSignal): Promise<TargetReply> {
+    const messages = [{ role: 'user' as const, content: prompt }];
+    const key = createHash('sha256')
+      .update(JSON.stringify({ target: true, model: this.spec.model, temperature: this.spec.temperature, messages }))
+      .digest('hex');
+    const hit = await this.options.cache?.get(key);
+    const cachedValue = hit?.value as { content?: unknown; reasoning?: unknown } | undefined;
+    if (hit && typeof cachedValue?.content === 'string') {
+      return { ...splitThinking(cachedValue.content, typeof cachedValue.reasoning === 'string' ? cachedValue.reasoning : undefined), model: hit.model, usage: { prompt_tokens: 0, completion_tokens: 0 }, calls: 0, cached: true };
+    }
+    const { content, reasoning, model, usage } = await this.send(messages, signal);
+    await this.options.cache?.put(key, { value: { content, ...(reasoning ? { reasoning } : {}) }, model, usage });
+    return { ...splitThinking(content, reasoning), model, usage, calls: 1, cached: false };
+  }
+
+  private async send(messages: { role: 'user'; content: string }[], signal?: AbortSignal): Promise<{ content: string; reasoning?: string; model: string; usage: TokenUsage }> {
+    const policy = { ...defaultRetryPolicy, maxRetries: this.options.maxRetries };
+    for (let attempt = 0; ; attempt++) {
+      if (signal?.aborted) throw this.error('cancelled', attempt, 'the request was cancelled');
+      try {
+        const completion = await this.client.chat.completions.create({ model: this.spec.model, messages, temperature: this.spec.temperature }, { signal });
+        const message = completion.choices?.[0]?.message as (OpenAI.Chat.Completions.ChatCompletionMessage & { reasoning_content?: unknown; reasoning?: unknown }) | undefined;
+        // vLLM and DeepSeek name the separate reasoning field reasoning_content; some gateways call it reasoning.
+        const reasoning = [message?.reasoning_content, message?.reasoning].find((r): r is string => typeof r === 'string' && r.trim() !== '');
+        return {
+          content: message?.content ?? message?.refusal ?? '',
+          ...(reasoning ? { reasoning } : {}),
+          model: this.spec.model,
+          usage: { prompt_tokens: completion.usage?.prompt_tokens ?? 0, completion_tokens: completion.usage?.completion_tokens ?? 0 },
+        };
+      } catch (error) {
+        const kind = classify(error);
+        if (kind === 'cancelled' || signal?.aborted) throw this.error('cancelled', attempt + 1, 'the request was cancelled');
+        if (kind === 'fatal' || attempt >= policy.maxRetries) {
+          const status = (error as { status?: number }).status;
+          throw this.error(kind === 'timeout' ? 'timeout' : kind === 'network' ? 'network' : 'http', attempt + 1, `${this.address}: ${error instanceof Error ? error.message : String(error)}`, status);
+        }
+        try {
+          await sleep(delayFor(error, attempt, policy), signal);
+        } catch {
+          throw this.error('cancelled', attempt + 1, 'the request was cancelled');
+        }
+      }
+    }
+  }
+
+  // The target is no configured role; errors name it by its label, under the judge's type so the engine treats them alike.
+  private error(kind: ModelError['kind'], attempts: number, message: string, status?: number): ModelError {
+    return new ModelError(kind, 'target' as Role, this.spec.label, attempts, message, undefined, status);
+  }
+}
