@@ -1,6 +1,6 @@
 // Writes benchmarks/<name>.jsonl: the id and prompt columns of each benchmark file, one JSON object a
 // line. Run after `npm run build`: node scripts/make-benchmarks.mjs PATH/TO/datasets
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseCsv } from '../dist/inputs/csv.js';
 
@@ -20,4 +20,21 @@ for (const set of SETS) {
   const lines = rows.map((row, i) => JSON.stringify({ id: set.id ? row[col(set.id)] : String(i + 1), prompt: row[col(set.prompt)] }));
   writeFileSync(join('benchmarks', `${set.name}.jsonl`), lines.join('\n') + '\n');
   console.log(set.name, lines.length);
+}
+
+// benchmarks/suites/<name>.jsonl: what `eval` reads, the columns its suites use, under their own names,
+// so the package evaluates without the original files. HarmBench: the test split, with its contexts.
+const SUITES = [
+  { name: 'xstest', file: 'xstest_prompts.csv', columns: ['id', 'prompt', 'type', 'label'] },
+  { name: 'strongreject', file: 'strongreject_dataset.csv', columns: ['category', 'source', 'forbidden_prompt'] },
+  { name: 'harmbench', file: 'harmbench_behaviors_text_test.csv', columns: ['BehaviorID', 'Behavior', 'SemanticCategory', 'ContextString'] },
+  { name: 'advbench', file: 'advbench_harmful_behaviors.csv', columns: ['goal'] },
+  { name: 'donotanswer', file: 'do_not_answer_data.csv', columns: ['id', 'risk_area', 'question'] },
+];
+mkdirSync(join('benchmarks', 'suites'), { recursive: true });
+for (const suite of SUITES) {
+  const [header, ...rows] = parseCsv(readFileSync(join(from, suite.file), 'utf8'));
+  const lines = rows.map((row) => JSON.stringify(Object.fromEntries(suite.columns.map((c) => [c, row[header.indexOf(c)] ?? '']))));
+  writeFileSync(join('benchmarks', 'suites', `${suite.name}.jsonl`), lines.join('\n') + '\n');
+  console.log('suite', suite.name, lines.length);
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '../errors.js';
 import { readPromptFile } from '../inputs/read-prompts.js';
+import { builtinBenchmarksDir } from '../paths.js';
 
 /** How a suite's replies are judged and scored. */
 export type SuiteKind = 'xstest' | 'strongreject' | 'safety';
@@ -91,15 +92,21 @@ export function parseSuites(list: string): Suite[] {
   return [...new Set(names)].map((n) => SUITES[n] as Suite);
 }
 
-const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
+/** The suites shipped with the package: benchmarks/suites/<name>.jsonl, the columns each suite reads (see benchmarks/README.md). */
+export const bundledSuitesDir = fileURLToPath(new URL('suites/', builtinBenchmarksDir));
 
 /**
- * Where the suites' prompt files are: AIDSAFE_SUITES_DIR, else the datasets folder beside the project
- * (../shared/datasets), where the public prompt sets are kept byte for byte with their SOURCES.md.
+ * Where the suites' prompt files are: AIDSAFE_SUITES_DIR (a folder of the original CSV files, or of
+ * <name>.jsonl files), else the copies shipped in benchmarks/suites/.
  */
 export function suitesDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.AIDSAFE_SUITES_DIR) return env.AIDSAFE_SUITES_DIR;
-  return join(packageRoot, '..', 'shared', 'datasets');
+  return env.AIDSAFE_SUITES_DIR || bundledSuitesDir;
+}
+
+/** A suite's file in a folder: the original CSV when it is there, else the shipped <name>.jsonl. */
+function suiteFile(suite: Suite, dir: string): string {
+  const original = join(dir, suite.file);
+  return existsSync(original) ? original : join(dir, `${suite.name}.jsonl`);
 }
 
 export interface SuitePrompt {
@@ -121,8 +128,8 @@ export interface LoadedSuite {
 /** Reads a suite's prompts (the first `limit` rows). */
 export async function loadSuite(suite: Suite, options: { dir?: string; limit?: number } = {}): Promise<LoadedSuite> {
   const custom = suite.name === 'custom';
-  const path = custom ? suite.file : join(options.dir ?? suitesDir(), suite.file);
-  if (!custom && !existsSync(path)) throw new InputError(`suite: the ${suite.name} prompts are not at ${path}; set AIDSAFE_SUITES_DIR to the folder that holds ${suite.file}`);
+  const path = custom ? suite.file : suiteFile(suite, options.dir ?? suitesDir());
+  if (!custom && !existsSync(path)) throw new InputError(`suite: the ${suite.name} prompts are not at ${path}; set AIDSAFE_SUITES_DIR to a folder that holds ${suite.file} or ${suite.name}.jsonl`);
   // No column for the built-in suites: the default choice is theirs, and it adds HarmBench's contexts.
   const file = await readPromptFile(path, custom ? suite.column || undefined : undefined);
   if (!custom && file.column !== suite.column) throw new InputError(`suite: ${path} has no "${suite.column}" column; is it the ${suite.name} file?`);

@@ -82,7 +82,8 @@ const READ_AHEAD = 32;
 async function* readRecords(store: RecordStore, ids: readonly string[]): AsyncGenerator<CotRecord | PreferenceRecord> {
   for (let start = 0; start < ids.length; start += READ_AHEAD) {
     const records = await Promise.all(ids.slice(start, start + READ_AHEAD).map((id) => store.get(id)));
-    for (const record of records) if (record) yield record;
+    // Evaluation records are not training data: exports take CoT records and pairs only.
+    for (const record of records) if (record && (record.kind === 'cot' || record.kind === 'preference')) yield record;
   }
 }
 

@@ -1,4 +1,3 @@
-import { isAbsolute, join } from 'node:path';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
@@ -6,11 +5,10 @@ import { loadEval } from '../eval/eval-result.js';
 import { EvalRun } from '../eval/eval-run.js';
 import { SUITE_NAMES } from '../eval/suites.js';
 import { log } from '../log.js';
-import { checkInputPath } from '../paths.js';
 import { statusLine } from '../pipeline/batch.js';
 import { evalIdField, evalResultSchema, jsonSafe } from './eval-schemas.js';
 import { MAX_NAME_CHARS } from './input-schemas.js';
-import { allowedInputDirs } from './start-batch.js';
+import { allowedFile } from './allowed-files.js';
 import { annotations, guard, InputError, ok } from './tool-kit.js';
 
 const range = (name: string, min: number, max: number) =>
@@ -63,11 +61,8 @@ export function registerStartEval(server: McpServer, ctx: AppContext): void {
         if (args.column && !args.input_path) throw new InputError('column: goes with input_path');
         let input: { path: string; column?: string } | undefined;
         if (args.input_path) {
-          const allowed = await allowedInputDirs(ctx, server);
-          const requested = isAbsolute(args.input_path) ? args.input_path : join(ctx.config.dataDir, 'inputs', args.input_path);
-          const checked = await checkInputPath(requested, allowed);
-          if (!checked.ok) throw new InputError(`input_path: "${args.input_path}" cannot be read (${checked.why}); allowed folders: ${allowed.join(', ')}`);
-          input = { path: checked.path, ...(args.column ? { column: args.column } : {}) };
+          const path = await allowedFile(ctx, server, 'input_path', args.input_path);
+          input = { path, ...(args.column ? { column: args.column } : {}) };
         }
         const evaluation = await EvalRun.prepare(ctx, {
           targets: args.targets,
