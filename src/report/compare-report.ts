@@ -1,8 +1,9 @@
 import type { AppContext } from '../context.js';
+import { reportPage } from './page.js';
 import { metricLabel } from '../compare/comparison-table.js';
 import type { Comparison, MetricComparison } from '../compare/compare-runs.js';
 import type { CotRecord } from '../store/record.js';
-import { embedJson, escapeHtml, inlineSafe, viewAsset } from '../views/assets.js';
+import { escapeHtml, viewAsset } from '../views/assets.js';
 import { barChart, intervalChart } from './charts.js';
 
 const fixed = (v: number) => v.toFixed(2);
@@ -46,18 +47,9 @@ export async function buildCompareReport(ctx: AppContext, c: Comparison): Promis
   ];
   const header = `<tr><th>Score</th><th>A</th><th>B</th><th>A − B [95% CI]</th><th>W / T / L</th>`;
   const title = `Comparison: ${a.run_id} vs ${b.run_id}`;
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-<style>${inlineSafe(viewAsset('deliberation.css'))}</style>
-</head>
-<body>
-<main class="aidsafe report">
-<h1>${escapeHtml(title)}</h1>
-<div class="meta">A = ${escapeHtml(a.run_id)} (${escapeHtml(a.recipe)}, ${a.samples} samples, ${escapeHtml(a.input)}) · B = ${escapeHtml(b.run_id)} (${escapeHtml(b.recipe)}, ${b.samples} samples, ${escapeHtml(b.input)})</div>
+  return reportPage({
+    title,
+    body: `<div class="meta">A = ${escapeHtml(a.run_id)} (${escapeHtml(a.recipe)}, ${a.samples} samples, ${escapeHtml(a.input)}) · B = ${escapeHtml(b.run_id)} (${escapeHtml(b.recipe)}, ${b.samples} samples, ${escapeHtml(b.input)})</div>
 <p>${c.graded_pairs} graded pairs of ${c.pairs} shared prompts${c.only_in_a || c.only_in_b ? ` (${c.only_in_a} prompts only in A, ${c.only_in_b} only in B)` : ''}. A − B is the mean per-pair difference; its 95% interval is a ${escapeHtml(c.bootstrap.method)} with ${c.bootstrap.resamples.toLocaleString('en')} resamples, seed ${c.bootstrap.seed}. W / T / L: pairs where A scored higher, the same, lower.</p>
 <h2>Scores</h2>
 <table id="metrics"><thead>${header}<th>Paper ${escapeHtml(c.reference.a_label)} / ${escapeHtml(c.reference.b_label)}</th></tr></thead><tbody>${metricRows(c.metrics, c.reference)}</tbody></table>
@@ -74,11 +66,8 @@ ${
 ${loaded.length ? '' : '<p class="empty">Every pair scored the same on every score.</p>'}
 <table id="pairs"><thead><tr><th>#</th><th>Prompt</th><th>${escapeHtml(c.category_column ?? 'Category')}</th><th>A scores</th><th>B scores</th><th>Σ|A − B|</th></tr></thead><tbody></tbody></table>
 <section id="detail" class="card" hidden></section>
-</main>
-<script type="application/json" id="aidsafe-pairs">${embedJson(loaded)}</script>
-<script>${inlineSafe(viewAsset('render-record.js'))}</script>
-<script>${inlineSafe(viewAsset('compare.js'))}</script>
-</body>
-</html>
-`;
+`,
+    data: { id: 'aidsafe-pairs', value: loaded },
+    scripts: [viewAsset('render-record.js'), viewAsset('compare.js')],
+  });
 }

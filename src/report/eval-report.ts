@@ -1,8 +1,9 @@
 import type { EvalResult } from '../eval/eval-result.js';
+import { reportPage } from './page.js';
 import { formatEstimate } from '../eval/eval-table.js';
 import { METRICS } from '../eval/scoring.js';
 import type { EvalRecord } from '../store/record.js';
-import { embedJson, escapeHtml, inlineSafe, viewAsset } from '../views/assets.js';
+import { escapeHtml } from '../views/assets.js';
 import { barChart } from './charts.js';
 
 /** Sample details embedded in one report; the numbers always cover every sample. */
@@ -79,20 +80,10 @@ export function buildEvalReport(result: EvalResult, samples: EvalRecord[], failu
   }));
   const options = (values: string[]) => [...new Set(values)].sort().map((v) => `<option>${escapeHtml(v)}</option>`).join('');
   const title = `Safety evaluation ${result.eval_id}`;
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-<style>${inlineSafe(viewAsset('deliberation.css'))}
-.aidsafe .pre { white-space: pre-wrap; }
-.aidsafe td, .aidsafe th { font-variant-numeric: tabular-nums; }</style>
-</head>
-<body>
-<main class="aidsafe report">
-<h1>${escapeHtml(title)}</h1>
-<div class="meta">status ${escapeHtml(result.status)} · judge ${escapeHtml(result.judge_models.join(', ') || '(nothing judged yet)')} · created ${escapeHtml(result.created_at)}</div>
+  return reportPage({
+    title,
+    css: `.aidsafe .pre { white-space: pre-wrap; }\n.aidsafe td, .aidsafe th { font-variant-numeric: tabular-nums; }`,
+    body: `<div class="meta">status ${escapeHtml(result.status)} · judge ${escapeHtml(result.judge_models.join(', ') || '(nothing judged yet)')} · created ${escapeHtml(result.created_at)}</div>
 <h2>Results</h2>
 <table id="results"><thead><tr><th>Metric (95% interval, samples)</th>${targets.map((t) => `<th>${escapeHtml(t)}</th>`).join('')}</tr></thead><tbody>${metricRows.join('')}</tbody></table>
 <h2>On the paper’s Table 2 scale</h2>
@@ -115,12 +106,10 @@ ${samples.length > embedded.length ? `<p class="empty">Showing the first ${embed
 </div>
 <table id="samples"><thead><tr><th>Suite</th><th>Target</th><th>Prompt</th><th>Category</th><th>Verdict</th></tr></thead><tbody></tbody></table>
 <section id="detail" class="card" hidden></section>
-</main>
-<script type="application/json" id="eval-samples">${embedJson(embedded)}</script>
-<script>${inlineSafe(SAMPLE_LIST_SCRIPT)}</script>
-</body>
-</html>
-`;
+`,
+    data: { id: 'eval-samples', value: embedded },
+    scripts: [SAMPLE_LIST_SCRIPT],
+  });
 }
 
 /** The sample list: filters, and a click shows the sample's prompt, reply, reasoning, verdict and reason. */

@@ -1,10 +1,11 @@
 import { GRADE_METRICS } from '../agents/grader.js';
+import { reportPage } from './page.js';
 import { REMOVAL_REASONS } from '../agents/refiner.js';
 import type { AppContext } from '../context.js';
 import { InputError } from '../errors.js';
 import { costOf } from '../pipeline/batch.js';
 import type { CotRecord, PreferenceRecord } from '../store/record.js';
-import { embedJson, escapeHtml, inlineSafe, viewAsset } from '../views/assets.js';
+import { escapeHtml, viewAsset } from '../views/assets.js';
 import { barChart } from './charts.js';
 
 /** Columns that usually name a sample's category in safety prompt sets, in order of preference. */
@@ -119,18 +120,9 @@ export async function buildRunReport(ctx: AppContext, runId: string): Promise<Ru
 
   const embedded = samples.slice(0, MAX_REPORT_SAMPLES);
   const title = `AIDSAFE run ${runId}`;
-  const html = `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-<style>${inlineSafe(viewAsset('deliberation.css'))}</style>
-</head>
-<body>
-<main class="aidsafe report">
-<h1>${escapeHtml(title)}</h1>
-<div class="meta">${escapeHtml(manifest.input.path)} · column ${escapeHtml(manifest.input.column)}${manifest.input.shard ? ` · shard ${escapeHtml(manifest.input.shard)}` : ''} · ${manifest.options.recipe && manifest.options.recipe !== 'aidsafe' ? `recipe ${escapeHtml(manifest.options.recipe)}` : `${manifest.options.agents} agents × ${manifest.options.max_rounds} rounds`} · policies ${escapeHtml(manifest.options.policy_ids.join(', '))} · created ${escapeHtml(manifest.created_at)}</div>
+  const html = reportPage({
+    title,
+    body: `<div class="meta">${escapeHtml(manifest.input.path)} · column ${escapeHtml(manifest.input.column)}${manifest.input.shard ? ` · shard ${escapeHtml(manifest.input.shard)}` : ''} · ${manifest.options.recipe && manifest.options.recipe !== 'aidsafe' ? `recipe ${escapeHtml(manifest.options.recipe)}` : `${manifest.options.agents} agents × ${manifest.options.max_rounds} rounds`} · policies ${escapeHtml(manifest.options.policy_ids.join(', '))} · created ${escapeHtml(manifest.created_at)}</div>
 <h2>Summary</h2>
 <div class="figures">${figures.map(([k, v]) => `<div class="figure" data-figure="${escapeHtml(k)}">${escapeHtml(k)}<b>${escapeHtml(v)}</b></div>`).join('')}</div>
 <h2>Charts</h2>
@@ -145,12 +137,9 @@ ${samples.length > embedded.length ? `<p class="empty">Showing the first ${embed
 </div>
 <table id="samples"><thead><tr><th>#</th><th>Prompt</th><th>${escapeHtml(categoryColumn ?? 'Category')}</th><th>Status</th><th>Stop</th><th>Turns</th><th>Lowest grade</th></tr></thead><tbody></tbody></table>
 <section id="detail" class="card" hidden></section>
-</main>
-<script type="application/json" id="aidsafe-samples">${embedJson(embedded)}</script>
-<script>${inlineSafe(viewAsset('render-record.js'))}</script>
-<script>${inlineSafe(viewAsset('report.js'))}</script>
-</body>
-</html>
-`;
+`,
+    data: { id: 'aidsafe-samples', value: embedded },
+    scripts: [viewAsset('render-record.js'), viewAsset('report.js')],
+  });
   return { html, samples: samples.length, embedded: embedded.length };
 }
