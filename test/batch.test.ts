@@ -3,14 +3,14 @@ import { createHash } from 'node:crypto';
 import { createReadStream, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { PROMPT_TEMPLATE_VERSION } from '../src/agents/shared.js';
 import { endpointFor, ROLES } from '../src/config.js';
 import { createContext, type AppContext } from '../src/context.js';
 import { BatchRun, type BatchRequest } from '../src/pipeline/batch.js';
 import { exportDataset } from '../src/store/export.js';
 import type { CotRecord, PreferenceRecord, StoredRecord } from '../src/store/record.js';
-import { DATASETS, tempDir, testConfig } from './helpers/fixtures.js';
+import { cliAgainst, DATASETS, tempDir, testConfig } from './helpers/fixtures.js';
 import { runCli, startCli } from './helpers/cli.js';
 import { ScriptedModelServer } from './helpers/scripted-model-server.js';
 
@@ -51,18 +51,9 @@ function repeatedCalls(server: ScriptedModelServer): number {
 }
 
 describe('CLI dataset run over the whole XSTest file, and its exports', () => {
-  const data = tempDir();
   const server = new ScriptedModelServer();
-  let env: NodeJS.ProcessEnv;
+  const { data, env } = cliAgainst(server);
   let runId: string;
-  beforeAll(async () => {
-    await server.start();
-    env = { OPENAI_BASE_URL: server.url, AIDSAFE_MODEL: 'scripted-model', AIDSAFE_DATA_DIR: data.path };
-  });
-  afterAll(async () => {
-    await server.close();
-    data.remove();
-  });
 
   it('runs all 450 prompts, with grading, and prints a summary', async () => {
     const result = await runCli(['run', '--input', xstest, '--concurrency', '32', '--grade'], env);
@@ -386,17 +377,8 @@ describe('failures, resume, cache, budgets, shards', () => {
 });
 
 describe('crashes and concurrent writers', () => {
-  const data = tempDir();
   const server = new ScriptedModelServer({ latencyMs: 25 });
-  let env: NodeJS.ProcessEnv;
-  beforeAll(async () => {
-    await server.start();
-    env = { OPENAI_BASE_URL: server.url, AIDSAFE_MODEL: 'scripted-model', AIDSAFE_DATA_DIR: data.path };
-  });
-  afterAll(async () => {
-    await server.close();
-    data.remove();
-  });
+  const { data, env } = cliAgainst(server);
 
   it('after kill -9 at random moments the same command finishes every sample exactly once, repeating only in-flight calls', async () => {
     const args = ['run', '--input', xstest, '--limit', '120', '--concurrency', '8', '--run-id', 'crashy'];

@@ -9,7 +9,7 @@ import { bootstrapMean, BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED } from '../src/stats
 import type { CotRecord } from '../src/store/record.js';
 import { launchBrowser } from './helpers/browser.js';
 import { runCli, startCli } from './helpers/cli.js';
-import { connectClient, contextFor, DATASETS, tempDir } from './helpers/fixtures.js';
+import { cliAgainst, connectClient, contextFor, DATASETS, tempDir } from './helpers/fixtures.js';
 import { ScriptedModelServer } from './helpers/scripted-model-server.js';
 
 const xstest = fileURLToPath(new URL('xstest_prompts.csv', DATASETS));
@@ -182,18 +182,9 @@ describe('comparing an AIDSAFE run with a baseline run of the same 30 XSTest pro
 });
 
 describe('a comparison killed while it grades', () => {
-  const data = tempDir();
   // Grading replies are slow, so the comparison can be killed with some samples graded and some not.
   const server = new ScriptedModelServer({ respond: async (req) => (req.role === 'grading' ? new Promise((done) => setTimeout(() => done(undefined), 150)) : undefined) });
-  let env: NodeJS.ProcessEnv;
-  beforeAll(async () => {
-    await server.start();
-    env = { OPENAI_BASE_URL: server.url, AIDSAFE_MODEL: 'scripted-model', AIDSAFE_DATA_DIR: data.path };
-  });
-  afterAll(async () => {
-    await server.close();
-    data.remove();
-  });
+  const { env } = cliAgainst(server);
 
   it('resumes when run again and grades no sample twice', async () => {
     const ids: string[] = [];

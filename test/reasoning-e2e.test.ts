@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { builtinPoliciesDir } from '../src/paths.js';
 import { PolicySet } from '../src/policies/policy-set.js';
 import { ClauseIndex } from '../src/reasoning/clause-ids.js';
@@ -9,7 +9,7 @@ import { lintThought, stripEnumeration } from '../src/reasoning/thought-lint.js'
 import { RecordStore } from '../src/store/record-store.js';
 import type { CotRecord, PreferenceRecord } from '../src/store/record.js';
 import { runCli } from './helpers/cli.js';
-import { DATASETS, tempDir } from './helpers/fixtures.js';
+import { cliAgainst, DATASETS } from './helpers/fixtures.js';
 import { ScriptedModelServer, type RoleRequest } from './helpers/scripted-model-server.js';
 
 /**
@@ -65,18 +65,9 @@ function misbehave({ role, data, repair }: RoleRequest) {
 }
 
 describe('reasoning fit to train on, against a model that misbehaves', () => {
-  const data = tempDir();
   const server = new ScriptedModelServer({ respond: misbehave });
+  const { data, env } = cliAgainst(server);
   const clauses = new ClauseIndex(PolicySet.load(builtinPoliciesDir, []).select());
-  let env: NodeJS.ProcessEnv;
-  beforeAll(async () => {
-    await server.start();
-    env = { OPENAI_BASE_URL: server.url, AIDSAFE_MODEL: 'scripted-model', AIDSAFE_DATA_DIR: data.path };
-  });
-  afterAll(async () => {
-    await server.close();
-    data.remove();
-  });
 
   it('completes every sample, and no stored thought, pair or export holds meta-commentary, numbering, invented ids or refusals', async () => {
     const input = fileURLToPath(new URL('strongreject_dataset.csv', DATASETS));

@@ -1,13 +1,13 @@
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { findDuplicates } from '../src/exports/dedup.js';
 import { ContaminationIndex, loadBenchmarks } from '../src/exports/decontaminate.js';
 import type { RunManifest } from '../src/store/run-store.js';
 import { runCli } from './helpers/cli.js';
-import { connectClient, contextFor, DATASETS, tempDir } from './helpers/fixtures.js';
+import { cliAgainst, connectClient, contextFor, DATASETS, tempDir } from './helpers/fixtures.js';
 import { ScriptedModelServer } from './helpers/scripted-model-server.js';
 
 const xstest = fileURLToPath(new URL('xstest_prompts.csv', DATASETS));
@@ -63,17 +63,8 @@ describe('decontamination', () => {
 });
 
 describe('screening input rows before a run (CLI and start_batch)', () => {
-  const data = tempDir();
   const server = new ScriptedModelServer();
-  let env: NodeJS.ProcessEnv;
-  beforeAll(async () => {
-    await server.start();
-    env = { OPENAI_BASE_URL: server.url, AIDSAFE_MODEL: 'scripted-model', AIDSAFE_DATA_DIR: data.path };
-  });
-  afterAll(async () => {
-    await server.close();
-    data.remove();
-  });
+  const { data, env } = cliAgainst(server);
 
   it('an XSTest run with --decontaminate xstest runs no sample and says why', async () => {
     const result = await runCli(['run', '--input', xstest, '--decontaminate', 'xstest'], env);

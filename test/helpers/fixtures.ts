@@ -1,4 +1,5 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { afterAll, beforeAll } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -7,6 +8,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { parseCsv } from '../../src/inputs/csv.js';
 import { createContext, type AppContext } from '../../src/context.js';
 import { createServer } from '../../src/server.js';
+import type { ScriptedModelServer } from './scripted-model-server.js';
 
 export const DATASETS = new URL('../../../shared/datasets/', import.meta.url);
 
@@ -44,4 +46,22 @@ export function xstestPrompts(): { prompt: string; type: string; label: string }
   const [header, ...rows] = parseCsv(readFileSync(new URL('xstest_prompts.csv', DATASETS), 'utf8'));
   const col = (name: string) => header?.indexOf(name) ?? -1;
   return rows.map((r) => ({ prompt: r[col('prompt')] ?? '', type: r[col('type')] ?? '', label: r[col('label')] ?? '' }));
+}
+
+/**
+ * For a describe block that drives the CLI: a data folder and the scripted server started before its
+ * tests and removed after, and the environment the CLI is started with (filled in once the server is up).
+ */
+export function cliAgainst(server: ScriptedModelServer): { data: { path: string; remove: () => void }; env: NodeJS.ProcessEnv } {
+  const data = tempDir();
+  const env: NodeJS.ProcessEnv = {};
+  beforeAll(async () => {
+    await server.start();
+    Object.assign(env, { OPENAI_BASE_URL: server.url, AIDSAFE_MODEL: 'scripted-model', AIDSAFE_DATA_DIR: data.path });
+  });
+  afterAll(async () => {
+    await server.close();
+    data.remove();
+  });
+  return { data, env };
 }
