@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seededRandom } from '../src/stats/bootstrap.js';
 import { tempDir } from './helpers/fixtures.js';
 import { RawStdioServer, serverJs } from './helpers/raw-stdio.js';
 import { ScriptedModelServer } from './helpers/scripted-model-server.js';
@@ -20,21 +21,9 @@ afterAll(async () => {
   data.remove();
 });
 
-/** mulberry32: small, fast and good enough to pick cases. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe('dist/server.js over stdio, fuzzed', () => {
   it(`answers every request and never exits (seed ${SEED}, ${DURATION_MS} ms)`, async () => {
-    const rnd = random(SEED);
+    const rnd = seededRandom(SEED);
     const int = (n: number) => Math.floor(rnd() * n);
     const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)] as T;
     const text = (max: number) => Array.from({ length: int(max) }, () => String.fromCharCode(pick([32 + int(95), int(0x3000), 0x22, 0x5c, 0x0a, 0]))).join('');

@@ -1,13 +1,12 @@
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { tempDir, xstestPrompts } from './helpers/fixtures.js';
+import { serverJs } from './helpers/raw-stdio.js';
 import { ScriptedModelServer } from './helpers/scripted-model-server.js';
 
-const serverJs = fileURLToPath(new URL('../dist/server.js', import.meta.url));
 const data = tempDir();
 const model = new ScriptedModelServer();
 
