@@ -3,6 +3,7 @@ import type { ScreenOptions, ScreenRequest } from '../exports/screen.js';
 import { InputError } from '../errors.js';
 import type { RecipeName } from '../store/record.js';
 import type { Recipe } from './recipe.js';
+import type { Shard } from './shard.js';
 import { aidsafeRecipe } from './recipes/aidsafe.js';
 import { baselineRecipe } from './recipes/baseline.js';
 
@@ -11,8 +12,8 @@ export interface BatchRequest {
   column?: string;
   /** Take only the first `limit` rows of the file. */
   limit?: number;
-  /** 1-based: shard {index: 2, count: 4} takes rows whose index modulo 4 is 1. */
-  shard?: { index: number; count: number };
+  /** Which rows this run takes: see shard.ts. */
+  shard?: Shard;
   concurrency: number;
   /** What one sample is; default "aidsafe". */
   recipe?: RecipeName;

@@ -16,6 +16,7 @@ import type { Recipe } from './recipe.js';
 import { recipeFor, type BatchRequest } from './batch-request.js';
 import { FAIL_FAST_SAMPLES, FailFast } from './fail-fast.js';
 import { runPool } from './sample-pool.js';
+import { inShard } from './shard.js';
 import { checkResumable, configHash, resolveRunId } from './run-identity.js';
 import { UsageMeter } from './usage.js';
 
@@ -78,7 +79,7 @@ export class BatchRun {
     const screened = request.screen ? screen(rows.map((row) => ({ key: row.index, prompt: row.prompt })), request.screen.options) : undefined;
     if (screened) rows = rows.filter((_, i) => screened.keep[i]);
     const shard = request.shard;
-    if (shard) rows = rows.filter((row) => row.index % shard.count === shard.index - 1);
+    if (shard) rows = rows.filter((row) => inShard(row, shard));
     const sampleRecipe = recipe ?? recipeFor(ctx, request);
     const options: RunOptions = { ...sampleRecipe.options, ...(request.screen ? { screen: screenIdentity(request.screen.request) } : {}) };
     const inputInfo: RunManifest['input'] = {
