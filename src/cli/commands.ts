@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { createContext, type AppContext } from '../context.js';
 import { InputError } from '../errors.js';
 import { BatchRun, type BatchRequest } from '../pipeline/batch.js';
+import { parseShard } from '../pipeline/shard.js';
 import { buildRunReport } from '../report/run-report.js';
 import { HUB_REPO_PATTERN, HubPushError, pushToHub } from '../exports/hub.js';
 import { screenOptionsFor, screenSummary, type ScreenRequest } from '../exports/screen.js';
@@ -31,15 +32,6 @@ function num(name: string, value: string | undefined, min: number, max: number):
   const n = Number(value);
   if (!Number.isFinite(n) || n < min || n > max) throw new UsageError(`--${name} must be a number from ${min} to ${max} (got "${value}")`);
   return n;
-}
-
-export function parseShard(value: string | undefined): BatchRequest['shard'] {
-  if (value === undefined) return undefined;
-  const m = /^(\d+)\/(\d+)$/.exec(value);
-  const index = Number(m?.[1]);
-  const count = Number(m?.[2]);
-  if (!m || count < 1 || index < 1 || index > count) throw new UsageError(`--shard must be I/N with 1 ≤ I ≤ N, e.g. 1/4 (got "${value}")`);
-  return { index, count };
 }
 
 function recipeArg(value: string | undefined): RecipeName {
@@ -84,7 +76,7 @@ export async function runCommand(argv: string[], ctxFactory: () => Promise<AppCo
     inputPath: resolve(values.input),
     column: values.column,
     limit: int('limit', values.limit, 1, 10_000_000),
-    shard: parseShard(values.shard),
+    shard: values.shard === undefined ? undefined : parseShard(values.shard, '--shard'),
     concurrency: int('concurrency', values.concurrency, 1, 256) ?? 8,
     recipe: recipeArg(values.recipe),
     grade: values.grade ?? false,

@@ -8,12 +8,15 @@ export const COMMAND_HELP = {
     (required on any host but loopback). AIDSAFE_HTTP_MAX_SESSIONS (default 64) caps
     live HTTP sessions; AIDSAFE_HTTP_SESSION_IDLE_MINUTES (default 10) closes idle ones.`,
   run: `aidsafe-mcp run --input PATH [--column C] [--limit N] [--concurrency N] [--run-id ID]
-                [--recipe aidsafe|baseline] [--grade] [--preference] [--shard I/N] [--agents N] [--max-rounds N]
+                [--recipe aidsafe|baseline] [--grade] [--preference] [--shard I/N|auto] [--agents N] [--max-rounds N]
                 [--belief-rounds N] [--min-margin M] [--policy ID]...
                 [--max-samples N] [--max-tokens N] [--max-cost USD] [--fail-fast N]
     Generate a dataset from a CSV or JSONL prompt file (--recipe baseline: one model,
     zero-shot, the paper's comparison). Running the same command again
     resumes the same run: finished samples are kept, failed and missing ones are run.
+    --shard I/N takes the I-th of N shards of the rows (by a hash of the prompt); --shard
+    auto reads I and N from a Kubernetes Indexed Job (JOB_COMPLETION_INDEX plus
+    AIDSAFE_SHARD_COUNT) or a Slurm job array (SLURM_ARRAY_TASK_ID, _MIN, _COUNT).
     Exits 0 when every sample succeeded, 3 when some failed, 1 when the run failed.`,
   export: `aidsafe-mcp export --format sft|dpo|aidsafe --out PATH [--run-id ID] [--min-score S]
     Write records as JSONL for TRL / Hugging Face datasets (no run id: every record).`,

@@ -16,7 +16,7 @@ import type { Recipe } from './recipe.js';
 import { recipeFor, type BatchRequest } from './batch-request.js';
 import { FAIL_FAST_SAMPLES, FailFast } from './fail-fast.js';
 import { runPool } from './sample-pool.js';
-import { inShard } from './shard.js';
+import { formatShard, inShard, SHARD_BY } from './shard.js';
 import { checkResumable, configHash, resolveRunId } from './run-identity.js';
 import { UsageMeter } from './usage.js';
 
@@ -88,7 +88,7 @@ export class BatchRun {
       column: input.column,
       rows: input.rows.length,
       ...(request.limit !== undefined ? { limit: request.limit } : {}),
-      ...(shard ? { shard: `${shard.index}/${shard.count}` } : {}),
+      ...(shard ? { shard: formatShard(shard), shard_by: SHARD_BY } : {}),
     };
     const hash = configHash(ctx.config);
     const runId = await resolveRunId(ctx, inputInfo, options, request.runId);

@@ -25,14 +25,21 @@ function addressedConfigHash(config: Config): string {
 }
 
 /**
+ * The id a run gets when none is asked for. A shard's id also holds how rows were assigned, so a
+ * shard made by row index never resumes as one made by prompt hash. The same input, options and
+ * config without a shard give the id of the whole job, which is the id `merge` gives its shards' union.
+ */
+export function derivedRunId(inputInfo: Pick<RunManifest['input'], 'sha256' | 'column' | 'limit' | 'shard' | 'shard_by'>, options: RunOptions, configDigest: string): string {
+  const identity = JSON.stringify({ sha256: inputInfo.sha256, column: inputInfo.column, limit: inputInfo.limit, shard: inputInfo.shard, shard_by: inputInfo.shard_by, options, hash: configDigest });
+  return `run-${createHash('sha256').update(identity).digest('hex').slice(0, 12)}`;
+}
+
+/**
  * The run's id: the one asked for, or one derived from the input, the rows taken, the recipe's options
  * and the models, so running the same command again resumes.
  */
 export async function resolveRunId(ctx: AppContext, inputInfo: RunManifest['input'], options: RunOptions, requested?: string): Promise<string> {
-  const derivedId = (configDigest: string) => {
-    const identity = JSON.stringify({ sha256: inputInfo.sha256, column: inputInfo.column, limit: inputInfo.limit, shard: inputInfo.shard, options, hash: configDigest });
-    return `run-${createHash('sha256').update(identity).digest('hex').slice(0, 12)}`;
-  };
+  const derivedId = (configDigest: string) => derivedRunId(inputInfo, options, configDigest);
   let runId = requested ?? derivedId(configHash(ctx.config));
   if (!requested && !(await ctx.runs.readManifest(runId))) {
     const older = derivedId(addressedConfigHash(ctx.config));
@@ -54,6 +61,9 @@ export async function checkResumable(ctx: AppContext, runId: string, inputInfo: 
     if (differs.length > 0) throw new InputError(`run_id: run "${runId}" was made with other options (${differs.join(', ')}); use the same options to resume, or another run id`);
     if (existing.input.column !== inputInfo.column || existing.input.limit !== inputInfo.limit || existing.input.shard !== inputInfo.shard) {
       throw new InputError(`run_id: run "${runId}" covers other rows (column, limit or shard differ); use another run id`);
+    }
+    if (existing.input.shard !== undefined && existing.input.shard_by !== inputInfo.shard_by) {
+      throw new InputError(`run_id: run "${runId}" took its shard's rows ${existing.input.shard_by ? `by ${existing.input.shard_by}` : 'by row index'}, and shards now take rows by ${inputInfo.shard_by ?? 'row index'}, so it covers other rows; use another run id`);
     }
   }
   return existing;

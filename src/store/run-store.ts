@@ -5,6 +5,7 @@ import { JsonFile } from './json-file.js';
 import { z } from 'zod';
 import { InputError } from '../errors.js';
 import type { ScreenReport } from '../exports/screen.js';
+import { SHARD_BY } from '../pipeline/shard.js';
 import { UsageMeter } from '../pipeline/usage.js';
 import { AppendLog } from './append-log.js';
 import { acquireLock, LockHeldError, lockOwner } from './run-lock.js';
@@ -45,7 +46,8 @@ export const runManifestSchema = z.object({
     column: z.string(),
     rows: z.number().int().describe('Data rows in the file.'),
     limit: z.number().int().optional(),
-    shard: z.string().optional().describe('"i/n": this run takes rows whose index modulo n is i − 1.'),
+    shard: z.string().optional().describe('"i/n": this run takes the i-th of n shards of the rows.'),
+    shard_by: z.literal(SHARD_BY).optional().describe('How rows were assigned to shards: by a hash of the normalised prompt; absent on sharded runs made before, which took rows whose index modulo n is i − 1.'),
   }),
   options: runOptionsSchema,
   /** Samples this run covers (after limit and shard). */
@@ -53,6 +55,8 @@ export const runManifestSchema = z.object({
   config_hash: z.string(),
   /** The reports of dedup and decontamination: each input row dropped and the row or benchmark prompt it matched. */
   screened: z.custom<ScreenReport>().optional(),
+  /** On a run made by `merge`: the shard runs it was made from. */
+  merged_from: z.array(z.object({ run_id: z.string(), shard: z.string() })).optional(),
 });
 export type RunManifest = z.infer<typeof runManifestSchema>;
 

@@ -4,6 +4,7 @@ import type { AppContext } from '../context.js';
 import { log } from '../log.js';
 import { screenOptionsFor } from '../exports/screen.js';
 import { BatchRun, statusLine, type BatchRequest, type BatchStatus } from '../pipeline/batch.js';
+import { parseShard } from '../pipeline/shard.js';
 import { runIdField } from './get-batch.js';
 import { allowedFile } from './allowed-files.js';
 import { MAX_NAME_CHARS, policyIdsField, recipeField, screenFields } from './input-schemas.js';
@@ -36,6 +37,12 @@ export function registerStartBatch(server: McpServer, ctx: AppContext): void {
           .describe('Path of the prompt file, inside the data folder’s inputs/ (a relative path is taken from there), AIDSAFE_INPUT_DIRS or a root the client declared.'),
         column: z.string().min(1).max(200, 'column must be at most 200 characters').optional().describe('The prompt column; default the first of prompt, question, goal, forbidden_prompt, Behavior.'),
         limit: range('limit', 1, MAX_ROWS).optional().describe(`Only the first N rows (1–${MAX_ROWS}).`),
+        shard: z
+          .string()
+          .max(24, 'shard must be at most 24 characters')
+          .regex(/^(\d+\/\d+|auto)$/, 'shard must be I/N (e.g. 1/4) or "auto"')
+          .optional()
+          .describe('Take only the I-th of N shards of the rows ("I/N", assigned by a hash of the prompt), or "auto": from the server’s environment, a Kubernetes Indexed Job (JOB_COMPLETION_INDEX, AIDSAFE_SHARD_COUNT) or a Slurm job array.'),
         concurrency: range('concurrency', 1, 256).default(8).describe('Samples in flight at once (1–256); lowered automatically while the server answers 429.'),
         recipe: recipeField,
         grade: z.boolean().default(false).describe('Grade every sample with the six scores.'),
@@ -83,6 +90,7 @@ export function registerStartBatch(server: McpServer, ctx: AppContext): void {
           inputPath,
           column: args.column,
           limit: args.limit,
+          shard: args.shard === undefined ? undefined : parseShard(args.shard, 'shard'),
           concurrency: args.concurrency,
           recipe: args.recipe,
           grade: args.grade,
