@@ -14,7 +14,10 @@ export type Focus = (typeof FOCUSES)[number];
 const endpointSchema = z
   .object({
     model: z.string().min(1).optional().describe('Model name sent to the server.'),
-    base_url: z.url().optional().describe('OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1.'),
+    base_url: z
+      .union([z.url(), z.array(z.url()).min(1).max(64)])
+      .optional()
+      .describe('OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1; or a list of replicas serving the same model, which share the requests.'),
     api_key_env: z
       .string()
       .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
@@ -55,7 +58,10 @@ export type ConfigFile = z.infer<typeof configFileSchema>;
 
 export interface ResolvedEndpoint {
   model: string;
+  /** The server, or the first replica of a pool. */
   baseURL: string | undefined;
+  /** Replicas of the same model (two or more) that share the requests: see llm/replica-pool.ts. */
+  replicas?: string[];
   apiKeyEnv: string;
   temperature: number | undefined;
 }
@@ -146,9 +152,11 @@ function stripUndefined<T extends object>(value: T): Partial<T> {
 function resolve(...layers: (EndpointConfig | undefined)[]): ResolvedEndpoint {
   const merged: EndpointConfig = {};
   for (const layer of layers) if (layer) Object.assign(merged, stripUndefined(layer));
+  const urls = merged.base_url === undefined ? [] : typeof merged.base_url === 'string' ? [merged.base_url] : merged.base_url;
   return {
     model: merged.model ?? DEFAULT_MODEL,
-    baseURL: merged.base_url,
+    baseURL: urls[0],
+    ...(urls.length > 1 ? { replicas: urls } : {}),
     apiKeyEnv: merged.api_key_env ?? 'OPENAI_API_KEY',
     temperature: merged.temperature,
   };

@@ -3,10 +3,12 @@ import { registerSecret } from '../log.js';
 import { CachedChatModel } from './cached-chat-model.js';
 import type { ChatModel } from './chat-model.js';
 import { OpenAIChatModel } from './openai-chat-model.js';
+import { ReplicaPool } from './replica-pool.js';
 import type { RequestCache } from './request-cache.js';
 import { defaultRetryPolicy, type FailureKind } from './retry.js';
 
-export type ModelFactory = (endpoint: ResolvedEndpoint) => ChatModel;
+/** Builds a backend for one server; `tries: 'once'` leaves retrying to the caller (a replica pool). */
+export type ModelFactory = (endpoint: ResolvedEndpoint, options?: { tries?: 'once' }) => ChatModel;
 
 /** Hands each role (and each deliberation agent) its ChatModel, one instance per distinct endpoint. */
 export class ModelRouter {
@@ -16,16 +18,16 @@ export class ModelRouter {
   constructor(
     readonly config: Config,
     private readonly baseFactory?: ModelFactory,
-    onRetry?: (kind: FailureKind, delayMs: number) => void,
+    private readonly onRetry?: (kind: FailureKind, delayMs: number) => void,
     private readonly cache?: RequestCache,
   ) {
     this.factory =
       baseFactory ??
-      ((endpoint) => {
+      ((endpoint, options) => {
         registerSecret(process.env[endpoint.apiKeyEnv]);
         return new OpenAIChatModel(endpoint, {
           timeoutMs: config.requestTimeoutMs,
-          retry: { ...defaultRetryPolicy, maxRetries: config.maxRetries },
+          retry: { ...defaultRetryPolicy, maxRetries: options?.tries === 'once' ? 0 : config.maxRetries },
           maxRepairs: config.maxRepairs,
           onRetry,
         });
@@ -47,10 +49,15 @@ export class ModelRouter {
     const key = JSON.stringify(endpoint);
     let model = this.models.get(key);
     if (!model) {
-      model = this.factory(endpoint);
+      model = endpoint.replicas ? this.pool(endpoint, endpoint.replicas) : this.factory(endpoint);
       if (this.cache) model = new CachedChatModel(model, endpoint, this.cache);
       this.models.set(key, model);
     }
     return model;
+  }
+
+  private pool(endpoint: ResolvedEndpoint, urls: string[]): ChatModel {
+    const replicas = urls.map((url) => ({ url, model: this.factory({ ...endpoint, baseURL: url, replicas: undefined }, { tries: 'once' }) }));
+    return new ReplicaPool(replicas, { retry: { ...defaultRetryPolicy, maxRetries: this.config.maxRetries }, onRetry: this.onRetry });
   }
 }
