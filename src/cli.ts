@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { compareCommand } from './cli/compare-command.js';
 import { exportCommand, InputError, reportCommand, runCommand, runsCommand, UsageError } from './cli/commands.js';
 import { evalCommand } from './cli/eval-command.js';
+import { mergeCommand } from './cli/merge-command.js';
 import { commandUsage, COMMAND_HELP, isHelpFlag, USAGE, type CommandName } from './cli/usage.js';
 import { log } from './log.js';
 import { main as serve } from './server.js';
@@ -42,6 +43,8 @@ async function run(argv: string[]): Promise<number> {
       return evalCommand(rest);
     case 'compare':
       return compareCommand(rest);
+    case 'merge':
+      return mergeCommand(rest);
     case '--version':
     case '-v':
       process.stdout.write(VERSION + '\n');

@@ -37,6 +37,12 @@ export const COMMAND_HELP = {
     then per score both means, the paired difference A − B with a 95% bootstrap
     interval, and win/tie/loss counts, overall and per category. The table goes to
     stderr, the JSON to stdout; --out writes an HTML report.`,
+  merge: `aidsafe-mcp merge --from DIR... --into DIR
+    Merge data folders (one per shard of a job) into one: records, runs and request
+    cache files are copied, what is already there is skipped, and the shard runs of each
+    job become one run under the id the job has without --shard, so one export and one
+    report cover it. Prints what was copied and skipped, and the totals; stops before
+    writing anything when two folders disagree. Merging again adds nothing.`,
 } as const;
 
 export type CommandName = keyof typeof COMMAND_HELP;

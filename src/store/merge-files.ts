@@ -1,0 +1,52 @@
+import { randomBytes } from 'node:crypto';
+import { copyFile, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+
+/** What happens to one file of a source folder: copied in, already there, or replacing a shorter copy of itself. */
+export type FileAction = 'copy' | 'skip' | 'update';
+
+export interface PlannedFile {
+  from: string;
+  to: string;
+  action: FileAction;
+}
+
+export class MergeConflictError extends Error {
+  override name = 'MergeConflictError';
+}
+
+/** How two versions of one file relate, for files that only grow (logs, cache segments) or never change (records). */
+export type Comparison = 'same' | 'source-longer' | 'target-longer' | 'different';
+
+export async function compareFiles(source: string, target: string, sameContent?: (a: Buffer, b: Buffer) => boolean): Promise<Comparison> {
+  const [a, b] = await Promise.all([readFile(source), readFile(target)]);
+  if (a.equals(b) || sameContent?.(a, b)) return 'same';
+  if (a.length > b.length && a.subarray(0, b.length).equals(b)) return 'source-longer';
+  if (b.length > a.length && b.subarray(0, a.length).equals(a)) return 'target-longer';
+  return 'different';
+}
+
+/** Every regular file under `dir`, as paths relative to it; none when it does not exist. */
+export async function filesUnder(dir: string): Promise<string[]> {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true, recursive: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  return entries.filter((e) => e.isFile()).map((e) => relative(dir, join(e.parentPath, e.name)));
+}
+
+/** Copies to a temp name beside the target, then renames: a reader of the target folder never sees half a file. */
+export async function copyFileAtomic(from: string, to: string): Promise<void> {
+  await mkdir(dirname(to), { recursive: true });
+  const temp = `${to}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    await copyFile(from, temp);
+    await rename(temp, to);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+}

@@ -1,0 +1,196 @@
+import { readFile, stat } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { InputError } from '../errors.js';
+import { compareFiles, copyFileAtomic, filesUnder, MergeConflictError, type FileAction, type PlannedFile } from './merge-files.js';
+import { jobIdOf, mergeShardRuns, type MergedJob, type ShardRun } from './merge-runs.js';
+import { RECORD_ID_PATTERN } from './record.js';
+import { RUN_ID_PATTERN, RunStore, type RunManifest } from './run-store.js';
+import { writeFileAtomic } from './write-file.js';
+
+export { MergeConflictError } from './merge-files.js';
+
+export interface MergeCounts {
+  copied: number;
+  /** Already in the target folder, identical (or the target's copy is further along). */
+  skipped: number;
+  /** In the target folder, but a shorter copy of the source's (a log or cache file that grew since). */
+  updated: number;
+  /** In the target folder after the merge. */
+  total: number;
+}
+
+export interface MergeReport {
+  into: string;
+  from: string[];
+  records: MergeCounts;
+  /** Run folders (shard runs and any others) copied as they are. */
+  runs: MergeCounts;
+  /** Request cache files. */
+  cache: MergeCounts;
+  /** Runs made of shard runs, one per job. */
+  jobs: (MergedJob & { result: 'created' | 'updated' | 'unchanged' })[];
+}
+
+type Category = 'records' | 'runs' | 'cache';
+
+/**
+ * Merges data folders (each shard's, say) into one: records, runs and request cache files are copied
+ * (temp name, then rename), what is already there is skipped, and the shard runs of each job become
+ * one run covering the job. Everything is checked before anything is written: a record or log that
+ * differs between two folders, or a sample done differently in two shards, stops the merge untouched.
+ */
+export async function mergeDataFolders(sources: string[], target: string): Promise<MergeReport> {
+  const into = resolve(target);
+  const from = await checkSources(sources, into);
+  const plan = new Map<string, PlannedFile & { category: Category; unit: string }>();
+  const units = { records: new Map<string, FileAction>(), runs: new Map<string, FileAction>(), cache: new Map<string, FileAction>() };
+
+  const consider = async (category: Category, unit: string, source: string, rel: string, sameContent?: (a: Buffer, b: Buffer) => boolean) => {
+    const to = join(into, rel);
+    const held = plan.get(rel)?.from ?? ((await exists(to)) ? to : undefined);
+    let action: FileAction = 'copy';
+    if (held) {
+      const comparison = await compareFiles(source, held, sameContent);
+      if (comparison === 'different') throw new MergeConflictError(`${rel} differs between ${source} and ${held}; merge stopped, nothing was written`);
+      action = comparison === 'source-longer' ? 'update' : 'skip';
+      if (action === 'update' && plan.get(rel)?.action === 'copy') action = 'copy';
+    }
+    if (action !== 'skip') plan.set(rel, { from: source, to, action, category, unit });
+    const before = units[category].get(unit);
+    units[category].set(unit, before === 'copy' || action === 'copy' ? 'copy' : before === 'update' || action === 'update' ? 'update' : 'skip');
+  };
+
+  // A run's log only grows; its manifest changes with it, so the log decides which copy is kept.
+  const considerRun = async (id: string, dir: string, manifest: RunManifest) => {
+    const logRel = join('runs', id, 'samples.jsonl');
+    const log = join(dir, logRel);
+    if (await exists(log)) await consider('runs', id, log, logRel);
+    const manifestRel = join('runs', id, 'run.json');
+    const held = plan.get(manifestRel)?.from ?? join(into, manifestRel);
+    const logPlanned = plan.get(logRel)?.from === log;
+    const heldManifest = (await exists(held)) ? await readJson<RunManifest>(held) : undefined;
+    const newer = !heldManifest || (JSON.stringify(heldManifest) !== JSON.stringify(manifest) && (logPlanned || manifest.updated_at > heldManifest.updated_at));
+    if (newer) plan.set(manifestRel, { from: join(dir, manifestRel), to: join(into, manifestRel), action: heldManifest ? 'update' : 'copy', category: 'runs', unit: id });
+    if (!units.runs.has(id)) units.runs.set(id, newer ? (heldManifest ? 'update' : 'copy') : 'skip');
+    else if (newer && units.runs.get(id) === 'skip') units.runs.set(id, 'update');
+  };
+
+  for (const dir of from) {
+    for (const name of await filesUnder(join(dir, 'records'))) {
+      const id = name.endsWith('.json') ? name.slice(0, -5) : '';
+      if (RECORD_ID_PATTERN.test(id)) await consider('records', id, join(dir, 'records', name), join('records', name), sameJson);
+    }
+    for (const id of await runIds(dir)) {
+      const manifest = await new RunStore(dir).readManifest(id);
+      if (!manifest || manifest.merged_from) continue; // a merged run is rebuilt from its shards in the target
+      await considerRun(id, dir, manifest);
+    }
+    for (const name of await filesUnder(join(dir, 'cache'))) {
+      if (!name.endsWith('.tmp')) await consider('cache', name, join(dir, 'cache', name), join('cache', name));
+    }
+  }
+
+  const jobs = await planJobs(into, plan);
+  for (const file of plan.values()) await copyFileAtomic(file.from, file.to);
+  const runs = new RunStore(into);
+  for (const { manifest, log, result } of jobs) {
+    if (result === 'unchanged') continue;
+    await runs.writeManifest(manifest);
+    await writeFileAtomic(join(runs.dir, manifest.id, 'samples.jsonl'), log);
+  }
+
+  const count = (category: Category, total: number): MergeCounts => {
+    const actions = [...units[category].values()];
+    return { copied: actions.filter((a) => a === 'copy').length, skipped: actions.filter((a) => a === 'skip').length, updated: actions.filter((a) => a === 'update').length, total };
+  };
+  return {
+    into,
+    from,
+    records: count('records', (await filesUnder(join(into, 'records'))).filter((n) => n.endsWith('.json') && RECORD_ID_PATTERN.test(n.slice(0, -5))).length),
+    runs: count('runs', (await runIds(into)).length),
+    cache: count('cache', (await filesUnder(join(into, 'cache'))).filter((n) => !n.endsWith('.tmp')).length),
+    jobs: jobs.map(({ job, result }) => ({ ...job, result })),
+  };
+}
+
+/** The merged run of every job that has shard runs in the target once the planned files are in. */
+async function planJobs(into: string, plan: Map<string, PlannedFile>): Promise<{ manifest: RunManifest; log: string; job: MergedJob; result: 'created' | 'updated' | 'unchanged' }[]> {
+  // Where each run's files will come from: the source planned to replace them, else the target.
+  const homeOf = new Map<string, string>();
+  for (const id of await runIds(into)) homeOf.set(id, into);
+  for (const file of plan.values()) {
+    const parts = file.to.slice(into.length + 1).split(/[\\/]/);
+    if (parts[0] === 'runs' && parts.length === 3) homeOf.set(parts[1]!, resolve(file.from, '..', '..', '..'));
+  }
+  const shardRuns = new Map<string, ShardRun[]>();
+  const merged = new Map<string, RunManifest>();
+  const plain = new Set<string>();
+  for (const [id, home] of homeOf) {
+    const store = new RunStore(home);
+    const manifest = await store.readManifest(id);
+    if (!manifest) continue;
+    if (manifest.merged_from) merged.set(id, manifest);
+    else if (manifest.input.shard === undefined) plain.add(id);
+    else {
+      const jobId = jobIdOf(manifest);
+      shardRuns.set(jobId, [...(shardRuns.get(jobId) ?? []), { manifest, progress: await store.progress(id) }]);
+    }
+  }
+  const store = new RunStore(into);
+  const jobs = [];
+  for (const [jobId, runs] of [...shardRuns].sort(([a], [b]) => a.localeCompare(b))) {
+    if (plain.has(jobId)) throw new MergeConflictError(`run ${jobId} (the whole job of shard runs ${runs.map((r) => r.manifest.id).join(', ')}) already exists in ${into} and was not made by merge; merge into another folder`);
+    const { manifest, log, job } = mergeShardRuns(jobId, runs);
+    let result: 'created' | 'updated' | 'unchanged' = 'created';
+    if (merged.has(jobId)) {
+      const text = await readFile(join(store.dir, jobId, 'samples.jsonl'), 'utf8').catch(() => '');
+      // A merged run resumed since (a plain `run` of the same job) has a manifest of its own and this log as its beginning.
+      const sameShards = JSON.stringify(merged.get(jobId)?.merged_from) === JSON.stringify(manifest.merged_from);
+      result = sameShards && text.startsWith(log) ? 'unchanged' : 'updated';
+    }
+    jobs.push({ manifest, log, job, result });
+  }
+  return jobs;
+}
+
+async function checkSources(sources: string[], into: string): Promise<string[]> {
+  if (sources.length === 0) throw new InputError('from: give at least one data folder to merge');
+  const from = [...new Set(sources.map((s) => resolve(s)))];
+  for (const dir of from) {
+    if (dir === into) throw new InputError(`from: ${dir} is the folder merged into; give it only as --into`);
+    const info = await stat(dir).catch(() => undefined);
+    if (!info?.isDirectory()) throw new InputError(`from: ${dir} is not a folder`);
+    const parts = await Promise.all(['records', 'runs', 'cache'].map((name) => exists(join(dir, name))));
+    if (!parts.includes(true)) throw new InputError(`from: ${dir} is not a data folder (no records/, runs/ or cache/)`);
+  }
+  return from;
+}
+
+async function runIds(dataDir: string): Promise<string[]> {
+  const names = new Set((await filesUnder(join(dataDir, 'runs'))).filter((n) => basename(n) === 'run.json').map((n) => n.split(/[\\/]/)[0]!));
+  return [...names].filter((id) => RUN_ID_PATTERN.test(id)).sort();
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function readJson<T>(path: string): Promise<T | undefined> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Two copies of a record are the same when they hold the same JSON, however it was laid out. */
+function sameJson(a: Buffer, b: Buffer): boolean {
+  try {
+    return JSON.stringify(JSON.parse(a.toString('utf8'))) === JSON.stringify(JSON.parse(b.toString('utf8')));
+  } catch {
+    return false;
+  }
+}
