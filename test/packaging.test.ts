@@ -57,7 +57,8 @@ describe('MCP Registry entry (server.json)', () => {
 
 // No container engine runs in CI, so the image is not built here; its instructions are checked instead.
 describe('Dockerfile', () => {
-  const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
+  // Built with the repository root as context: docker build -f deploy/Dockerfile .
+  const dockerfile = readFileSync(join(root, 'deploy', 'Dockerfile'), 'utf8');
   it('copies only files that exist, runs as a non-root user, and serves stdio unless given other arguments', () => {
     const ignored = readFileSync(join(root, '.dockerignore'), 'utf8').split('\n').filter(Boolean);
     for (const [, from] of dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)) {
