@@ -170,3 +170,24 @@ describe('ReplicaPool', () => {
     expect(a.calls + b.calls).toBe(4);
   });
 });
+
+describe('base_url as a list in the config file', () => {
+  const dir = tempDir();
+  afterAll(() => dir.remove());
+  const load = (baseUrl: unknown) => {
+    const path = join(dir.path, 'config.json');
+    writeFileSync(path, JSON.stringify({ roles: { refiner: { base_url: baseUrl } } }));
+    return loadConfig({ AIDSAFE_CONFIG: path, OPENAI_BASE_URL: 'http://127.0.0.1:7000/v1' });
+  };
+
+  it('gives the role a pool of its replicas, and a list of one is a single server', () => {
+    expect(endpointFor(load(['http://a:8000/v1', 'http://b:8000/v1']), 'refiner')).toMatchObject({ baseURL: 'http://a:8000/v1', replicas: ['http://a:8000/v1', 'http://b:8000/v1'] });
+    expect(endpointFor(load(['http://a:8000/v1']), 'refiner')).toEqual({ model: 'gpt-4o-mini', baseURL: 'http://a:8000/v1', apiKeyEnv: 'OPENAI_API_KEY', temperature: undefined });
+    expect(endpointFor(load(['http://a:8000/v1', 'http://b:8000/v1']), 'intents')).not.toHaveProperty('replicas');
+  });
+
+  it('names the field when the list is empty or holds something that is not a URL', () => {
+    expect(() => load([])).toThrow(/roles\.refiner\.base_url: /);
+    expect(() => load(['http://a:8000/v1', 'not a url'])).toThrow(/roles\.refiner\.base_url/);
+  });
+});

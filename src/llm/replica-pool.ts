@@ -62,11 +62,6 @@ export class ReplicaPool implements ChatModel {
     this.replicas = replicas.map((r) => ({ ...r, outstanding: 0, failuresInARow: 0, restUntil: 0, nextRestMs: this.restMs, onTrial: false }));
   }
 
-  /** Requests in flight per replica, by URL. */
-  get outstanding(): Record<string, number> {
-    return Object.fromEntries(this.replicas.map((r) => [r.url, r.outstanding]));
-  }
-
   async complete<T>(request: CompletionRequest<T>): Promise<CompletionResult<T>> {
     for (let attempt = 0; ; attempt++) {
       if (request.signal?.aborted) throw new ModelError('cancelled', request.role, this.model, attempt, 'the request was cancelled');

@@ -77,8 +77,8 @@ export async function mergeDataFolders(sources: string[], target: string): Promi
 
   for (const dir of from) {
     for (const name of await filesUnder(join(dir, 'records'))) {
-      const id = name.endsWith('.json') ? name.slice(0, -5) : '';
-      if (RECORD_ID_PATTERN.test(id)) await consider('records', id, join(dir, 'records', name), join('records', name), sameJson);
+      const id = recordIdOf(name);
+      if (id) await consider('records', id, join(dir, 'records', name), join('records', name), sameJson);
     }
     for (const id of await runIds(dir)) {
       const manifest = await new RunStore(dir).readManifest(id);
@@ -106,7 +106,7 @@ export async function mergeDataFolders(sources: string[], target: string): Promi
   return {
     into,
     from,
-    records: count('records', (await filesUnder(join(into, 'records'))).filter((n) => n.endsWith('.json') && RECORD_ID_PATTERN.test(n.slice(0, -5))).length),
+    records: count('records', (await filesUnder(join(into, 'records'))).filter((n) => recordIdOf(n) !== undefined).length),
     runs: count('runs', (await runIds(into)).length),
     cache: count('cache', (await filesUnder(join(into, 'cache'))).filter((n) => !n.endsWith('.tmp')).length),
     jobs: jobs.map(({ job, result }) => ({ ...job, result })),
@@ -164,6 +164,13 @@ async function checkSources(sources: string[], into: string): Promise<string[]> 
     if (!parts.includes(true)) throw new InputError(`from: ${dir} is not a data folder (no records/, runs/ or cache/)`);
   }
   return from;
+}
+
+/** The record a file under records/ holds, by its name; other files there (an index, temp files) are not records. */
+function recordIdOf(name: string): string | undefined {
+  const file = basename(name);
+  const id = file.endsWith('.json') ? file.slice(0, -5) : '';
+  return RECORD_ID_PATTERN.test(id) ? id : undefined;
 }
 
 async function runIds(dataDir: string): Promise<string[]> {
