@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { benchCacheIndex } from './cache-index-memory.js';
 import { benchClientFloor } from './client-floor.js';
 import { benchHttpSessions } from './http-sessions.js';
 import { benchPipeline } from './pipeline.js';
@@ -44,6 +45,7 @@ try {
   }
   // Minutes long at 100,000 prompts, so only when asked for.
   if (values.only === 'scale') {
+    console.log('cache index', JSON.stringify(benchCacheIndex(1_000_000)));
     const figures = await benchScale(dir, Number(values.prompts), Number(values.concurrency ?? 64), Number(values.block), Number(values['big-rows']));
     console.log('scale', JSON.stringify(figures));
   }
