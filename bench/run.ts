@@ -1,23 +1,28 @@
-// npm run bench [-- --samples N --concurrency N --latency MS --records N --sessions N --rows N --only pipeline|store|sessions|screening --floor]
+// npm run bench [-- --samples N --concurrency N --latency MS --records N --sessions N --rows N --prompts N --block N --big-rows N --only pipeline|store|sessions|screening|scale --floor]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { benchCacheIndex } from './cache-index-memory.js';
 import { benchClientFloor } from './client-floor.js';
 import { benchHttpSessions } from './http-sessions.js';
 import { benchPipeline } from './pipeline.js';
+import { benchScale } from './scale.js';
 import { benchScreening } from './screening.js';
 import { benchStore } from './store.js';
 
 const { values } = parseArgs({
   options: {
     samples: { type: 'string', default: '1000' },
-    concurrency: { type: 'string', default: '32' },
+    concurrency: { type: 'string' },
     latency: { type: 'string', default: '250' },
     floor: { type: 'boolean', default: false },
     records: { type: 'string', default: '10000' },
     sessions: { type: 'string', default: '2000' },
     rows: { type: 'string', default: '100000' },
+    prompts: { type: 'string', default: '100000' },
+    block: { type: 'string', default: '10000' },
+    'big-rows': { type: 'string', default: '1000000' },
     only: { type: 'string' },
   },
 });
@@ -30,13 +35,19 @@ try {
     for (const figures of await benchHttpSessions(Number(values.sessions))) console.log('http sessions', JSON.stringify(figures));
   }
   if (values.only === undefined || values.only === 'pipeline') {
-    const figures = await benchPipeline(dir, Number(values.samples), Number(values.concurrency), Number(values.latency));
+    const figures = await benchPipeline(dir, Number(values.samples), Number(values.concurrency ?? 32), Number(values.latency));
     console.log('pipeline', JSON.stringify(figures));
     if (values.floor) console.log('bare client', JSON.stringify(await benchClientFloor(figures.calls, figures.concurrency, figures.latency_ms)));
   }
   if (values.only === undefined || values.only === 'store') {
     const figures = await benchStore(dir, Number(values.records));
     console.log('store', JSON.stringify(figures));
+  }
+  // Minutes long at 100,000 prompts, so only when asked for.
+  if (values.only === 'scale') {
+    console.log('cache index', JSON.stringify(benchCacheIndex(1_000_000)));
+    const figures = await benchScale(dir, Number(values.prompts), Number(values.concurrency ?? 64), Number(values.block), Number(values['big-rows']));
+    console.log('scale', JSON.stringify(figures));
   }
   if (values.only === undefined || values.only === 'screening') console.log('screening', JSON.stringify(await benchScreening(Number(values.rows))));
 } finally {

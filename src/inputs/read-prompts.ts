@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { extname } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { InputError } from '../errors.js';
-import { CsvFormatError, parseCsv } from './csv.js';
+import { csvRecords, CsvFormatError } from './csv.js';
 
 /** Tried in order when no column is named: the prompt columns of common safety prompt sets. */
 export const DEFAULT_PROMPT_COLUMNS = ['prompt', 'question', 'goal', 'forbidden_prompt', 'Behavior'] as const;
@@ -16,6 +17,22 @@ export interface InputRow {
   metadata: Record<string, unknown>;
 }
 
+/**
+ * A prompt file checked once from end to end (hashed, counted, every row parsed) and then read again,
+ * as a stream, as often as it is needed: nothing per row stays in memory.
+ */
+export interface PromptSource {
+  path: string;
+  column: string;
+  columns: string[];
+  /** sha256 of the file's bytes: a run remembers it, to refuse resuming on a changed file. */
+  sha256: string;
+  /** Data rows in the file. */
+  count: number;
+  /** The rows in file order, read from disk again; throws if the file changed since it was checked. */
+  rows(): AsyncGenerator<InputRow>;
+}
+
 export interface PromptFile {
   rows: InputRow[];
   column: string;
@@ -24,47 +41,109 @@ export interface PromptFile {
   sha256: string;
 }
 
-
-/** Reads a CSV or JSONL prompt file (by extension; .json/.jsonl/.ndjson are JSON lines). */
+/** Reads a CSV or JSONL prompt file whole (for small files: suites, benchmark sets). */
 export async function readPromptFile(path: string, column?: string): Promise<PromptFile> {
-  const bytes = await readRegularFile(path);
-  const sha256 = createHash('sha256').update(bytes).digest('hex');
-  const text = bytes.toString('utf8');
+  const source = await openPromptFile(path, column);
+  const rows: InputRow[] = [];
+  for await (const row of source.rows()) rows.push(row);
+  return { rows, column: source.column, columns: source.columns, sha256: source.sha256 };
+}
+
+/** Checks a CSV or JSONL prompt file (by extension; .json/.jsonl/.ndjson are JSON lines) and chooses its prompt column. */
+export async function openPromptFile(path: string, column?: string): Promise<PromptSource> {
   const isJsonl = ['.jsonl', '.ndjson', '.json'].includes(extname(path).toLowerCase());
-  const records = isJsonl ? parseJsonl(text, path) : csvRecords(text, path);
-  const columns = records.columns;
+  const handle = await openRegularFile(path);
+  const { size, mtimeMs } = await handle.stat();
+  const hash = createHash('sha256');
+  const columnSet = new Set<string>();
+  let columns: string[] = [];
+  let count = 0;
+  const chunks = hashing(handle, hash);
+  if (isJsonl) {
+    for await (const value of jsonlObjects(chunks, path)) {
+      for (const key in value) columnSet.add(key);
+      count++;
+    }
+    columns = [...columnSet];
+  } else {
+    for await (const record of csvData(chunks, path)) {
+      if (record.header) columns = record.header;
+      else count++;
+    }
+  }
+  const sha256 = hash.digest('hex');
   const chosen = column ?? DEFAULT_PROMPT_COLUMNS.find((c) => columns.includes(c)) ?? (columns.length === 1 ? columns[0] : undefined);
-  if (!chosen) throw new InputError(`column: ${path} has no column named ${DEFAULT_PROMPT_COLUMNS.join(', ')}; ${describeColumns(columns, records.rows.length, 'choose one of its columns: ')}`);
-  if (!columns.includes(chosen)) throw new InputError(`column: ${path} has no column "${chosen}"; ${describeColumns(columns, records.rows.length, 'its columns are: ')}`);
+  if (!chosen) throw new InputError(`column: ${path} has no column named ${DEFAULT_PROMPT_COLUMNS.join(', ')}; ${describeColumns(columns, count, 'choose one of its columns: ')}`);
+  if (!columns.includes(chosen)) throw new InputError(`column: ${path} has no column "${chosen}"; ${describeColumns(columns, count, 'its columns are: ')}`);
   // HarmBench's contextual behaviors only make sense with their context: the same Behavior text
   // recurs with different ContextStrings. As HarmBench itself does, the context goes first.
   const withContext = column === undefined && chosen === 'Behavior' && columns.includes('ContextString');
-  const rows = records.rows.map((values, index) => {
+  const toRow = (values: Record<string, unknown>, index: number): InputRow => {
     const { [chosen]: value, ...metadata } = values;
     let prompt = typeof value === 'string' ? value : value === undefined || value === null ? '' : JSON.stringify(value);
     const context = metadata.ContextString;
     if (withContext && typeof context === 'string' && context.trim()) prompt = `${context}\n\n---\n\n${prompt}`;
     return { index, prompt, metadata };
-  });
-  return { rows, column: chosen, columns, sha256 };
+  };
+  async function* rows(): AsyncGenerator<InputRow> {
+    const again = await openRegularFile(path);
+    const now = await again.stat();
+    if (now.size !== size || now.mtimeMs !== mtimeMs) {
+      await again.close();
+      throw new InputError(`input_path: ${path} changed after it was read; start the run again`);
+    }
+    let index = 0;
+    if (isJsonl) {
+      for await (const value of jsonlObjects(chunksOf(again), path)) yield toRow(value, index++);
+    } else {
+      let header: string[] = [];
+      for await (const record of csvData(chunksOf(again), path)) {
+        if (record.header) header = record.header;
+        else yield toRow(Object.fromEntries(header.map((name, i) => [name, record.values[i] ?? ''])), index++);
+      }
+    }
+  }
+  return { path, column: chosen, columns, sha256, count, rows };
 }
 
 /**
- * Opens without following a FIFO into a hang (O_NONBLOCK) and reads only a regular file: a run
- * hashes its input and reads it again to resume, which a pipe or a device cannot give.
+ * Opens without following a FIFO into a hang (O_NONBLOCK) and only a regular file: a run hashes its
+ * input and reads it again to resume, which a pipe or a device cannot give.
  */
-async function readRegularFile(path: string): Promise<Buffer> {
+async function openRegularFile(path: string): Promise<FileHandle> {
   let handle;
   try {
     handle = await open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   } catch (error) {
     throw new InputError(`input_path: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
+  if (!(await handle.stat()).isFile()) {
+    await handle.close();
+    throw new InputError(`input_path: ${path} is not a regular file; give a CSV or JSONL file (a run reads it again to resume)`);
+  }
+  return handle;
+}
+
+const CHUNK = 1 << 20;
+
+/** The file's bytes in chunks; the handle is closed at the end, or when the reader stops early. */
+async function* chunksOf(handle: FileHandle): AsyncGenerator<Buffer> {
   try {
-    if (!(await handle.stat()).isFile()) throw new InputError(`input_path: ${path} is not a regular file; give a CSV or JSONL file (a run reads it again to resume)`);
-    return await handle.readFile();
+    for (;;) {
+      const buffer = Buffer.allocUnsafe(CHUNK);
+      const { bytesRead } = await handle.read(buffer, 0, CHUNK, null);
+      if (bytesRead === 0) return;
+      yield buffer.subarray(0, bytesRead);
+    }
   } finally {
     await handle.close();
+  }
+}
+
+async function* hashing(handle: FileHandle, hash: ReturnType<typeof createHash>): AsyncGenerator<Buffer> {
+  for await (const chunk of chunksOf(handle)) {
+    hash.update(chunk);
+    yield chunk;
   }
 }
 
@@ -79,36 +158,51 @@ function describeColumns(columns: readonly string[], rows: number, lead: string)
   return 'its first line does not look like a header of column names';
 }
 
-function csvRecords(text: string, path: string): { columns: string[]; rows: Record<string, unknown>[] } {
-  let table: string[][];
+/** The header record, then each data record. */
+async function* csvData(chunks: AsyncIterable<Buffer>, path: string): AsyncGenerator<{ header: string[] } | { header?: undefined; values: string[] }> {
+  let first = true;
   try {
-    table = parseCsv(text);
+    for await (const record of csvRecords(chunks)) {
+      if (first) {
+        first = false;
+        if (record.length === 0 || record.every((h) => h === '')) throw new InputError(`input_path: ${path} is empty or has no header row`);
+        yield { header: record };
+      } else yield { values: record };
+    }
   } catch (error) {
     if (error instanceof CsvFormatError) throw new InputError(`input_path: ${path} ${error.message}`);
     throw error;
   }
-  const [header, ...data] = table;
-  if (!header || header.length === 0 || header.every((h) => h === '')) throw new InputError(`input_path: ${path} is empty or has no header row`);
-  const rows = data.map((r) => Object.fromEntries(header.map((name, i) => [name, r[i] ?? ''])));
-  return { columns: header, rows };
+  if (first) throw new InputError(`input_path: ${path} is empty or has no header row`);
 }
 
-function parseJsonl(text: string, path: string): { columns: string[]; rows: Record<string, unknown>[] } {
-  const rows: Record<string, unknown>[] = [];
-  const columns = new Set<string>();
-  const lines = text.split(/\r?\n/);
-  for (const [i, line] of lines.entries()) {
-    if (!line.trim()) continue;
+/** Each non-blank line as a JSON object; a line that is not one is an error naming its number. */
+async function* jsonlObjects(chunks: AsyncIterable<Buffer>, path: string): AsyncGenerator<Record<string, unknown>> {
+  const decoder = new StringDecoder('utf8');
+  let rest = '';
+  let lineNo = 0;
+  const parse = (line: string): Record<string, unknown> | undefined => {
+    lineNo++;
+    if (line.endsWith('\r')) line = line.slice(0, -1);
+    if (!line.trim()) return undefined;
     let value: unknown;
     try {
       value = JSON.parse(line);
     } catch {
       // The parser's message quotes the line; the file's content stays out of errors.
-      throw new InputError(`input_path: ${path} line ${i + 1} is not valid JSON`);
+      throw new InputError(`input_path: ${path} line ${lineNo} is not valid JSON`);
     }
-    if (!value || typeof value !== 'object' || Array.isArray(value)) throw new InputError(`input_path: ${path} line ${i + 1} is not a JSON object`);
-    for (const key of Object.keys(value)) columns.add(key);
-    rows.push(value as Record<string, unknown>);
+    if (!value || typeof value !== 'object' || Array.isArray(value)) throw new InputError(`input_path: ${path} line ${lineNo} is not a JSON object`);
+    return value as Record<string, unknown>;
+  };
+  for await (const chunk of chunks) {
+    const lines = (rest + decoder.write(chunk)).split('\n');
+    rest = lines.pop()!;
+    for (const line of lines) {
+      const value = parse(line);
+      if (value) yield value;
+    }
   }
-  return { columns: [...columns], rows };
+  const value = parse(rest + decoder.end());
+  if (value) yield value;
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { ResolvedEndpoint } from '../config.js';
 import { AppendLog } from '../store/append-log.js';
 import type { CompletionRequest, TokenUsage } from './chat-model.js';
+import { CacheIndex } from './cache-index.js';
 import { jsonSchemaOf } from './json-schema.js';
 
 export interface CachedReply {
@@ -27,19 +28,34 @@ export function requestKey(endpoint: ResolvedEndpoint, request: CompletionReques
   return createHash('sha256').update(identity).digest('hex');
 }
 
+/** A process's cache file is closed and a new one begun past this size, so no file grows without bound. */
+export const SEGMENT_BYTES = 64 * 2 ** 20;
+
+const SCAN_CHUNK = 1 << 20;
+/** `{"k":"` and 64 hex digits: what identifies a line. */
+const KEY_HEAD = 72;
+
 /**
  * Model replies on disk, keyed by request identity, so a resumed or repeated run repeats no call
- * that already finished. Each process appends to a file of its own (no two writers share a file,
- * so nothing interleaves); every file is indexed at open, and only the index (key → file, offset)
- * stays in memory. A line cut short by a crash is skipped.
+ * that already finished. Each process appends to files of its own (no two writers share a file, so
+ * nothing interleaves), a new one every `segmentBytes`; every file is scanned as a stream at open,
+ * and only a compact index (key → file number, offset, length) stays in memory. A line cut short by
+ * a crash is skipped.
  */
 export class RequestCache {
-  private readonly index = new Map<string, { file: string; offset: number; length: number }>();
-  /** Read handles by file; promises, so concurrent first reads share one open. */
-  private readonly handles = new Map<string, Promise<FileHandle>>();
-  private writer: AppendLog | undefined;
+  private readonly index = new CacheIndex();
+  /** File paths by the number the index knows them by. */
+  private readonly files: string[] = [];
+  /** Read handles by file number; promises, so concurrent first reads share one open. */
+  private readonly handles = new Map<number, Promise<FileHandle>>();
+  private writer: { log: AppendLog; file: number } | undefined;
+  /** Full segments still finishing their last writes. */
+  private readonly closing = new Set<Promise<void>>();
 
-  constructor(private readonly dir: string) {}
+  constructor(
+    private readonly dir: string,
+    private readonly segmentBytes = SEGMENT_BYTES,
+  ) {}
 
   async open(): Promise<this> {
     await mkdir(this.dir, { recursive: true });
@@ -51,19 +67,62 @@ export class RequestCache {
     return this.index.size;
   }
 
-  private async scan(file: string): Promise<void> {
-    const handle = await open(file, 'r');
+  /** The files this cache has read or written, oldest first. */
+  get paths(): readonly string[] {
+    return this.files;
+  }
+
+  private fileNumber(path: string): number {
+    this.files.push(path);
+    return this.files.length - 1;
+  }
+
+  /** Indexes a file's lines, reading it in chunks: a file may be larger than one buffer can hold. */
+  private async scan(path: string): Promise<void> {
+    const file = this.fileNumber(path);
+    const handle = await open(path, 'r');
     try {
-      const buffer = await handle.readFile();
-      let start = 0;
-      while (start < buffer.length) {
-        let end = buffer.indexOf(10, start);
-        if (end < 0) end = buffer.length; // a final line without newline: cut short, unless it parses
-        const line = buffer.subarray(start, end);
-        const key = keyOf(line);
-        if (key) this.index.set(key, { file, offset: start, length: end - start });
-        start = end + 1;
+      const buffer = Buffer.allocUnsafe(SCAN_CHUNK);
+      let position = 0;
+      // The line being read: where it starts, its first bytes (copied when it runs past a chunk), its last byte.
+      let lineStart = 0;
+      let head: Buffer | undefined;
+      let last = -1;
+      const endLine = (end: number) => {
+        const key = head ? keyOf(head, last) : undefined;
+        if (key) this.index.set(key, { file, offset: lineStart, length: end - lineStart });
+        lineStart = end + 1;
+        head = undefined;
+        last = -1;
+      };
+      for (;;) {
+        const { bytesRead } = await handle.read(buffer, 0, SCAN_CHUNK, position);
+        if (bytesRead === 0) break;
+        const chunk = buffer.subarray(0, bytesRead);
+        let from = 0;
+        while (from < bytesRead) {
+          const newline = chunk.indexOf(10, from);
+          const end = newline < 0 ? bytesRead : newline;
+          if (end > from) {
+            const have = head?.length ?? 0;
+            if (have < KEY_HEAD) {
+              const more = chunk.subarray(from, Math.min(end, from + KEY_HEAD - have));
+              head = head ? Buffer.concat([head, more]) : more;
+            }
+            last = chunk[end - 1]!;
+          }
+          if (newline < 0) {
+            // The line goes on in the next chunk, which overwrites this buffer: keep a copy of its head.
+            if (head) head = Buffer.from(head);
+            break;
+          }
+          endLine(position + newline);
+          from = newline + 1;
+        }
+        position += bytesRead;
       }
+      // A final line without newline: cut short, unless it parses.
+      if (position > lineStart) endLine(position);
     } finally {
       await handle.close();
     }
@@ -74,13 +133,15 @@ export class RequestCache {
     if (!at) return undefined;
     let handle = this.handles.get(at.file);
     if (!handle) {
-      handle = open(at.file, 'r');
+      handle = open(this.files[at.file]!, 'r');
       this.handles.set(at.file, handle);
     }
     const buffer = Buffer.alloc(at.length);
     try {
       await (await handle).read(buffer, 0, at.length, at.offset);
       const entry = JSON.parse(buffer.toString('utf8')) as CachedReply & { k: string };
+      // The index holds part of each key: the line holds all of it.
+      if (entry.k !== key) return undefined;
       return { value: entry.value, model: entry.model, usage: entry.usage };
     } catch {
       return undefined;
@@ -89,10 +150,20 @@ export class RequestCache {
 
   /** Appends one reply to this process's own file; resolves once it is written. */
   async put(key: string, reply: CachedReply): Promise<void> {
-    this.writer ??= new AppendLog(join(this.dir, `${Date.now().toString(36)}-${process.pid}-${randomBytes(4).toString('hex')}.jsonl`));
+    if (this.writer && this.writer.log.size >= this.segmentBytes) {
+      const full = this.writer.log.close().catch(() => undefined);
+      this.closing.add(full);
+      void full.finally(() => this.closing.delete(full));
+      this.writer = undefined;
+    }
+    if (!this.writer) {
+      const path = join(this.dir, `${Date.now().toString(36)}-${process.pid}-${randomBytes(4).toString('hex')}.jsonl`);
+      this.writer = { log: new AppendLog(path), file: this.fileNumber(path) };
+    }
+    const { log, file } = this.writer;
     const line = JSON.stringify({ k: key, ...reply });
-    const offset = await this.writer.append(line);
-    this.index.set(key, { file: this.writer.path, offset, length: Buffer.byteLength(line) });
+    const offset = await log.append(line);
+    this.index.set(key, { file, offset, length: Buffer.byteLength(line) });
   }
 
   /** Closes the open files; the index stays, and files reopen on the next use. */
@@ -100,7 +171,8 @@ export class RequestCache {
     const handles = [...this.handles.values()];
     this.handles.clear();
     for (const handle of handles) await (await handle.catch(() => undefined))?.close().catch(() => undefined);
-    await this.writer?.close();
+    await this.writer?.log.close();
+    await Promise.all(this.closing);
   }
 
   async close(): Promise<void> {
@@ -109,10 +181,10 @@ export class RequestCache {
   }
 }
 
-function keyOf(line: Buffer): string | undefined {
+/** The key of a line, from its first bytes and its last; none for a line cut short. */
+function keyOf(head: Buffer, last: number): string | undefined {
   // Lines start with {"k":"<64 hex>", so the key is read without parsing the whole entry.
-  const head = line.subarray(0, 72).toString('latin1');
-  const match = /^\{"k":"([0-9a-f]{64})"/.exec(head);
-  if (!match || line[line.length - 1] !== 0x7d /* } */) return undefined;
+  const match = /^\{"k":"([0-9a-f]{64})"/.exec(head.toString('latin1'));
+  if (!match || last !== 0x7d /* } */) return undefined;
   return match[1];
 }

@@ -1,6 +1,6 @@
 import type { Config } from '../config.js';
 import type { Usage } from '../store/record.js';
-import type { RunManifest, RunOptions, RunStatus, SampleEvent } from '../store/run-store.js';
+import type { RunManifest, RunOptions, RunStatus } from '../store/run-store.js';
 
 export interface BatchEstimate {
   samples: number;
@@ -74,13 +74,13 @@ export function statusOf(run: {
   usage: Usage;
   prices: Config['prices'];
   concurrency: number;
-  samples: Map<number, SampleEvent>;
+  /** Kept as failures happen, so a snapshot costs the same at the millionth sample as at the first. */
+  failures: readonly { index: number; error: string }[];
 }): BatchStatus {
   const elapsed = (Date.now() - run.startedAt) / 1000;
   const rate = elapsed > 0 ? run.finishedThisSession / elapsed : 0;
   const pending = run.manifest.total - run.done;
   const cost = costOf(run.usage, run.prices);
-  const failures = [...run.samples.values()].filter((e) => e.s === 'failed').slice(0, 20).map((e) => ({ index: e.i, error: e.error ?? '' }));
   return {
     run_id: run.manifest.id,
     status: run.status,
@@ -98,7 +98,7 @@ export function statusOf(run: {
     input: run.manifest.input,
     options: run.manifest.options,
     created_at: run.manifest.created_at,
-    failures,
+    failures: run.failures.map((f) => ({ ...f })),
   };
 }
 

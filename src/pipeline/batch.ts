@@ -1,22 +1,22 @@
-import { resolve } from 'node:path';
 import type { AppContext } from '../context.js';
 import { newId } from '../ids.js';
-import { readPromptFile, type InputRow } from '../inputs/read-prompts.js';
+import type { InputRow } from '../inputs/read-prompts.js';
 import { ModelError } from '../llm/chat-model.js';
 import type { ModelRouter } from '../llm/model-router.js';
 import { log } from '../log.js';
-import type { Usage } from '../store/record.js';
 import type { RunManifest, RunOptions, RunStatus, SampleEvent } from '../store/run-store.js';
 import { DEFAULT_NEAR_DUP_THRESHOLD } from '../exports/dedup.js';
 import { DEFAULT_NGRAM, DEFAULT_OVERLAP } from '../exports/decontaminate.js';
-import { screen, type ScreenReport, type ScreenRequest } from '../exports/screen.js';
+import type { ScreenReport, ScreenRequest } from '../exports/screen.js';
 import { AdaptiveLimit } from './adaptive-limit.js';
 import { budgetReached, statusOf, type BatchEstimate, type BatchStatus } from './batch-status.js';
 import type { Recipe } from './recipe.js';
 import { recipeFor, type BatchRequest } from './batch-request.js';
 import { FAIL_FAST_SAMPLES, FailFast } from './fail-fast.js';
 import { runPool } from './sample-pool.js';
-import { formatShard, inShard, SHARD_BY } from './shard.js';
+import { formatShard, SHARD_BY } from './shard.js';
+import { selectRows, type RunRows } from './run-rows.js';
+import { SampleStates } from './sample-states.js';
 import { checkResumable, configHash, resolveRunId } from './run-identity.js';
 import { UsageMeter } from './usage.js';
 
@@ -42,51 +42,42 @@ export class BatchRun {
   private status: RunStatus = 'running';
   private stopReason?: string;
   private error?: string;
-  private done = 0;
-  private failed = 0;
   private finishedThisSession = 0;
   private failFast = new FailFast(0);
   private startedAt = Date.now();
-  private samples = new Map<number, SampleEvent>();
   private finished?: Promise<BatchStatus>;
 
   private constructor(
     private readonly ctx: AppContext,
     private manifest: RunManifest,
-    private readonly rows: InputRow[],
+    private readonly rows: RunRows,
     private readonly recipe: Recipe,
     private readonly request: BatchRequest,
     readonly estimate: BatchEstimate,
-    progress: { done: number; failed: number; usage: Usage; samples: Map<number, SampleEvent> },
+    /** Where each sample stands: bounded by the samples open, not the rows done. */
+    private readonly samples: SampleStates,
   ) {
     this.limiter = new AdaptiveLimit(request.concurrency);
-    this.done = progress.done;
-    this.failed = progress.failed;
-    this.meter.merge(progress.usage);
-    this.samples = progress.samples;
+    this.meter.merge(samples.usage);
   }
 
   get runId(): string {
     return this.manifest.id;
   }
 
-  /** Reads the input, creates the run or checks that an existing one matches, and estimates the work. */
+  /** Checks the input, creates the run or checks that an existing one matches, and estimates the work. */
   static async prepare(ctx: AppContext, request: BatchRequest, recipe?: Recipe): Promise<BatchRun> {
-    const inputPath = resolve(request.inputPath);
-    const input = await readPromptFile(inputPath, request.column);
-    let rows = request.limit !== undefined ? input.rows.slice(0, request.limit) : input.rows;
     // Screened over the whole selection before sharding, so every shard drops the same rows.
-    const screened = request.screen ? screen(rows.map((row) => ({ key: row.index, prompt: row.prompt })), request.screen.options) : undefined;
-    if (screened) rows = rows.filter((_, i) => screened.keep[i]);
+    const rows = await selectRows(request);
+    const { source, screened } = rows;
     const shard = request.shard;
-    if (shard) rows = rows.filter((row) => inShard(row, shard));
     const sampleRecipe = recipe ?? recipeFor(ctx, request);
     const options: RunOptions = { ...sampleRecipe.options, ...(request.screen ? { screen: screenIdentity(request.screen.request) } : {}) };
     const inputInfo: RunManifest['input'] = {
-      path: inputPath,
-      sha256: input.sha256,
-      column: input.column,
-      rows: input.rows.length,
+      path: source.path,
+      sha256: source.sha256,
+      column: source.column,
+      rows: source.count,
       ...(request.limit !== undefined ? { limit: request.limit } : {}),
       ...(shard ? { shard: formatShard(shard), shard_by: SHARD_BY } : {}),
     };
@@ -96,10 +87,10 @@ export class BatchRun {
     const now = new Date().toISOString();
     const manifest: RunManifest = existing
       ? { ...existing, status: 'running', updated_at: now, config_hash: hash, stop_reason: undefined, error: undefined }
-      : { id: runId, created_at: now, updated_at: now, status: 'running', input: inputInfo, options, total: rows.length, config_hash: hash, ...(screened ? { screened: screened.report } : {}) };
-    const progress = await ctx.runs.progress(runId);
-    const estimate = sampleRecipe.estimate(rows, progress.done);
-    return new BatchRun(ctx, manifest, rows, sampleRecipe, request, estimate, progress);
+      : { id: runId, created_at: now, updated_at: now, status: 'running', input: inputInfo, options, total: rows.summary.length, config_hash: hash, ...(screened ? { screened } : {}) };
+    const samples = await SampleStates.fromLog(ctx.runs, runId, source.count);
+    const estimate = sampleRecipe.estimate(rows.summary, samples.done);
+    return new BatchRun(ctx, manifest, rows, sampleRecipe, request, estimate, samples);
   }
 
   /** What dedup and decontamination dropped from the input before the run, if they were asked for. */
@@ -135,14 +126,14 @@ export class BatchRun {
       status: this.status,
       stopReason: this.stopReason,
       error: this.error,
-      done: this.done,
-      failed: this.failed,
+      done: this.samples.done,
+      failed: this.samples.failed,
       finishedThisSession: this.finishedThisSession,
       startedAt: this.startedAt,
       usage: this.meter.usage,
       prices: this.ctx.config.prices,
       concurrency: this.limiter.limit,
-      samples: this.samples,
+      failures: this.samples.failures,
     });
   }
 
@@ -160,12 +151,11 @@ export class BatchRun {
       await this.ctx.runs.writeManifest(this.manifest);
       const cache = await this.ctx.requestCache();
       const models = this.ctx.models.derive({ cache, onRetry: (kind) => kind === 'rate_limit' && this.limiter.onRateLimit() });
-      const queue = this.rows.filter((row) => this.samples.get(row.index)?.s !== 'done');
       const failFast = this.request.failFast ?? FAIL_FAST_SAMPLES;
       // A run smaller than the threshold is judged on all of its samples.
-      this.failFast = new FailFast(failFast > 0 ? Math.min(failFast, queue.length) : 0);
+      this.failFast = new FailFast(failFast > 0 ? Math.min(failFast, this.manifest.total - this.samples.done) : 0);
       onProgress?.(this.snapshot());
-      await runPool(queue, {
+      await runPool(this.queue(), {
         limit: () => this.limiter.limit,
         canStart: (outstanding) => this.mayStart(outstanding),
         start: (row, freeSlot) =>
@@ -199,10 +189,15 @@ export class BatchRun {
     return final;
   }
 
+  /** The rows not done yet, read from the input as the pool takes them. */
+  private async *queue(): AsyncGenerator<InputRow> {
+    for await (const row of this.rows.rows()) if (!this.samples.isDone(row.index)) yield row;
+  }
+
   /** Whether another sample may start; a budget reached stops the run. */
   private mayStart(inFlight: number): boolean {
     if (this.status !== 'running') return false;
-    const budget = budgetReached(this.request.budgets, { done: this.done, inFlight, usage: this.meter.usage }, this.ctx.config.prices);
+    const budget = budgetReached(this.request.budgets, { done: this.samples.done, inFlight, usage: this.meter.usage }, this.ctx.config.prices);
     if (budget) {
       this.status = 'stopped';
       this.stopReason = budget;
@@ -215,7 +210,7 @@ export class BatchRun {
    * so the next sample's calls start while this one's results are written.
    */
   private async runSample(row: InputRow, models: ModelRouter, freeSlot: () => void): Promise<void> {
-    const prior = this.samples.get(row.index);
+    const prior = this.samples.openSample(row.index);
     const recordId = prior?.record_id ?? this.recipe.recordIdOf?.(row) ?? newId(this.recipe.ids.record);
     const pairPrefix = this.recipe.ids.pair;
     const pairId = pairPrefix ? (prior?.pair_id ?? newId(pairPrefix)) : undefined;
@@ -224,7 +219,6 @@ export class BatchRun {
     // call is under way; it is awaited before anything else is written.
     const startedWrite = this.ctx.runs.append(this.manifest.id, started);
     startedWrite.catch(() => undefined);
-    const wasFailed = prior?.s === 'failed';
     const meter = new UsageMeter();
     const controller = new AbortController();
     if (this.aborted) controller.abort();
@@ -247,9 +241,7 @@ export class BatchRun {
       for (const record of records) await this.ctx.store.put(record);
       const event: SampleEvent = { ...started, s: 'done', usage: meter.usage, at: new Date().toISOString() };
       await this.ctx.runs.append(runId, event);
-      this.samples.set(row.index, event);
-      this.done++;
-      if (wasFailed) this.failed--;
+      this.samples.succeeded(row.index);
       this.finishedThisSession++;
       this.failFast.succeeded();
       this.limiter.onSuccess();
@@ -260,8 +252,7 @@ export class BatchRun {
       if (!(error instanceof ModelError)) throw error;
       const event: SampleEvent = { ...started, s: 'failed', prompt: row.prompt.slice(0, 2_000), metadata: row.metadata, error: error.message, ...(error.raw ? { raw: error.raw.slice(0, 20_000) } : {}), usage: meter.usage, at: new Date().toISOString() };
       await this.ctx.runs.append(runId, event);
-      this.samples.set(row.index, event);
-      if (!wasFailed) this.failed++;
+      this.samples.failedWith(row.index, error.message);
       this.finishedThisSession++;
       this.noteFailure(error);
     } finally {

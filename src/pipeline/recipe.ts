@@ -15,6 +15,12 @@ export interface SampleContext {
   ids: { record: string; pair?: string };
 }
 
+/** The rows a run takes, as an estimate needs them: how many, and the length of their prompts in all. */
+export interface RowSummary {
+  length: number;
+  promptChars: number;
+}
+
 /**
  * What one sample of a run is. The run engine (batch.ts) takes any recipe over the rows of an input file:
  * it owns the queue, concurrency, resume, budgets, progress, cancel and fail-fast; the recipe only turns
@@ -30,7 +36,7 @@ export interface Recipe {
   /** For a recipe that works on records already stored (grading them): the id of the row's record, instead of a new one. */
   recordIdOf?(row: InputRow): string;
   /** Model calls and tokens the rows still to run will take, roughly. */
-  estimate(rows: InputRow[], alreadyDone: number): BatchEstimate;
+  estimate(rows: RowSummary, alreadyDone: number): BatchEstimate;
   /** The model calls of one row; returns the records to store, in the order they are written (a linked record before the one it links to). */
   runSample(row: InputRow, ctx: SampleContext): Promise<StoredRecord[]>;
 }

@@ -1,47 +1,63 @@
 /**
- * Runs `start` over a queue with at most `limit()` items in their model-call phase at once. An item
- * frees its slot early (through the callback it is given) once its calls are over, so the next item's
- * calls start while its results are written; the pool resolves when nothing is outstanding and either
- * the queue is empty or `canStart` says no more may start.
+ * Runs `start` over the items of an (async) iterable with at most `limit()` items in their model-call
+ * phase at once. Items are taken from the iterable only when a slot is free, so a stream of a million
+ * rows is read as the pool goes, never held. An item frees its slot early (through the callback it is
+ * given) once its calls are over, so the next item's calls start while its results are written; the
+ * pool resolves when nothing is outstanding and either the items are used up or `canStart` says no
+ * more may start.
  */
-export function runPool<T>(queue: T[], options: {
-  limit: () => number;
-  /** False stops the pool; it may also record why. */
-  canStart: (outstanding: number) => boolean;
-  start: (item: T, freeSlot: () => void) => Promise<void>;
-  onSettled: () => void;
-}): Promise<void> {
-  return new Promise<void>((resolveAll) => {
-    // `active` counts items in their model-call phase (what concurrency limits); `outstanding`
-    // also counts items still writing their results, which the pool waits for before it ends.
-    let active = 0;
-    let outstanding = 0;
-    let stopped = false;
-    const pump = () => {
-      while (!stopped && queue.length > 0 && active < options.limit()) {
-        if (!options.canStart(outstanding)) {
-          stopped = true;
-          break;
-        }
-        const item = queue.shift() as T;
-        active++;
-        outstanding++;
-        let freed = false;
-        const freeSlot = () => {
-          if (freed) return;
-          freed = true;
-          active--;
-          pump();
-        };
-        options.start(item, freeSlot).finally(() => {
-          freeSlot();
-          outstanding--;
-          options.onSettled();
-          pump();
-        });
-      }
-      if (outstanding === 0 && (stopped || queue.length === 0)) resolveAll();
-    };
-    pump();
-  });
+export async function runPool<T>(
+  items: AsyncIterable<T> | Iterable<T>,
+  options: {
+    limit: () => number;
+    /** False stops the pool; it may also record why. */
+    canStart: (outstanding: number) => boolean;
+    start: (item: T, freeSlot: () => void) => Promise<void>;
+    onSettled: () => void;
+  },
+): Promise<void> {
+  const iterator = Symbol.asyncIterator in items ? items[Symbol.asyncIterator]() : items[Symbol.iterator]();
+  // `active` counts items in their model-call phase (what concurrency limits); `outstanding`
+  // also counts items still writing their results, which the pool waits for before it ends.
+  let active = 0;
+  let outstanding = 0;
+  let wake: (() => void) | undefined;
+  const changed = () => {
+    const resume = wake;
+    wake = undefined;
+    resume?.();
+  };
+  const waitForChange = () => new Promise<void>((resolve) => (wake = resolve));
+  let failure: { error: unknown } | undefined;
+  try {
+    for (;;) {
+      while (active >= options.limit()) await waitForChange();
+      const next = await iterator.next();
+      if (next.done) break;
+      if (!options.canStart(outstanding)) break;
+      active++;
+      outstanding++;
+      let freed = false;
+      const freeSlot = () => {
+        if (freed) return;
+        freed = true;
+        active--;
+        changed();
+      };
+      void options.start(next.value, freeSlot).finally(() => {
+        freeSlot();
+        outstanding--;
+        options.onSettled();
+        changed();
+      });
+    }
+  } catch (error) {
+    // The items could not be read (the input changed under the run): what was started still ends first.
+    failure = { error };
+  } finally {
+    // Stops the stream early (closing its file) when the pool ends before the items do.
+    await Promise.resolve(iterator.return?.()).catch(() => undefined);
+  }
+  while (outstanding > 0) await waitForChange();
+  if (failure) throw failure.error;
 }

@@ -1,4 +1,5 @@
 import { open, type FileHandle } from 'node:fs/promises';
+import { StringDecoder } from 'node:string_decoder';
 
 /**
  * An append-only file with group commit: lines appended while a write is in flight go out together in
@@ -78,5 +79,35 @@ export class AppendLog {
     const handle = this.handle;
     this.handle = undefined;
     if (handle) await (await handle).close();
+  }
+}
+
+/**
+ * The lines of a file (without their newlines), read in chunks so the file may be larger than one
+ * string can hold; the last line is given even without a final newline. A missing file has no lines.
+ */
+export async function* readLines(path: string): AsyncGenerator<string> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  try {
+    const decoder = new StringDecoder('utf8');
+    const buffer = Buffer.allocUnsafe(1 << 20);
+    let rest = '';
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) break;
+      const lines = (rest + decoder.write(buffer.subarray(0, bytesRead))).split('\n');
+      rest = lines.pop()!;
+      for (const line of lines) if (line) yield line;
+    }
+    rest += decoder.end();
+    if (rest) yield rest;
+  } finally {
+    await handle.close();
   }
 }

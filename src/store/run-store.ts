@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Low } from 'lowdb';
 import { JsonFile } from './json-file.js';
@@ -7,7 +7,7 @@ import { InputError } from '../errors.js';
 import type { ScreenReport } from '../exports/screen.js';
 import { SHARD_BY } from '../pipeline/shard.js';
 import { UsageMeter } from '../pipeline/usage.js';
-import { AppendLog } from './append-log.js';
+import { AppendLog, readLines } from './append-log.js';
 import { acquireLock, LockHeldError, lockOwner } from './run-lock.js';
 import { usageSchema, type Usage } from './record.js';
 
@@ -130,27 +130,31 @@ export class RunStore {
     this.logs.delete(id);
   }
 
-  /** Replays the sample log. A line cut short by a crash is ignored. */
-  async progress(id: string): Promise<RunProgress> {
-    let text = '';
-    try {
-      text = await readFile(join(this.runDir(id), 'samples.jsonl'), 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
-    const samples = new Map<number, SampleEvent>();
-    const meter = new UsageMeter();
-    for (const line of text.split('\n')) {
-      if (!line) continue;
+  /**
+   * Calls `onEvent` with each event of the run's sample log, in order, reading the log as a stream (it
+   * grows past what one string may hold). A line cut short by a crash is skipped.
+   */
+  async replay(id: string, onEvent: (event: SampleEvent) => void): Promise<void> {
+    for await (const line of readLines(join(this.runDir(id), 'samples.jsonl'))) {
       let event: SampleEvent;
       try {
         event = JSON.parse(line) as SampleEvent;
       } catch {
         continue;
       }
-      samples.set(event.i, event);
-      if (event.usage && usageSchema.safeParse(event.usage).success) meter.merge(event.usage);
+      if (event.usage && !usageSchema.safeParse(event.usage).success) delete event.usage;
+      onEvent(event);
     }
+  }
+
+  /** Replays the sample log into the last event of every sample (for reports and exports; a run in progress keeps less). */
+  async progress(id: string): Promise<RunProgress> {
+    const samples = new Map<number, SampleEvent>();
+    const meter = new UsageMeter();
+    await this.replay(id, (event) => {
+      samples.set(event.i, event);
+      if (event.usage) meter.merge(event.usage);
+    });
     let done = 0;
     let failed = 0;
     for (const event of samples.values()) {

@@ -8,7 +8,7 @@ import { round, type BatchEstimate } from '../batch-status.js';
 import { deliberate } from '../deliberate.js';
 import { gradeCot } from '../grade.js';
 import { makePreferencePair } from '../preference.js';
-import type { Recipe, SampleContext } from '../recipe.js';
+import type { Recipe, RowSummary, SampleContext } from '../recipe.js';
 import { UsageMeter } from '../usage.js';
 
 export interface AidsafeSettings {
@@ -88,10 +88,10 @@ async function runAidsafeSample(row: InputRow, ctx: SampleContext, policies: Pol
 }
 
 /** Tokens and cost from a per-sample call count: every call carries the policies' system prompt and the row's prompt. */
-export function estimateCalls(config: Config, policies: Policy[], rows: InputRow[], alreadyDone: number, perSample: { min: number; max: number }): BatchEstimate {
+export function estimateCalls(config: Config, policies: Policy[], rows: RowSummary, alreadyDone: number, perSample: { min: number; max: number }): BatchEstimate {
   const toRun = Math.max(0, rows.length - alreadyDone);
   const systemTokens = Math.ceil(intentDecomposer.build({ prompt: '', policies })[0]!.content.length / 4);
-  const avgPromptTokens = rows.length ? Math.ceil(rows.reduce((n, r) => n + r.prompt.length, 0) / rows.length / 4) : 0;
+  const avgPromptTokens = rows.length ? Math.ceil(rows.promptChars / rows.length / 4) : 0;
   // Later stages carry the thoughts so far: a few hundred tokens more per call, and a few hundred out.
   const perCallMin = systemTokens + avgPromptTokens + 150;
   const perCallMax = systemTokens + avgPromptTokens + 900;

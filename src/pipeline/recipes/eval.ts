@@ -8,7 +8,7 @@ import type { InputRow } from '../../inputs/read-prompts.js';
 import { RECORD_SCHEMA_VERSION, type EvalRecord } from '../../store/record.js';
 import type { RunOptions } from '../../store/run-store.js';
 import { round, type BatchEstimate } from '../batch-status.js';
-import type { Recipe } from '../recipe.js';
+import type { Recipe, RowSummary } from '../recipe.js';
 
 /**
  * An evaluation of one target on one suite: per row, the benchmark prompt goes to the target alone,
@@ -65,9 +65,9 @@ export function promptOf(suite: Suite, row: InputRow): SuitePrompt {
 }
 
 /** Two calls a sample: the target's reply (a few hundred tokens out) and the judge's verdict on it. */
-function estimate(config: Config, rows: InputRow[], alreadyDone: number): BatchEstimate {
+function estimate(config: Config, rows: RowSummary, alreadyDone: number): BatchEstimate {
   const toRun = Math.max(0, rows.length - alreadyDone);
-  const promptTokens = rows.length ? Math.ceil(rows.reduce((n, r) => n + r.prompt.length, 0) / rows.length / 4) : 0;
+  const promptTokens = rows.length ? Math.ceil(rows.promptChars / rows.length / 4) : 0;
   const judgeSystem = Math.ceil(xstestJudge.build({ prompt: '', reply: '' })[0]!.content.length / 4);
   const perSample = { min: promptTokens + 50 + judgeSystem + promptTokens + 100, max: promptTokens + 1_500 + judgeSystem + promptTokens + 1_600 };
   const tokens = { min: toRun * perSample.min, max: toRun * perSample.max };
