@@ -1,7 +1,8 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { AppContext } from '../context.js';
 import { newId } from '../ids.js';
 import { readPromptFile, type InputRow } from '../inputs/read-prompts.js';
+import { openBatchBackend, type BatchBackend } from '../llm/batch/batch-backend.js';
 import { ModelError } from '../llm/chat-model.js';
 import type { ModelRouter } from '../llm/model-router.js';
 import { log } from '../log.js';
@@ -11,7 +12,7 @@ import { DEFAULT_NEAR_DUP_THRESHOLD } from '../exports/dedup.js';
 import { DEFAULT_NGRAM, DEFAULT_OVERLAP } from '../exports/decontaminate.js';
 import { screen, type ScreenReport, type ScreenRequest } from '../exports/screen.js';
 import { AdaptiveLimit } from './adaptive-limit.js';
-import { budgetReached, statusOf, type BatchEstimate, type BatchStatus } from './batch-status.js';
+import { atBatchPrice, budgetReached, statusOf, type BatchEstimate, type BatchStatus } from './batch-status.js';
 import type { Recipe } from './recipe.js';
 import { recipeFor, type BatchRequest } from './batch-request.js';
 import { FAIL_FAST_SAMPLES, FailFast } from './fail-fast.js';
@@ -49,6 +50,8 @@ export class BatchRun {
   private startedAt = Date.now();
   private samples = new Map<number, SampleEvent>();
   private finished?: Promise<BatchStatus>;
+  /** In batch mode: the backend that sends model calls in waves. */
+  private waves?: BatchBackend;
 
   private constructor(
     private readonly ctx: AppContext,
@@ -98,7 +101,7 @@ export class BatchRun {
       ? { ...existing, status: 'running', updated_at: now, config_hash: hash, stop_reason: undefined, error: undefined }
       : { id: runId, created_at: now, updated_at: now, status: 'running', input: inputInfo, options, total: rows.length, config_hash: hash, ...(screened ? { screened: screened.report } : {}) };
     const progress = await ctx.runs.progress(runId);
-    const estimate = sampleRecipe.estimate(rows, progress.done);
+    const estimate = atBatchPrice(sampleRecipe.estimate(rows, progress.done), ctx.config, request.batch !== undefined);
     return new BatchRun(ctx, manifest, rows, sampleRecipe, request, estimate, progress);
   }
 
@@ -127,6 +130,7 @@ export class BatchRun {
     this.status = status;
     this.stopReason = reason;
     this.abortAll();
+    if (status === 'cancelled') void this.waves?.cancel();
   }
 
   snapshot(): BatchStatus {
@@ -143,6 +147,7 @@ export class BatchRun {
       prices: this.ctx.config.prices,
       concurrency: this.limiter.limit,
       samples: this.samples,
+      batch: this.waves?.progress(),
     });
   }
 
@@ -159,7 +164,8 @@ export class BatchRun {
     try {
       await this.ctx.runs.writeManifest(this.manifest);
       const cache = await this.ctx.requestCache();
-      const models = this.ctx.models.derive({ cache, onRetry: (kind) => kind === 'rate_limit' && this.limiter.onRateLimit() });
+      if (this.request.batch) this.waves = await openBatchBackend({ mode: this.request.batch, config: this.ctx.config, runId: this.manifest.id, runDir: join(this.ctx.runs.dir, this.manifest.id), cache });
+      const models = this.ctx.models.derive({ cache, onRetry: (kind) => kind === 'rate_limit' && this.limiter.onRateLimit(), factory: this.waves?.factory });
       const queue = this.rows.filter((row) => this.samples.get(row.index)?.s !== 'done');
       const failFast = this.request.failFast ?? FAIL_FAST_SAMPLES;
       // A run smaller than the threshold is judged on all of its samples.
@@ -190,6 +196,7 @@ export class BatchRun {
         ...(this.error ? { error: this.error } : {}),
       };
       await this.ctx.runs.writeManifest(this.manifest).catch((e: unknown) => log('error', `run ${this.manifest.id}: cannot save its state`, { error: String(e) }));
+      await this.waves?.stop().catch((e: unknown) => log('error', `run ${this.manifest.id}: cannot stop its batches`, { error: String(e) }));
       await this.ctx.runs.release(this.manifest.id);
       await (await this.ctx.requestCache()).release();
       await unlock();
@@ -202,7 +209,7 @@ export class BatchRun {
   /** Whether another sample may start; a budget reached stops the run. */
   private mayStart(inFlight: number): boolean {
     if (this.status !== 'running') return false;
-    const budget = budgetReached(this.request.budgets, { done: this.done, inFlight, usage: this.meter.usage }, this.ctx.config.prices);
+    const budget = budgetReached(this.request.budgets, { done: this.done, inFlight, usage: this.meter.usage }, this.ctx.config.prices, this.waves !== undefined);
     if (budget) {
       this.status = 'stopped';
       this.stopReason = budget;
@@ -241,7 +248,8 @@ export class BatchRun {
     };
     try {
       if (!row.prompt.trim()) throw new ModelError('invalid_output', 'intents', '-', 0, 'the input row has an empty prompt');
-      const records = await this.recipe.runSample(row, { models, meter, signal, runId, ids: { record: recordId, ...(pairId ? { pair: pairId } : {}) } });
+      const calls = () => this.recipe.runSample(row, { models, meter, signal, runId, ids: { record: recordId, ...(pairId ? { pair: pairId } : {}) } });
+      const records = await (this.waves ? this.waves.track(row.index, calls) : calls());
       endCalls();
       await startedWrite;
       for (const record of records) await this.ctx.store.put(record);
