@@ -86,8 +86,8 @@ export function registerStartBatch(server: McpServer, ctx: AppContext): void {
     },
     async (args, extra) =>
       guard('start_batch', async () => {
-        const inputPath = await allowedFile(ctx, server, 'input_path', args.input_path);
         if (!args.batch_api && (args.concurrency ?? 0) > MAX_ONLINE_CONCURRENCY) throw new InputError(`concurrency must be from 1 to ${MAX_ONLINE_CONCURRENCY} (up to ${MAX_BATCH_IN_FLIGHT} with batch_api)`);
+        const inputPath = await allowedFile(ctx, server, 'input_path', args.input_path);
         if (args.max_cost !== undefined && Object.keys(ctx.config.prices).length === 0) throw new InputError('max_cost: no prices are configured; add "prices" to the AIDSAFE_CONFIG file');
         const run = await BatchRun.prepare(ctx, {
           inputPath,

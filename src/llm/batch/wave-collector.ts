@@ -298,6 +298,7 @@ export class WaveCollector {
         this.retry(batch, result.hash, result.error);
       }
     }
+    this.check();
   }
 
   /** Ends a batch: whatever it did not answer goes back for a later wave. */
@@ -305,6 +306,7 @@ export class WaveCollector {
     for (const key of batch.keys) if (this.inBatch.get(key) === batch) this.retry(batch, key, why);
     batch.closed = true;
     batch.status = status;
+    this.check();
     await this.options.ledger.closed(batch.name, status);
   }
 
@@ -318,7 +320,6 @@ export class WaveCollector {
     }
     log('info', `run ${this.options.runId}: request ${ask.line.custom_id} goes into the next wave (${why})`);
     this.pending.set(hash, ask);
-    this.check();
   }
 
   /** Cancels the batches still out (at the provider, or by withdrawing the request files) and fails every waiting call. */
