@@ -156,6 +156,9 @@ describe('batch mode when lines fail, batches expire, and files are too big', ()
       expect(expired.status).toBe('expired');
       const expiredLines = server.batchApi.files.get(expired.input_file_id)!.content.trim().split('\n').map((l) => (JSON.parse(l) as { custom_id: string }).custom_id.split('-').at(-1)!);
       for (const hash of expiredLines) expect(hashes.filter((h) => h === hash).length).toBeGreaterThanOrEqual(2);
+      // …all together in the next wave, not one wave per request.
+      const fileOf = (hash: string) => [...server.batchApi.files.values()].findIndex((f, i) => i > [...server.batchApi.files.keys()].indexOf(expired.input_file_id) && f.purpose === 'batch' && f.content.includes(hash));
+      expect(new Set(expiredLines.map(fileOf)).size).toBe(1);
     } finally {
       await server.close();
       data.remove();
@@ -201,6 +204,24 @@ describe('batch mode survives kill -9 and cancels its batches', () => {
     expect(server.batchApi.counts.uploads).toBeGreaterThan(uploadsBefore); // later waves
     expect(again.stderr).toMatch(/wave \d+ · batches/);
   }, 90_000);
+
+  it('Ctrl-C cancels the run’s batches at the provider', async () => {
+    const own = tempDir();
+    try {
+      const creates = server.batchApi.counts.creates;
+      const cancels = server.batchApi.counts.cancels;
+      const { child, done } = startCli(['run', '--input', xstest, '--limit', '5', '--batch-api'], { ...env, AIDSAFE_DATA_DIR: own.path });
+      await until(() => server.batchApi.counts.creates > creates);
+      child.kill('SIGINT');
+      const result = await done;
+      expect(result.code, result.stderr).toBe(130);
+      expect(JSON.parse(result.stdout)).toMatchObject({ status: 'cancelled' });
+      expect(server.batchApi.counts.cancels).toBe(cancels + 1);
+      expect([...server.batchApi.batches.values()].at(-1)!.status).toBe('cancelled');
+    } finally {
+      own.remove();
+    }
+  }, 60_000);
 
   it('cancel_batch cancels the run’s batches at the provider', async () => {
     // A data folder of its own: the run above left every call of these rows in its request cache.
