@@ -231,14 +231,14 @@ describe('batch mode survives kill -9 and cancels its batches', () => {
     const { client, close } = await connectClient(ctx);
     try {
       const creates = server.batchApi.counts.creates;
-      const started = (await client.callTool({ name: 'start_batch', arguments: { input_path: xstest, limit: 10, batch_api: true, run_id: 'cancel-me' } })) as { structuredContent: { run_id: string } };
-      expect(started.structuredContent.run_id).toBe('cancel-me');
+      const started = (await client.callTool({ name: 'start_batch', arguments: { input_path: xstest, limit: 10, batch_api: true, run_id: 'cancel-me' } })).structuredContent as { run_id: string };
+      expect(started.run_id).toBe('cancel-me');
       await until(() => server.batchApi.counts.creates > creates);
-      const live = (await client.callTool({ name: 'get_batch', arguments: { run_id: 'cancel-me' } })) as { structuredContent: BatchStatus };
-      expect(live.structuredContent.batch_api).toMatchObject({ mode: 'provider', waves: 1 });
+      const live = (await client.callTool({ name: 'get_batch', arguments: { run_id: 'cancel-me' } })).structuredContent as BatchStatus;
+      expect(live.batch_api).toMatchObject({ mode: 'provider', waves: 1 });
       const cancelsBefore = server.batchApi.counts.cancels;
-      const cancelled = (await client.callTool({ name: 'cancel_batch', arguments: { run_id: 'cancel-me' } })) as { structuredContent: { status: string } };
-      expect(cancelled.structuredContent.status).toBe('cancelled');
+      const cancelled = (await client.callTool({ name: 'cancel_batch', arguments: { run_id: 'cancel-me' } })).structuredContent as { status: string };
+      expect(cancelled.status).toBe('cancelled');
       expect(server.batchApi.counts.cancels).toBe(cancelsBefore + 1);
       expect([...server.batchApi.batches.values()].at(-1)!.status).toBe('cancelled');
     } finally {
