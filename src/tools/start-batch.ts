@@ -15,6 +15,7 @@ const MAX_ROWS = 10_000_000;
 const MAX_RUN_TOKENS = 1e15;
 const MAX_RUN_COST = 1e9;
 const MAX_ONLINE_CONCURRENCY = 256;
+const CONCURRENCY_RANGE = `concurrency must be from 1 to ${MAX_ONLINE_CONCURRENCY} (up to ${MAX_BATCH_IN_FLIGHT} with batch_api)`;
 
 
 const range = (name: string, min: number, max: number) =>
@@ -39,7 +40,11 @@ export function registerStartBatch(server: McpServer, ctx: AppContext): void {
           .describe('Path of the prompt file, inside the data folder’s inputs/ (a relative path is taken from there), AIDSAFE_INPUT_DIRS or a root the client declared.'),
         column: z.string().min(1).max(200, 'column must be at most 200 characters').optional().describe('The prompt column; default the first of prompt, question, goal, forbidden_prompt, Behavior.'),
         limit: range('limit', 1, MAX_ROWS).optional().describe(`Only the first N rows (1–${MAX_ROWS}).`),
-        concurrency: range('concurrency', 1, MAX_BATCH_IN_FLIGHT)
+        concurrency: z
+          .number()
+          .int()
+          .min(1, CONCURRENCY_RANGE)
+          .max(MAX_BATCH_IN_FLIGHT, CONCURRENCY_RANGE)
           .optional()
           .describe(`Samples in flight at once: 1–256, default 8, lowered automatically while the server answers 429; with batch_api 1–${MAX_BATCH_IN_FLIGHT}, default ${BATCH_IN_FLIGHT} (each wave holds one call of each).`),
         recipe: recipeField,
@@ -86,7 +91,7 @@ export function registerStartBatch(server: McpServer, ctx: AppContext): void {
     },
     async (args, extra) =>
       guard('start_batch', async () => {
-        if (!args.batch_api && (args.concurrency ?? 0) > MAX_ONLINE_CONCURRENCY) throw new InputError(`concurrency must be from 1 to ${MAX_ONLINE_CONCURRENCY} (up to ${MAX_BATCH_IN_FLIGHT} with batch_api)`);
+        if (!args.batch_api && (args.concurrency ?? 0) > MAX_ONLINE_CONCURRENCY) throw new InputError(CONCURRENCY_RANGE);
         const inputPath = await allowedFile(ctx, server, 'input_path', args.input_path);
         if (args.max_cost !== undefined && Object.keys(ctx.config.prices).length === 0) throw new InputError('max_cost: no prices are configured; add "prices" to the AIDSAFE_CONFIG file');
         const run = await BatchRun.prepare(ctx, {
