@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { AppendLog } from '../../store/append-log.js';
 
 /** Where a batch goes: enough of its endpoint to reach it again after a restart (never the key itself, only its variable's name). */
@@ -12,8 +13,9 @@ export interface LedgerBatch {
   name: string;
   wave: number;
   target: BatchTarget;
-  /** The body hashes of the requests it holds. */
+  /** The body hashes of the requests it holds (forgotten once it is closed). */
   keys: string[];
+  requests: number;
   id?: string;
   status: string;
   /** Its results were read back (or it ended without them): nothing more to wait for. */
@@ -39,16 +41,19 @@ export class BatchLedger {
     this.log = new AppendLog(path);
   }
 
-  /** Every batch the run has submitted or begun to submit, by name, in order. */
+  /**
+   * Every batch the run has submitted or begun to submit, by name, in order. Read as a stream, and a
+   * closed batch keeps only its count of requests, so a long run's ledger costs little to resume.
+   */
   async read(): Promise<Map<string, LedgerBatch>> {
     const batches = new Map<string, LedgerBatch>();
-    let text = '';
-    try {
-      text = await readFile(this.path, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
-    for (const line of text.split('\n')) {
+    const stream = createReadStream(this.path, 'utf8');
+    const opened = new Promise<boolean>((resolve, reject) => {
+      stream.once('open', () => resolve(true));
+      stream.once('error', (error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? resolve(false) : reject(error)));
+    });
+    if (!(await opened)) return batches;
+    for await (const line of createInterface({ input: stream, crlfDelay: Infinity })) {
       let entry: Entry;
       try {
         entry = JSON.parse(line) as Entry;
@@ -56,7 +61,7 @@ export class BatchLedger {
         continue; // empty, or cut short by a crash
       }
       if (entry.t === 'submitting') {
-        batches.set(entry.name, { name: entry.name, wave: entry.wave, target: entry.target, keys: entry.keys, status: 'submitting', closed: false });
+        batches.set(entry.name, { name: entry.name, wave: entry.wave, target: entry.target, keys: entry.keys, requests: entry.keys.length, status: 'submitting', closed: false });
         continue;
       }
       const batch = batches.get(entry.name);
@@ -66,7 +71,10 @@ export class BatchLedger {
         batch.status = 'submitted';
       } else {
         batch.status = entry.status;
-        if (entry.t === 'closed') batch.closed = true;
+        if (entry.t === 'closed') {
+          batch.closed = true;
+          batch.keys = [];
+        }
       }
     }
     return batches;

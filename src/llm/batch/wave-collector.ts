@@ -229,7 +229,7 @@ export class WaveCollector {
 
   private async submit(name: string, wave: number, asks: Ask[]): Promise<void> {
     const target = asks[0]!.target;
-    const batch: OpenBatch = { name, wave, target, keys: asks.map((a) => a.hash), status: 'submitting', closed: false, asks: new Map(asks.map((a) => [a.hash, a])) };
+    const batch: OpenBatch = { name, wave, target, keys: asks.map((a) => a.hash), requests: asks.length, status: 'submitting', closed: false, asks: new Map(asks.map((a) => [a.hash, a])) };
     this.batches.set(name, batch);
     for (const ask of asks) {
       ask.attempts++;
@@ -242,6 +242,11 @@ export class WaveCollector {
       batch.id = await this.options.transportFor(target).submit({ name, content, requests: asks.length });
       batch.status = 'submitted';
       await this.options.ledger.submitted(name, batch.id);
+      if (this.cancelled) {
+        // Cancelled while this file was on its way: cancel it as soon as it has an id.
+        await this.cancelBatch(batch);
+        return;
+      }
     } catch (error) {
       if (this.stopping.signal.aborted) return;
       await this.close(batch, 'not_submitted', `could not submit: ${message(error)}`);
@@ -306,6 +311,9 @@ export class WaveCollector {
     for (const key of batch.keys) if (this.inBatch.get(key) === batch) this.retry(batch, key, why);
     batch.closed = true;
     batch.status = status;
+    // A closed batch is only counted from now on: its requests are let go, so memory stays bounded by what is out.
+    batch.keys = [];
+    batch.asks.clear();
     this.check();
     await this.options.ledger.closed(batch.name, status);
   }
@@ -326,21 +334,24 @@ export class WaveCollector {
   cancel(): Promise<void> {
     this.cancelled ??= (async () => {
       if (this.quietTimer) clearTimeout(this.quietTimer);
-      for (const batch of this.batches.values()) {
-        if (batch.closed || !batch.id) continue;
-        try {
-          await this.options.transportFor(batch.target).cancel(batch.id);
-          batch.status = 'cancelled';
-          batch.closed = true;
-          await this.options.ledger.closed(batch.name, 'cancelled');
-        } catch (error) {
-          log('warning', `run ${this.options.runId}: cannot cancel batch ${batch.id}`, { error: message(error) });
-        }
-      }
+      // A batch still without an id is cancelled by its submit, once it has one.
+      for (const batch of this.batches.values()) await this.cancelBatch(batch);
       const asks = [...this.pending.values(), ...[...this.inBatch.entries()].map(([hash, batch]) => batch.asks.get(hash))];
       for (const ask of asks) if (ask) this.settle(ask, { error: new ModelError('cancelled', ask.role, ask.target.model, ask.attempts, 'the run was cancelled') });
     })();
     return this.cancelled;
+  }
+
+  private async cancelBatch(batch: OpenBatch): Promise<void> {
+    if (batch.closed || !batch.id) return;
+    batch.closed = true; // before the request, so the batch is cancelled once
+    try {
+      await this.options.transportFor(batch.target).cancel(batch.id);
+      batch.status = 'cancelled';
+      await this.options.ledger.closed(batch.name, 'cancelled');
+    } catch (error) {
+      log('warning', `run ${this.options.runId}: cannot cancel batch ${batch.id}`, { error: message(error) });
+    }
   }
 
   /** Stops polling; batches still out stay in the ledger, so the run resumes them when started again. */
@@ -357,7 +368,7 @@ export class WaveCollector {
     const open: WaveProgress['open'] = [];
     for (const batch of this.batches.values()) {
       byStatus[batch.status] = (byStatus[batch.status] ?? 0) + 1;
-      if (!batch.closed && batch.id) open.push({ id: batch.id, wave: batch.wave, status: batch.status, requests: batch.keys.length });
+      if (!batch.closed && batch.id) open.push({ id: batch.id, wave: batch.wave, status: batch.status, requests: batch.requests });
     }
     return { mode: this.options.mode, waves: this.wave, requests_waiting: this.pending.size, requests_in_batches: this.inBatch.size, batches: byStatus, open: open.reverse().slice(0, 10) };
   }
