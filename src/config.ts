@@ -38,6 +38,20 @@ const agentSchema = endpointSchema
   .strict();
 export type AgentConfig = z.infer<typeof agentSchema>;
 
+const batchSettingsSchema = z
+  .object({
+    max_requests_per_file: z.number().int().min(1).max(50_000).optional().describe('Requests per batch file; default 50,000 (OpenAI\'s limit).'),
+    max_bytes_per_file: z.number().int().min(1_000).max(200_000_000).optional().describe('Bytes per batch file; default 200,000,000 (OpenAI\'s limit).'),
+    poll_ms: z.number().int().min(10).max(3_600_000).optional().describe('First wait before polling a batch; doubles up to max_poll_ms. Default 5,000.'),
+    max_poll_ms: z.number().int().min(10).max(3_600_000).optional().describe('Longest wait between polls; default 60,000.'),
+    quiet_ms: z.number().int().min(10).max(600_000).optional().describe('A wave is sent once every sample in flight waits on the model, or after this long without a new request; default 1,000.'),
+    max_attempts: z.number().int().min(1).max(10).optional().describe('Times a request goes into a wave before its sample fails; default 3.'),
+  })
+  .strict();
+export type BatchSettings = Required<z.infer<typeof batchSettingsSchema>>;
+
+export const DEFAULT_BATCH_FACTOR = 0.5;
+
 /** The file named by AIDSAFE_CONFIG (JSON or YAML). */
 export const configFileSchema = z
   .object({
@@ -49,9 +63,10 @@ export const configFileSchema = z
     max_retries: z.number().int().min(0).max(20).optional(),
     max_repairs: z.number().int().min(0).max(5).optional(),
     prices: z
-      .record(z.string(), z.object({ input: z.number().min(0), output: z.number().min(0) }).strict())
+      .record(z.string(), z.object({ input: z.number().min(0), output: z.number().min(0), batch_factor: z.number().min(0).max(1).optional().describe('Batch price as a share of the online price; default 0.5.') }).strict())
       .optional()
       .describe('USD per million input and output tokens, by model name; enables max_cost and cost figures.'),
+    batch: batchSettingsSchema.optional().describe('Batch mode (--batch-api, --batch-files): file limits, polling and retries.'),
   })
   .strict();
 export type ConfigFile = z.infer<typeof configFileSchema>;
@@ -76,7 +91,8 @@ export interface Config {
   requestTimeoutMs: number;
   maxRetries: number;
   maxRepairs: number;
-  prices: Record<string, { input: number; output: number }>;
+  prices: Record<string, { input: number; output: number; batch_factor?: number }>;
+  batch: BatchSettings;
   /** Folders (besides the data folder and the working folder) that start_batch may read inputs from. */
   inputDirs: string[];
   /** False when neither OPENAI_BASE_URL, OPENAI_API_KEY nor AIDSAFE_CONFIG is set: models then come from the client (MCP sampling). */
@@ -139,6 +155,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxRetries: file.max_retries ?? 6,
     maxRepairs: file.max_repairs ?? 2,
     prices: file.prices ?? {},
+    batch: { max_requests_per_file: 50_000, max_bytes_per_file: 200_000_000, poll_ms: 5_000, max_poll_ms: 60_000, quiet_ms: 1_000, max_attempts: 3, ...stripUndefined(file.batch ?? {}) },
     inputDirs: (env.AIDSAFE_INPUT_DIRS ?? '').split(':').filter(Boolean),
     endpointConfigured: Boolean(env.OPENAI_BASE_URL || env.OPENAI_API_KEY || env.AIDSAFE_CONFIG),
     modelHint: defaults.model,

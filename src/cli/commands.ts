@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createContext, type AppContext } from '../context.js';
 import { InputError } from '../errors.js';
+import { BATCH_IN_FLIGHT, MAX_BATCH_IN_FLIGHT } from '../llm/batch/batch-backend.js';
 import { BatchRun, type BatchRequest } from '../pipeline/batch.js';
 import { parseShard } from '../pipeline/shard.js';
 import { buildRunReport } from '../report/run-report.js';
@@ -40,6 +41,16 @@ function recipeArg(value: string | undefined): RecipeName {
   return value as RecipeName;
 }
 
+/** --batch-api, or --batch-files DIR and --batch-results FILE (whose folder takes the next waves when no DIR is given). */
+function batchMode(values: { 'batch-api'?: boolean; 'batch-files'?: string; 'batch-results'?: string[] }): BatchRequest['batch'] {
+  const results = values['batch-results'];
+  const files = values['batch-files'] ?? (results?.length ? dirname(resolve(results[0]!)) : undefined);
+  if (values['batch-api'] && files) throw new UsageError('--batch-api sends waves to the provider; --batch-files and --batch-results write and read them as files: use one or the other');
+  if (values['batch-api']) return { kind: 'api' };
+  if (files) return { kind: 'files', dir: resolve(files), ...(results?.length ? { results: results.map((r) => resolve(r)) } : {}) };
+  return undefined;
+}
+
 /** `aidsafe-mcp run`: a dataset run from a prompt file, resumable by running the same command again. */
 export async function runCommand(argv: string[], ctxFactory: () => Promise<AppContext> = () => createContext()): Promise<number> {
   const { values } = parseArgs({
@@ -69,15 +80,19 @@ export async function runCommand(argv: string[], ctxFactory: () => Promise<AppCo
       decontaminate: { type: 'string' },
       ngram: { type: 'string' },
       'ngram-overlap': { type: 'string' },
+      'batch-api': { type: 'boolean', default: false },
+      'batch-files': { type: 'string' },
+      'batch-results': { type: 'string', multiple: true },
     },
   });
   if (!values.input) throw new UsageError('--input PATH is required (a CSV or JSONL prompt file)');
+  const batch = batchMode(values);
   const request: BatchRequest = {
     inputPath: resolve(values.input),
     column: values.column,
     limit: int('limit', values.limit, 1, 10_000_000),
     shard: values.shard === undefined ? undefined : parseShard(values.shard, '--shard'),
-    concurrency: int('concurrency', values.concurrency, 1, 256) ?? 8,
+    concurrency: int('concurrency', values.concurrency, 1, batch ? MAX_BATCH_IN_FLIGHT : 256) ?? (batch ? BATCH_IN_FLIGHT : 8),
     recipe: recipeArg(values.recipe),
     grade: values.grade ?? false,
     preference: values.preference ?? false,
@@ -93,6 +108,7 @@ export async function runCommand(argv: string[], ctxFactory: () => Promise<AppCo
     },
     runId: values['run-id'],
     failFast: int('fail-fast', values['fail-fast'], 0, 10_000),
+    ...(batch ? { batch } : {}),
   };
   const screen = screenRequest(values);
   if (screen.dedup || screen.decontaminate) request.screen = { request: screen, options: await screenOptionsFor(screen) };

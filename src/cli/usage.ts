@@ -11,12 +11,18 @@ export const COMMAND_HELP = {
                 [--recipe aidsafe|baseline] [--grade] [--preference] [--shard I/N|auto] [--agents N] [--max-rounds N]
                 [--belief-rounds N] [--min-margin M] [--policy ID]...
                 [--max-samples N] [--max-tokens N] [--max-cost USD] [--fail-fast N]
+                [--batch-api | --batch-files DIR [--batch-results FILE]...]
     Generate a dataset from a CSV or JSONL prompt file (--recipe baseline: one model,
     zero-shot, the paper's comparison). Running the same command again
     resumes the same run: finished samples are kept, failed and missing ones are run.
     --shard I/N takes the I-th of N shards of the rows (by a hash of the prompt); --shard
     auto reads I and N from a Kubernetes Indexed Job (JOB_COMPLETION_INDEX plus
     AIDSAFE_SHARD_COUNT) or a Slurm job array (SLURM_ARRAY_TASK_ID, _MIN, _COUNT).
+    --batch-api sends model calls in waves through the provider's Batch API (half the
+    price, hours not seconds); --batch-files writes each wave to DIR as
+    NAME.requests.jsonl and waits for NAME.results.jsonl (vllm run-batch);
+    --batch-results reads a results file given by hand. Batch mode keeps 1,000
+    samples in flight unless --concurrency says otherwise.
     Exits 0 when every sample succeeded, 3 when some failed, 1 when the run failed.`,
   export: `aidsafe-mcp export --format sft|dpo|aidsafe --out PATH [--run-id ID] [--min-score S]
     Write records as JSONL for TRL / Hugging Face datasets (no run id: every record).`,

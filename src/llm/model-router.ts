@@ -39,9 +39,9 @@ export class ModelRouter {
     return new ModelRouter(this.config, factory);
   }
 
-  /** A router for one batch run: the same configuration, its own retry listener, and a request cache. */
-  derive(options: { onRetry?: (kind: FailureKind, delayMs: number) => void; cache?: RequestCache }): ModelRouter {
-    return new ModelRouter(this.config, this.baseFactory, options.onRetry, options.cache);
+  /** A router for one batch run: the same configuration, its own retry listener, a request cache, and (in batch mode) its own backend. */
+  derive(options: { onRetry?: (kind: FailureKind, delayMs: number) => void; cache?: RequestCache; factory?: ModelFactory }): ModelRouter {
+    return new ModelRouter(this.config, options.factory ?? this.baseFactory, options.onRetry, options.cache);
   }
 
   forRole(role: Role, agentIndex?: number): ChatModel {

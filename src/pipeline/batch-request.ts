@@ -1,6 +1,7 @@
 import type { AppContext } from '../context.js';
 import type { ScreenOptions, ScreenRequest } from '../exports/screen.js';
 import { InputError } from '../errors.js';
+import type { BatchMode } from '../llm/batch/batch-backend.js';
 import type { RecipeName } from '../store/record.js';
 import type { Recipe } from './recipe.js';
 import type { Shard } from './shard.js';
@@ -28,6 +29,8 @@ export interface BatchRequest {
   runId?: string;
   /** Stop the run as failed when its first this-many samples all fail the same way; 0 never stops. Default FAIL_FAST_SAMPLES. */
   failFast?: number;
+  /** Batch mode: model calls go out in waves, to the provider's Batch API or as files in a folder. */
+  batch?: BatchMode;
   /** Dedup and decontamination of the input rows before the run: what was asked, and the loaded options. */
   screen?: { request: ScreenRequest; options: ScreenOptions };
 }

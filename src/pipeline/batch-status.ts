@@ -1,4 +1,5 @@
-import type { Config } from '../config.js';
+import { DEFAULT_BATCH_FACTOR, endpointFor, type Config } from '../config.js';
+import type { WaveProgress } from '../llm/batch/wave-collector.js';
 import type { Usage } from '../store/record.js';
 import type { RunManifest, RunOptions, RunStatus } from '../store/run-store.js';
 
@@ -30,18 +31,28 @@ export interface BatchStatus {
   options: RunOptions;
   created_at: string;
   failures: { index: number; error: string }[];
+  /** In batch mode: waves sent, requests waiting, and the batches with their provider status. */
+  batch_api?: WaveProgress;
 }
 
-/** Cost in USD of a usage total, when every model in it has a price. */
-export function costOf(usage: Usage, prices: Config['prices']): number | undefined {
+/** Cost in USD of a usage total, when every model in it has a price; at the batch price (`batch_factor`, default 0.5) for a run in batch mode. */
+export function costOf(usage: Usage, prices: Config['prices'], batch = false): number | undefined {
   if (Object.keys(prices).length === 0) return undefined;
   let cost = 0;
   for (const [model, counts] of Object.entries(usage.by_model)) {
     const price = prices[model];
     if (!price) return undefined;
-    cost += (counts.prompt_tokens * price.input + counts.completion_tokens * price.output) / 1_000_000;
+    const factor = batch ? (price.batch_factor ?? DEFAULT_BATCH_FACTOR) : 1;
+    cost += (factor * (counts.prompt_tokens * price.input + counts.completion_tokens * price.output)) / 1_000_000;
   }
   return cost;
+}
+
+/** An estimate at the batch price of the model that estimates are priced by, for a run in batch mode. */
+export function atBatchPrice(estimate: BatchEstimate, config: Config, batch: boolean): BatchEstimate {
+  if (!batch || !estimate.cost_usd) return estimate;
+  const factor = config.prices[endpointFor(config, 'intents').model]?.batch_factor ?? DEFAULT_BATCH_FACTOR;
+  return { ...estimate, cost_usd: { min: round(estimate.cost_usd.min * factor, 4), max: round(estimate.cost_usd.max * factor, 4) } };
 }
 
 /** Why no further sample may start, if a budget says so. Budgets count the whole run, across resumes. */
@@ -49,13 +60,14 @@ export function budgetReached(
   budgets: { maxSamples?: number; maxTokens?: number; maxCost?: number },
   run: { done: number; inFlight: number; usage: Usage },
   prices: Config['prices'],
+  batch = false,
 ): string | undefined {
   const { maxSamples, maxTokens, maxCost } = budgets;
   const usage = run.usage;
   if (maxSamples !== undefined && run.done + run.inFlight >= maxSamples) return `max_samples (${maxSamples}) reached`;
   if (maxTokens !== undefined && usage.prompt_tokens + usage.completion_tokens >= maxTokens) return `max_tokens (${maxTokens}) reached`;
   if (maxCost !== undefined) {
-    const cost = costOf(usage, prices);
+    const cost = costOf(usage, prices, batch);
     if (cost !== undefined && cost >= maxCost) return `max_cost ($${maxCost}) reached`;
   }
   return undefined;
@@ -76,11 +88,12 @@ export function statusOf(run: {
   concurrency: number;
   /** Kept as failures happen, so a snapshot costs the same at the millionth sample as at the first. */
   failures: readonly { index: number; error: string }[];
+  batch?: WaveProgress;
 }): BatchStatus {
   const elapsed = (Date.now() - run.startedAt) / 1000;
   const rate = elapsed > 0 ? run.finishedThisSession / elapsed : 0;
   const pending = run.manifest.total - run.done;
-  const cost = costOf(run.usage, run.prices);
+  const cost = costOf(run.usage, run.prices, run.batch !== undefined);
   return {
     run_id: run.manifest.id,
     status: run.status,
@@ -99,6 +112,7 @@ export function statusOf(run: {
     options: run.manifest.options,
     created_at: run.manifest.created_at,
     failures: run.failures.map((f) => ({ ...f })),
+    ...(run.batch ? { batch_api: run.batch } : {}),
   };
 }
 
@@ -118,9 +132,18 @@ export function statusLine(s: BatchStatus): string {
     `${compact(tokens)} tokens`,
     s.cost_usd !== undefined ? `$${s.cost_usd.toFixed(4)}` : undefined,
     `concurrency ${s.concurrency}`,
+    s.batch_api ? waveLine(s.batch_api) : undefined,
     s.status !== 'running' ? `${s.status}${s.stop_reason && s.stop_reason !== s.status ? ` (${s.stop_reason})` : ''}` : undefined,
   ];
   return parts.filter(Boolean).join(' · ');
+}
+
+/** Waves sent, and the batches out by provider status: "wave 3 · batches 2 in_progress, 1 validating". */
+function waveLine(w: WaveProgress): string {
+  const out: Record<string, number> = {};
+  for (const b of w.open) out[b.status] = (out[b.status] ?? 0) + 1;
+  const open = Object.entries(out).map(([status, n]) => `${n} ${status}`);
+  return `wave ${w.waves} · batches ${open.length ? open.join(', ') : 'none out'}${w.requests_waiting ? ` · ${w.requests_waiting} requests waiting` : ''}`;
 }
 
 function duration(seconds: number): string {

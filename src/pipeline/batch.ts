@@ -1,6 +1,8 @@
+import { join } from 'node:path';
 import type { AppContext } from '../context.js';
 import { newId } from '../ids.js';
 import type { InputRow } from '../inputs/read-prompts.js';
+import { openBatchBackend, type BatchBackend } from '../llm/batch/batch-backend.js';
 import { ModelError } from '../llm/chat-model.js';
 import type { ModelRouter } from '../llm/model-router.js';
 import { log } from '../log.js';
@@ -9,7 +11,7 @@ import { DEFAULT_NEAR_DUP_THRESHOLD } from '../exports/dedup.js';
 import { DEFAULT_NGRAM, DEFAULT_OVERLAP } from '../exports/decontaminate.js';
 import type { ScreenReport, ScreenRequest } from '../exports/screen.js';
 import { AdaptiveLimit } from './adaptive-limit.js';
-import { budgetReached, statusOf, type BatchEstimate, type BatchStatus } from './batch-status.js';
+import { atBatchPrice, budgetReached, statusOf, type BatchEstimate, type BatchStatus } from './batch-status.js';
 import type { Recipe } from './recipe.js';
 import { recipeFor, type BatchRequest } from './batch-request.js';
 import { FAIL_FAST_SAMPLES, FailFast } from './fail-fast.js';
@@ -46,6 +48,8 @@ export class BatchRun {
   private failFast = new FailFast(0);
   private startedAt = Date.now();
   private finished?: Promise<BatchStatus>;
+  /** In batch mode: the backend that sends model calls in waves. */
+  private waves?: BatchBackend;
 
   private constructor(
     private readonly ctx: AppContext,
@@ -89,7 +93,7 @@ export class BatchRun {
       ? { ...existing, status: 'running', updated_at: now, config_hash: hash, stop_reason: undefined, error: undefined }
       : { id: runId, created_at: now, updated_at: now, status: 'running', input: inputInfo, options, total: rows.summary.length, config_hash: hash, ...(screened ? { screened } : {}) };
     const samples = await SampleStates.fromLog(ctx.runs, runId, source.count);
-    const estimate = sampleRecipe.estimate(rows.summary, samples.done);
+    const estimate = atBatchPrice(sampleRecipe.estimate(rows.summary, samples.done), ctx.config, request.batch !== undefined);
     return new BatchRun(ctx, manifest, rows, sampleRecipe, request, estimate, samples);
   }
 
@@ -118,6 +122,7 @@ export class BatchRun {
     this.status = status;
     this.stopReason = reason;
     this.abortAll();
+    if (status === 'cancelled') void this.waves?.cancel();
   }
 
   snapshot(): BatchStatus {
@@ -134,6 +139,7 @@ export class BatchRun {
       prices: this.ctx.config.prices,
       concurrency: this.limiter.limit,
       failures: this.samples.failures,
+      batch: this.waves?.progress(),
     });
   }
 
@@ -150,7 +156,8 @@ export class BatchRun {
     try {
       await this.ctx.runs.writeManifest(this.manifest);
       const cache = await this.ctx.requestCache();
-      const models = this.ctx.models.derive({ cache, onRetry: (kind) => kind === 'rate_limit' && this.limiter.onRateLimit() });
+      if (this.request.batch) this.waves = await openBatchBackend({ mode: this.request.batch, config: this.ctx.config, runId: this.manifest.id, runDir: join(this.ctx.runs.dir, this.manifest.id), cache });
+      const models = this.ctx.models.derive({ cache, onRetry: (kind) => kind === 'rate_limit' && this.limiter.onRateLimit(), factory: this.waves?.factory });
       const failFast = this.request.failFast ?? FAIL_FAST_SAMPLES;
       // A run smaller than the threshold is judged on all of its samples.
       this.failFast = new FailFast(failFast > 0 ? Math.min(failFast, this.manifest.total - this.samples.done) : 0);
@@ -180,6 +187,7 @@ export class BatchRun {
         ...(this.error ? { error: this.error } : {}),
       };
       await this.ctx.runs.writeManifest(this.manifest).catch((e: unknown) => log('error', `run ${this.manifest.id}: cannot save its state`, { error: String(e) }));
+      await this.waves?.stop().catch((e: unknown) => log('error', `run ${this.manifest.id}: cannot stop its batches`, { error: String(e) }));
       await this.ctx.runs.release(this.manifest.id);
       await (await this.ctx.requestCache()).release();
       await unlock();
@@ -197,7 +205,7 @@ export class BatchRun {
   /** Whether another sample may start; a budget reached stops the run. */
   private mayStart(inFlight: number): boolean {
     if (this.status !== 'running') return false;
-    const budget = budgetReached(this.request.budgets, { done: this.samples.done, inFlight, usage: this.meter.usage }, this.ctx.config.prices);
+    const budget = budgetReached(this.request.budgets, { done: this.samples.done, inFlight, usage: this.meter.usage }, this.ctx.config.prices, this.waves !== undefined);
     if (budget) {
       this.status = 'stopped';
       this.stopReason = budget;
@@ -235,7 +243,8 @@ export class BatchRun {
     };
     try {
       if (!row.prompt.trim()) throw new ModelError('invalid_output', 'intents', '-', 0, 'the input row has an empty prompt');
-      const records = await this.recipe.runSample(row, { models, meter, signal, runId, ids: { record: recordId, ...(pairId ? { pair: pairId } : {}) } });
+      const calls = () => this.recipe.runSample(row, { models, meter, signal, runId, ids: { record: recordId, ...(pairId ? { pair: pairId } : {}) } });
+      const records = await (this.waves ? this.waves.track(row.index, calls) : calls());
       endCalls();
       await startedWrite;
       for (const record of records) await this.ctx.store.put(record);

@@ -24,6 +24,17 @@ const statusSchema = z.object({
   eta_s: z.number().optional(),
   created_at: z.string(),
   failures: z.array(z.object({ index: z.number().int(), error: z.string() })).describe('Up to 20 failed samples, by input row index.'),
+  batch_api: z
+    .object({
+      mode: z.enum(['provider', 'files']),
+      waves: z.number().int(),
+      requests_waiting: z.number().int(),
+      requests_in_batches: z.number().int(),
+      batches: z.record(z.string(), z.number().int()).describe('Batches of the run by provider status.'),
+      open: z.array(z.object({ id: z.string(), wave: z.number().int(), status: z.string(), requests: z.number().int() })).describe('Batches still out, newest first (at most 10).'),
+    })
+    .optional()
+    .describe('In batch mode, while the run is live: waves sent, requests waiting, and the batches with their provider status.'),
 });
 
 export function registerGetBatch(server: McpServer, ctx: AppContext): void {

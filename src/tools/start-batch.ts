@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { log } from '../log.js';
 import { screenOptionsFor } from '../exports/screen.js';
+import { BATCH_IN_FLIGHT, MAX_BATCH_IN_FLIGHT } from '../llm/batch/batch-backend.js';
 import { BatchRun, statusLine, type BatchRequest, type BatchStatus } from '../pipeline/batch.js';
 import { parseShard } from '../pipeline/shard.js';
 import { runIdField } from './get-batch.js';
@@ -14,6 +15,9 @@ import { annotations, guard, InputError, ok } from './tool-kit.js';
 const MAX_ROWS = 10_000_000;
 const MAX_RUN_TOKENS = 1e15;
 const MAX_RUN_COST = 1e9;
+const MAX_ONLINE_CONCURRENCY = 256;
+const CONCURRENCY_RANGE = `concurrency must be from 1 to ${MAX_ONLINE_CONCURRENCY} (up to ${MAX_BATCH_IN_FLIGHT} with batch_api)`;
+
 
 const range = (name: string, min: number, max: number) =>
   z
@@ -43,7 +47,13 @@ export function registerStartBatch(server: McpServer, ctx: AppContext): void {
           .regex(/^(\d+\/\d+|auto)$/, 'shard must be I/N (e.g. 1/4) or "auto"')
           .optional()
           .describe('Take only the I-th of N shards of the rows ("I/N", assigned by a hash of the prompt), or "auto": from the server’s environment, a Kubernetes Indexed Job (JOB_COMPLETION_INDEX, AIDSAFE_SHARD_COUNT) or a Slurm job array.'),
-        concurrency: range('concurrency', 1, 256).default(8).describe('Samples in flight at once (1–256); lowered automatically while the server answers 429.'),
+        concurrency: z
+          .number()
+          .int()
+          .min(1, CONCURRENCY_RANGE)
+          .max(MAX_BATCH_IN_FLIGHT, CONCURRENCY_RANGE)
+          .optional()
+          .describe(`Samples in flight at once: 1–256, default 8, lowered automatically while the server answers 429; with batch_api 1–${MAX_BATCH_IN_FLIGHT}, default ${BATCH_IN_FLIGHT} (each wave holds one call of each).`),
         recipe: recipeField,
         grade: z.boolean().default(false).describe('Grade every sample with the six scores.'),
         preference: z.boolean().default(false).describe('Make a preference pair for every sample (recipe "aidsafe" only).'),
@@ -57,6 +67,10 @@ export function registerStartBatch(server: McpServer, ctx: AppContext): void {
         max_tokens: range('max_tokens', 1, MAX_RUN_TOKENS).optional().describe(`Stop starting samples once the run has used this many tokens (1–${MAX_RUN_TOKENS}).`),
         max_cost: z.number().min(0, `max_cost must be from 0 to ${MAX_RUN_COST}`).max(MAX_RUN_COST, `max_cost must be from 0 to ${MAX_RUN_COST}`).optional().describe(`Stop starting samples once the run has cost this many USD (0–${MAX_RUN_COST}; needs prices in the config).`),
         ...screenFields,
+        batch_api: z
+          .boolean()
+          .default(false)
+          .describe('Send model calls in waves through the provider’s Batch API (/v1/files, /v1/batches): half the price, results in hours rather than seconds. The batches live with the run, so a restarted run polls them instead of sending again.'),
         wait: z.boolean().default(false).describe('Keep the request open until the run ends, with a progress notification per finished sample (for scripts); default: return at once.'),
       }),
       outputSchema: z.object({
@@ -84,6 +98,7 @@ export function registerStartBatch(server: McpServer, ctx: AppContext): void {
     },
     async (args, extra) =>
       guard('start_batch', async () => {
+        if (!args.batch_api && (args.concurrency ?? 0) > MAX_ONLINE_CONCURRENCY) throw new InputError(CONCURRENCY_RANGE);
         const inputPath = await allowedFile(ctx, server, 'input_path', args.input_path);
         if (args.max_cost !== undefined && Object.keys(ctx.config.prices).length === 0) throw new InputError('max_cost: no prices are configured; add "prices" to the AIDSAFE_CONFIG file');
         const run = await BatchRun.prepare(ctx, {
@@ -91,7 +106,7 @@ export function registerStartBatch(server: McpServer, ctx: AppContext): void {
           column: args.column,
           limit: args.limit,
           shard: args.shard === undefined ? undefined : parseShard(args.shard, 'shard'),
-          concurrency: args.concurrency,
+          concurrency: args.concurrency ?? (args.batch_api ? BATCH_IN_FLIGHT : 8),
           recipe: args.recipe,
           grade: args.grade,
           preference: args.preference,
@@ -103,6 +118,7 @@ export function registerStartBatch(server: McpServer, ctx: AppContext): void {
           budgets: { maxSamples: args.max_samples, maxTokens: args.max_tokens, maxCost: args.max_cost },
           runId: args.run_id,
           screen: await screenFor(ctx, server, args),
+          ...(args.batch_api ? { batch: { kind: 'api' as const } } : {}),
         });
         if (ctx.batches.get(run.runId)?.snapshot().status === 'running') throw new InputError(`run_id: run "${run.runId}" is already running`);
         ctx.batches.set(run.runId, run);

@@ -1,11 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ScriptedBatchApi, type BatchApiOptions } from './scripted-batch-api.js';
 
 /**
  * An OpenAI-compatible chat completions server on 127.0.0.1 for tests and benchmarks. It answers
  * each role by the schema name in response_format, as a model following the prompt would, and
  * injects faults on demand: 429 with Retry-After, 500, truncated JSON, empty replies, slow replies,
- * prose around the JSON, refusals.
+ * prose around the JSON, refusals. It also serves the OpenAI Files and Batch APIs (see scripted-batch-api.ts).
  */
 
 export type Fault = '429' | '500' | 'truncated' | 'empty' | 'slow' | 'prose' | 'refusal' | 'bad_format' | 'hang';
@@ -57,6 +58,8 @@ export interface ScriptedServerOptions {
   rejectJsonSchema?: boolean;
   /** Answers a request with an HTTP error instead (an auth failure, a dead backend, a rejected schema); undefined answers normally. */
   failWith?: (request: RoleRequest) => { status: number; message: string } | undefined;
+  /** How `/v1/batches` behaves: its delay, failed or expired batches, lines answered with an error. */
+  batch?: BatchApiOptions;
 }
 
 export interface RecordedRequest {
@@ -75,8 +78,12 @@ export class ScriptedModelServer {
   /** Per query, the distinct deliberation requests seen, in order: a turn's number is its position. */
   private turnsByQuery = new Map<string, string[]>();
   url = '';
+  /** `/v1/files` and `/v1/batches`: what was uploaded, created, polled and cancelled. */
+  readonly batchApi: ScriptedBatchApi;
 
-  constructor(readonly options: ScriptedServerOptions = {}) {}
+  constructor(readonly options: ScriptedServerOptions = {}) {
+    this.batchApi = new ScriptedBatchApi((bodyText) => this.answer(bodyText), options.batch);
+  }
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => {
@@ -91,6 +98,7 @@ export class ScriptedModelServer {
   }
 
   async close(): Promise<void> {
+    this.batchApi.close();
     this.server?.closeAllConnections();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
@@ -150,8 +158,14 @@ export class ScriptedModelServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.method === 'GET' && req.url?.endsWith('/models')) return send(res, 200, { object: 'list', data: [{ id: 'scripted', object: 'model' }] });
+    if (/\/(files|batches)(\/|\?|$)/.test(req.url ?? '')) return this.batchApi.handle(req, res);
     if (req.method !== 'POST' || !req.url?.endsWith('/chat/completions')) return send(res, 404, { error: { message: 'not found' } });
-    const bodyText = await readBody(req);
+    const answer = await this.answer(await readBody(req));
+    if (answer) send(res, answer.status, answer.body, answer.headers);
+  }
+
+  /** One chat completion request: the answer as status and body, or undefined for a request that never gets one (a hang). */
+  async answer(bodyText: string): Promise<{ status: number; body: unknown; headers?: Record<string, string> } | undefined> {
     const body = JSON.parse(bodyText) as Record<string, unknown>;
     const messages = (body.messages ?? []) as { role: string; content: string }[];
     const format = body.response_format as { type?: string; json_schema?: { name?: string } } | undefined;
@@ -163,20 +177,20 @@ export class ScriptedModelServer {
 
     if (this.options.latencyMs) await delay(this.options.latencyMs);
     const failure = this.options.failWith?.({ role, model, data: parseData(messages), messages, body, repair: false, turn: 0 });
-    if (failure) return send(res, failure.status, { error: { message: failure.message, type: 'invalid_request_error' } });
+    if (failure) return { status: failure.status, body: { error: { message: failure.message, type: 'invalid_request_error' } } };
     if (this.options.rejectJsonSchema && format?.type === 'json_schema') {
-      return send(res, 400, { error: { message: "response_format 'json_schema' is not supported by this server", type: 'invalid_request_error' } });
+      return { status: 400, body: { error: { message: "response_format 'json_schema' is not supported by this server", type: 'invalid_request_error' } } };
     }
     switch (fault) {
       case '429': {
         const headers: Record<string, string> =
           this.options.retryAfterSeconds !== undefined ? { 'retry-after': String(this.options.retryAfterSeconds) } : { 'retry-after-ms': String(this.options.retryAfterMs ?? 20) };
-        return send(res, 429, { error: { message: 'Rate limit reached', type: 'rate_limit_error' } }, headers);
+        return { status: 429, body: { error: { message: 'Rate limit reached', type: 'rate_limit_error' } }, headers };
       }
       case '500':
-        return send(res, 500, { error: { message: 'Internal server error', type: 'server_error' } });
+        return { status: 500, body: { error: { message: 'Internal server error', type: 'server_error' } } };
       case 'hang':
-        return; // never answers: the client's timeout must fire
+        return undefined; // never answers: the client's timeout must fire
       case 'slow':
         await delay(this.options.slowMs ?? 200);
         break;
@@ -193,14 +207,17 @@ export class ScriptedModelServer {
     if (fault === 'refusal') content = "I'm sorry, but I can't help with that request.";
     const promptTokens = Math.ceil(messages.reduce((n, m) => n + m.content.length, 0) / 4);
     const completionTokens = Math.ceil(content.length / 4);
-    send(res, 200, {
+    return {
+      status: 200,
+      body: {
       id: 'chatcmpl-scripted',
       object: 'chat.completion',
       created: Math.floor(Date.now() / 1000),
       model,
       choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, finish_reason: 'stop', logprobs: null }],
       usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
-    });
+      },
+    };
   }
 
   /** What a cooperative model would answer for each role. */
