@@ -1,4 +1,4 @@
-// npm run bench [-- --samples N --concurrency N --latency MS --records N --sessions N --rows N --only pipeline|store|sessions|screening --floor]
+// npm run bench [-- --samples N --concurrency N --latency MS --records N --sessions N --rows N --starts N --server PATH --only pipeline|store|sessions|screening|startup --floor]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import { benchClientFloor } from './client-floor.js';
 import { benchHttpSessions } from './http-sessions.js';
 import { benchPipeline } from './pipeline.js';
 import { benchScreening } from './screening.js';
+import { benchStartup } from './startup.js';
 import { benchStore } from './store.js';
 
 const { values } = parseArgs({
@@ -18,6 +19,8 @@ const { values } = parseArgs({
     records: { type: 'string', default: '10000' },
     sessions: { type: 'string', default: '2000' },
     rows: { type: 'string', default: '100000' },
+    starts: { type: 'string', default: '9' },
+    server: { type: 'string' },
     only: { type: 'string' },
   },
 });
@@ -38,6 +41,7 @@ try {
     const figures = await benchStore(dir, Number(values.records));
     console.log('store', JSON.stringify(figures));
   }
+  if (values.only === undefined || values.only === 'startup') console.log('startup', JSON.stringify(await benchStartup(Number(values.starts), values.server)));
   if (values.only === undefined || values.only === 'screening') console.log('screening', JSON.stringify(await benchScreening(Number(values.rows))));
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createContext, type AppContext } from '../context.js';
-import { InputError } from '../errors.js';
+import { InputError, UsageError } from '../errors.js';
 import { BatchRun, type BatchRequest } from '../pipeline/batch.js';
 import { buildRunReport } from '../report/run-report.js';
 import { HUB_REPO_PATTERN, HubPushError, pushToHub } from '../exports/hub.js';
@@ -13,11 +13,7 @@ import { RECIPES, type RecipeName } from '../store/record.js';
 import { writeOutput } from '../store/write-file.js';
 import { progressView } from './progress-view.js';
 
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
-
-export { InputError };
+export { InputError, UsageError };
 
 function int(name: string, value: string | undefined, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;

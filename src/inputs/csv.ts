@@ -1,4 +1,8 @@
-import { CsvError, parse } from 'csv-parse/sync';
+import { createRequire } from 'node:module';
+import type * as CsvParse from 'csv-parse/sync';
+
+// csv-parse is loaded by the first CSV read, not by every module that may read one (the server at start).
+const require = createRequire(import.meta.url);
 
 /** A CSV file that is not well formed; `line` is 1-based. The message never quotes the file. */
 export class CsvFormatError extends Error {
@@ -22,6 +26,7 @@ export function parseCsv(text: string): string[][] {
   // the last complete one.
   let lastComplete = 0;
   let width = 0;
+  const { CsvError, parse } = require('csv-parse/sync') as typeof CsvParse;
   try {
     return parse(text, {
       bom: true,
@@ -35,13 +40,13 @@ export function parseCsv(text: string): string[][] {
   } catch (error) {
     if (!(error instanceof CsvError)) throw error;
     // csv-parse's own messages can quote the field they stopped at; ours name only the place.
-    const line = (error as CsvError & { lines?: number }).lines ?? 0;
+    const line = (error as CsvParse.CsvError & { lines?: number }).lines ?? 0;
     switch (error.code) {
       case 'CSV_QUOTE_NOT_CLOSED':
         throw new CsvFormatError(lastComplete + 1, 'a quoted field is never closed (a missing " merges the rows after it)');
       case 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH':
       case 'CSV_RECORD_INCONSISTENT_COLUMNS': {
-        const { record } = error as CsvError & { record?: unknown[] };
+        const { record } = error as CsvParse.CsvError & { record?: unknown[] };
         const got = Array.isArray(record) ? `${record.length} fields` : 'another number of fields';
         throw new CsvFormatError(line, `the row has ${got}, the header has ${width}`);
       }

@@ -2,9 +2,9 @@ import { endpointFor, type Config, type ResolvedEndpoint, type Role } from '../c
 import { registerSecret } from '../log.js';
 import { CachedChatModel } from './cached-chat-model.js';
 import type { ChatModel } from './chat-model.js';
-import { OpenAIChatModel } from './openai-chat-model.js';
+import { LazyChatModel } from './lazy-chat-model.js';
 import type { RequestCache } from './request-cache.js';
-import { defaultRetryPolicy, type FailureKind } from './retry.js';
+import type { FailureKind } from './retry.js';
 
 export type ModelFactory = (endpoint: ResolvedEndpoint) => ChatModel;
 
@@ -23,11 +23,14 @@ export class ModelRouter {
       baseFactory ??
       ((endpoint) => {
         registerSecret(process.env[endpoint.apiKeyEnv]);
-        return new OpenAIChatModel(endpoint, {
-          timeoutMs: config.requestTimeoutMs,
-          retry: { ...defaultRetryPolicy, maxRetries: config.maxRetries },
-          maxRepairs: config.maxRepairs,
-          onRetry,
+        return new LazyChatModel(endpoint.model, async () => {
+          const [{ OpenAIChatModel }, { defaultRetryPolicy }] = await Promise.all([import('./openai-chat-model.js'), import('./retry.js')]);
+          return new OpenAIChatModel(endpoint, {
+            timeoutMs: config.requestTimeoutMs,
+            retry: { ...defaultRetryPolicy, maxRetries: config.maxRetries },
+            maxRepairs: config.maxRepairs,
+            onRetry,
+          });
         });
       });
   }
