@@ -1,4 +1,4 @@
-// npm run bench [-- --samples N --concurrency N --latency MS --records N --sessions N --rows N --prompts N --block N --big-rows N --only pipeline|store|sessions|screening|scale --floor]
+// npm run bench [-- --samples N --concurrency N --latency MS --records N --sessions N --rows N --prompts N --block N --big-rows N --starts N --server PATH --only pipeline|store|sessions|screening|startup|scale --floor]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +9,7 @@ import { benchHttpSessions } from './http-sessions.js';
 import { benchPipeline } from './pipeline.js';
 import { benchScale } from './scale.js';
 import { benchScreening } from './screening.js';
+import { benchStartup } from './startup.js';
 import { benchStore } from './store.js';
 
 const { values } = parseArgs({
@@ -23,6 +24,8 @@ const { values } = parseArgs({
     prompts: { type: 'string', default: '100000' },
     block: { type: 'string', default: '10000' },
     'big-rows': { type: 'string', default: '1000000' },
+    starts: { type: 'string', default: '9' },
+    server: { type: 'string' },
     only: { type: 'string' },
   },
 });
@@ -49,6 +52,7 @@ try {
     const figures = await benchScale(dir, Number(values.prompts), Number(values.concurrency ?? 64), Number(values.block), Number(values['big-rows']));
     console.log('scale', JSON.stringify(figures));
   }
+  if (values.only === undefined || values.only === 'startup') console.log('startup', JSON.stringify(await benchStartup(Number(values.starts), values.server)));
   if (values.only === undefined || values.only === 'screening') console.log('screening', JSON.stringify(await benchScreening(Number(values.rows))));
 } finally {
   rmSync(dir, { recursive: true, force: true });

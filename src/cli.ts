@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { compareCommand } from './cli/compare-command.js';
-import { exportCommand, InputError, reportCommand, runCommand, runsCommand, UsageError } from './cli/commands.js';
-import { evalCommand } from './cli/eval-command.js';
-import { mergeCommand } from './cli/merge-command.js';
 import { commandUsage, COMMAND_HELP, isHelpFlag, USAGE, type CommandName } from './cli/usage.js';
+import { InputError, UsageError } from './errors.js';
 import { log } from './log.js';
-import { main as serve } from './server.js';
+import type { main as serve } from './server.js';
 import { VERSION } from './version.js';
+
+// Each command loads its own code when it runs: `serve` (what an MCP client starts) answers sooner
+// without the run, export, report, eval and compare code.
 
 function serveOptions(argv: string[]): Parameters<typeof serve>[0] {
   const { values } = parseArgs({ args: argv, strict: true, options: { http: { type: 'boolean', default: false }, host: { type: 'string', default: '127.0.0.1' }, port: { type: 'string', default: '3333' } } });
@@ -28,23 +28,25 @@ async function run(argv: string[]): Promise<number> {
   }
   switch (command) {
     case 'serve':
-    case undefined:
-      await serve(serveOptions(rest));
+    case undefined: {
+      const options = serveOptions(rest);
+      await (await import('./server.js')).main(options);
       return -1; // keeps running until the client disconnects
+    }
     case 'run':
-      return runCommand(rest);
+      return (await import('./cli/commands.js')).runCommand(rest);
     case 'export':
-      return exportCommand(rest);
+      return (await import('./cli/commands.js')).exportCommand(rest);
     case 'runs':
-      return runsCommand(rest);
+      return (await import('./cli/commands.js')).runsCommand(rest);
     case 'report':
-      return reportCommand(rest);
+      return (await import('./cli/commands.js')).reportCommand(rest);
     case 'eval':
-      return evalCommand(rest);
+      return (await import('./cli/eval-command.js')).evalCommand(rest);
     case 'compare':
-      return compareCommand(rest);
+      return (await import('./cli/compare-command.js')).compareCommand(rest);
     case 'merge':
-      return mergeCommand(rest);
+      return (await import('./cli/merge-command.js')).mergeCommand(rest);
     case '--version':
     case '-v':
       process.stdout.write(VERSION + '\n');

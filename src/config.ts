@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { parse as parseYaml } from 'yaml';
+import { parseYaml } from './yaml.js';
 import { defaultDataDir } from './paths.js';
 
 /** Every model-backed role. Deliberation agents are configured separately, one entry per agent. */

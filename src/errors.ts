@@ -6,3 +6,8 @@
 export class InputError extends Error {
   override name = 'InputError';
 }
+
+/** A command line the CLI cannot run (an unknown flag, a bad value): printed with exit code 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}

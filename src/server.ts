@@ -1,10 +1,11 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
+import type { JsonSchemaType, JsonSchemaValidator, jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
 import { createContext, type AppContext } from './context.js';
 import { SamplingChatModel } from './llm/sampling-chat-model.js';
 import { addLogSink, log, registerSecret } from './log.js';
-import { httpSessionLimits, startHttpServer } from './transports/http.js';
 import { StdioTransport } from './transports/stdio.js';
 import { registerPrompts } from './prompts/index.js';
 import { registerDeliberationView } from './resources/deliberation-view.js';
@@ -22,7 +23,7 @@ Start with list_policies, then deliberate_safety_cot on a prompt; stored records
 export function createServer(ctx: AppContext): McpServer {
   const server = new McpServer(
     { name: 'aidsafe-mcp', title: 'AIDSAFE safety-reasoning data', version: VERSION },
-    { instructions: INSTRUCTIONS, capabilities: { logging: {} } },
+    { instructions: INSTRUCTIONS, capabilities: { logging: {} }, jsonSchemaValidator: new ValidatorOnFirstUse() },
   );
   // Log lines reach the client as logging notifications too (filtered by its logging/setLevel).
   const removeSink = addLogSink((level, data) => {
@@ -44,11 +45,26 @@ export function createServer(ctx: AppContext): McpServer {
   return server;
 }
 
+/**
+ * The SDK's JSON Schema validator (Ajv), made when first asked for: the SDK uses it only for
+ * elicitation replies, and building it costs tens of milliseconds at every start and every HTTP session.
+ */
+class ValidatorOnFirstUse implements jsonSchemaValidator {
+  private ajv: AjvJsonSchemaValidator | undefined;
+
+  getValidator<T>(schema: JsonSchemaType): JsonSchemaValidator<T> {
+    this.ajv ??= new AjvJsonSchemaValidator();
+    return this.ajv.getValidator<T>(schema);
+  }
+}
+
 /** Serves MCP over stdio until the client closes the pipe, or over Streamable HTTP when asked. */
 export async function main(options: { http?: { host: string; port: number } } = {}): Promise<void> {
   process.on('unhandledRejection', (reason) => log('error', 'unhandled rejection', { reason: String(reason) }));
   const ctx = await createContext();
   if (options.http) {
+    // Loaded only here: a stdio server answers `initialize` sooner without the HTTP stack.
+    const { httpSessionLimits, startHttpServer } = await import('./transports/http.js');
     const token = process.env.AIDSAFE_HTTP_TOKEN || undefined;
     registerSecret(token);
     const split = (name: string) => (process.env[name] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
@@ -64,7 +80,8 @@ export async function main(options: { http?: { host: string; port: number } } = 
   process.stdin.once('end', () => end('the client closed stdin', 0));
   process.once('SIGTERM', () => end('SIGTERM', 143));
   process.once('SIGINT', () => end('SIGINT', 130));
-  log('info', `aidsafe-mcp ${VERSION} on stdio`, { data_dir: ctx.config.dataDir, policies: ctx.policies.ids().length });
+  // No policy count here: policies are read at first use, after `initialize` is answered.
+  log('info', `aidsafe-mcp ${VERSION} on stdio`, { data_dir: ctx.config.dataDir });
 }
 
 /** How long a closing stdio session waits for running batches to save their state before the process exits anyway. */

@@ -2,8 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createContext, type AppContext } from '../context.js';
-import { InputError } from '../errors.js';
-import { BATCH_IN_FLIGHT, MAX_BATCH_IN_FLIGHT } from '../llm/batch/batch-backend.js';
+import { InputError, UsageError } from '../errors.js';
+import { BATCH_IN_FLIGHT, MAX_BATCH_IN_FLIGHT } from '../llm/batch/in-flight.js';
 import { BatchRun, type BatchRequest } from '../pipeline/batch.js';
 import { parseShard } from '../pipeline/shard.js';
 import { buildRunReport } from '../report/run-report.js';
@@ -15,11 +15,7 @@ import { RECIPES, type RecipeName } from '../store/record.js';
 import { writeOutput } from '../store/write-file.js';
 import { progressView } from './progress-view.js';
 
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
-
-export { InputError };
+export { InputError, UsageError };
 
 function int(name: string, value: string | undefined, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;

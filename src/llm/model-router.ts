@@ -2,10 +2,9 @@ import { endpointFor, type Config, type ResolvedEndpoint, type Role } from '../c
 import { registerSecret } from '../log.js';
 import { CachedChatModel } from './cached-chat-model.js';
 import type { ChatModel } from './chat-model.js';
-import { OpenAIChatModel } from './openai-chat-model.js';
-import { ReplicaPool } from './replica-pool.js';
+import { LazyChatModel } from './lazy-chat-model.js';
 import type { RequestCache } from './request-cache.js';
-import { defaultRetryPolicy, type FailureKind } from './retry.js';
+import type { FailureKind } from './retry.js';
 
 /** Builds a backend for one server; `tries: 'once'` leaves retrying to the caller (a replica pool). */
 export type ModelFactory = (endpoint: ResolvedEndpoint, options?: { tries?: 'once' }) => ChatModel;
@@ -25,11 +24,14 @@ export class ModelRouter {
       baseFactory ??
       ((endpoint, options) => {
         registerSecret(process.env[endpoint.apiKeyEnv]);
-        return new OpenAIChatModel(endpoint, {
-          timeoutMs: config.requestTimeoutMs,
-          retry: { ...defaultRetryPolicy, maxRetries: options?.tries === 'once' ? 0 : config.maxRetries },
-          maxRepairs: config.maxRepairs,
-          onRetry,
+        return new LazyChatModel(endpoint.model, async () => {
+          const [{ OpenAIChatModel }, { defaultRetryPolicy }] = await Promise.all([import('./openai-chat-model.js'), import('./retry.js')]);
+          return new OpenAIChatModel(endpoint, {
+            timeoutMs: config.requestTimeoutMs,
+            retry: { ...defaultRetryPolicy, maxRetries: options?.tries === 'once' ? 0 : config.maxRetries },
+            maxRepairs: config.maxRepairs,
+            onRetry,
+          });
         });
       });
   }
@@ -58,6 +60,9 @@ export class ModelRouter {
 
   private pool(endpoint: ResolvedEndpoint, urls: string[]): ChatModel {
     const replicas = urls.map((url) => ({ url, model: this.factory({ ...endpoint, baseURL: url, replicas: undefined }, { tries: 'once' }) }));
-    return new ReplicaPool(replicas, { retry: { ...defaultRetryPolicy, maxRetries: this.config.maxRetries }, onRetry: this.onRetry });
+    return new LazyChatModel(endpoint.model, async () => {
+      const [{ ReplicaPool }, { defaultRetryPolicy }] = await Promise.all([import('./replica-pool.js'), import('./retry.js')]);
+      return new ReplicaPool(replicas, { retry: { ...defaultRetryPolicy, maxRetries: this.config.maxRetries }, onRetry: this.onRetry });
+    });
   }
 }

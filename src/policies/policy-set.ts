@@ -16,21 +16,31 @@ export interface PolicyLoadProblem {
 export class PolicySet {
   private byId = new Map<string, Policy>();
   private layered = new Map<string, Policy[]>();
-  readonly problems: PolicyLoadProblem[] = [];
+  private found: PolicyLoadProblem[] = [];
+  private loaded = false;
 
-  constructor(private readonly sources: { dir: string; source: Policy['source'] }[]) {
-    this.reload();
-  }
+  /** The files are read at first use: parsing them is among the slowest steps of a server's start. */
+  constructor(private readonly sources: { dir: string; source: Policy['source'] }[]) {}
 
   static load(builtinDir: string | URL, extraDirs: string[]): PolicySet {
     const builtin = typeof builtinDir === 'string' ? builtinDir : fileURLToPath(builtinDir);
     return new PolicySet([{ dir: builtin, source: 'builtin' }, ...extraDirs.map((dir) => ({ dir, source: 'user' as const }))]);
   }
 
+  private loadOnce(): void {
+    if (!this.loaded) this.reload();
+  }
+
+  get problems(): PolicyLoadProblem[] {
+    this.loadOnce();
+    return this.found;
+  }
+
   reload(): void {
+    this.loaded = true;
     this.byId.clear();
     this.layered.clear();
-    this.problems.length = 0;
+    this.found = [];
     for (const { dir, source } of this.sources) {
       let names: string[];
       try {
@@ -53,15 +63,17 @@ export class PolicySet {
   }
 
   private report(path: string, message: string): void {
-    this.problems.push({ path, message });
+    this.found.push({ path, message });
     log('warning', `policy not loaded: ${message}`);
   }
 
   all(): Policy[] {
+    this.loadOnce();
     return [...this.byId.values()].sort((a, b) => a.id.localeCompare(b.id));
   }
 
   get(id: string): Policy | undefined {
+    this.loadOnce();
     return this.byId.get(id);
   }
 
@@ -71,11 +83,13 @@ export class PolicySet {
 
   /** Every loaded file for an id, in load order (a built-in, then the files that override it). */
   layers(id: string): Policy[] {
+    this.loadOnce();
     return this.layered.get(id) ?? [];
   }
 
   /** The policies for a request, sorted by id so the prompt prefix is the same whatever order the caller used. */
   select(ids?: readonly string[]): Policy[] {
+    this.loadOnce();
     if (!ids || ids.length === 0) return this.all();
     // Another process sharing the data folder may have added a policy since we loaded.
     if (ids.some((id) => !this.byId.has(id))) this.reload();

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { parse as parseYaml } from 'yaml';
+import { parseYaml } from '../yaml.js';
 
 export const POLICY_ID_PATTERN = /^[a-z][a-z0-9_-]{1,63}$/;
 const CLAUSE_LINE = /^\s*(\d+)\.\s+\[([A-Za-z][A-Za-z0-9]*-\d+)\]\s+(.+)$/;

@@ -1,7 +1,8 @@
-import { mkdir, readdir } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Low } from 'lowdb';
 import { JsonFile } from './json-file.js';
+import { RecordIndex } from './record-index.js';
 import { RECORD_ID_PATTERN, summarize, type RecordSummary, type StoredRecord } from './record.js';
 
 export interface ListOptions {
@@ -13,13 +14,16 @@ export interface ListOptions {
 /**
  * Records on disk, one lowdb JSON file per record under `records/`. A write touches only its own
  * file (written to a temp file, then renamed), so no file grows with the dataset and two server
- * processes sharing a data folder never overwrite each other's records.
+ * processes sharing a data folder never overwrite each other's records. Listing goes through
+ * `records.index` (see RecordIndex), which every write appends to.
  */
 export class RecordStore {
   readonly dir: string;
+  private readonly index: RecordIndex;
 
   constructor(dataDir: string) {
     this.dir = join(dataDir, 'records');
+    this.index = new RecordIndex(join(dataDir, 'records.index'), this.dir);
   }
 
   async init(): Promise<void> {
@@ -32,8 +36,10 @@ export class RecordStore {
   }
 
   async put(record: StoredRecord): Promise<void> {
-    const db = new Low<StoredRecord>(new JsonFile(this.file(record.id)), record);
+    const db = new Low<StoredRecord>(new JsonFile(this.file(record.id), { compact: true }), record);
+    await this.index.willWrite(record.id);
     await db.write();
+    await this.index.written(record.id);
   }
 
   async get(id: string): Promise<StoredRecord | undefined> {
@@ -43,38 +49,21 @@ export class RecordStore {
     return db.data ?? undefined;
   }
 
-  /** Record ids, newest first. Ids sort by creation time, so this is a directory listing and a sort. */
+  /** Every record id, newest first, from a fresh listing of the folder (an export reads them all anyway). */
   async ids(): Promise<string[]> {
-    let names: string[];
-    try {
-      names = await readdir(this.dir);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw error;
-    }
-    return names
-      .filter((n) => n.endsWith('.json'))
-      .map((n) => n.slice(0, -5))
-      .filter((id) => RECORD_ID_PATTERN.test(id))
-      .sort((a, b) => (idTime(a) === idTime(b) ? (a < b ? 1 : -1) : idTime(a) < idTime(b) ? 1 : -1));
+    return [...(await this.index.newestFirst({ scan: true }))];
   }
 
+  /** A page of summaries, newest first: reads the page's files only (and skips ids whose file is gone). */
   async list({ limit, cursor }: ListOptions): Promise<{ records: RecordSummary[]; next_cursor?: string }> {
-    const ids = await this.ids();
-    const start = cursor ? ids.indexOf(cursor) + 1 : 0;
-    if (cursor && start === 0) throw new Error(`cursor "${cursor}" is not a record id in this store`);
-    const page = ids.slice(start, start + limit);
     const records: RecordSummary[] = [];
-    for (const id of page) {
+    let last: string | undefined;
+    for (const id of await this.index.newestFirst({ cursor })) {
+      if (records.length === limit) return { records, next_cursor: last };
       const record = await this.get(id);
       if (record) records.push(summarize(record));
+      last = id;
     }
-    const more = start + limit < ids.length;
-    return more && page.length > 0 ? { records, next_cursor: page[page.length - 1] } : { records };
+    return { records };
   }
-}
-
-/** The time part of an id, which follows its prefix, so records of every kind interleave by time. */
-function idTime(id: string): string {
-  return id.slice(id.indexOf('_') + 1);
 }

@@ -2,9 +2,7 @@ import { join } from 'node:path';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { GRADE_METRICS } from '../agents/grader.js';
-import { compareRuns } from '../compare/compare-runs.js';
 import type { AppContext } from '../context.js';
-import { buildCompareReport } from '../report/compare-report.js';
 import { BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED } from '../stats/bootstrap.js';
 import { writeFileAtomic } from '../store/write-file.js';
 import { runIdField } from './get-batch.js';
@@ -24,12 +22,17 @@ const metricSchema = z.object({
 });
 const scoresSchema = z.record(z.string(), z.number());
 
+/** 10000 as "10,000" without toLocaleString, whose first call loads ICU's locale data (tens of ms at start). */
+function thousands(n: number): string {
+  return String(n).replace(/\B(?=(\d{3})+$)/g, ',');
+}
+
 export function registerCompareRuns(server: McpServer, ctx: AppContext): void {
   server.registerTool(
     'compare_runs',
     {
       title: 'Compare two runs',
-      description: `Put two dataset runs side by side (for example an AIDSAFE run and a baseline run of the same prompt file): samples are paired by prompt, ungraded samples are graded first (as a resumable, cached run; this calls the grader model), then for each of the six grader scores it gives both means, the mean paired difference A − B with a 95% percentile-bootstrap interval (${BOOTSTRAP_RESAMPLES.toLocaleString('en')} resamples, seed ${BOOTSTRAP_SEED}) and win/tie/loss counts, the same per category when the input has a category column, the paper's Table 1 as a reference, and the pairs that differ most. Writes an HTML report under the data folder's exports/ unless report is false.`,
+      description: `Put two dataset runs side by side (for example an AIDSAFE run and a baseline run of the same prompt file): samples are paired by prompt, ungraded samples are graded first (as a resumable, cached run; this calls the grader model), then for each of the six grader scores it gives both means, the mean paired difference A − B with a 95% percentile-bootstrap interval (${thousands(BOOTSTRAP_RESAMPLES)} resamples, seed ${BOOTSTRAP_SEED}) and win/tie/loss counts, the same per category when the input has a category column, the paper's Table 1 as a reference, and the pairs that differ most. Writes an HTML report under the data folder's exports/ unless report is false.`,
       inputSchema: z.object({
         run_ids: z.tuple([runIdField, runIdField], { error: 'run_ids must hold exactly two run ids' }).describe('The two runs, A then B (see `aidsafe-mcp runs` or get_batch).'),
         report: z.boolean().default(true).describe('Write the HTML report (default true).'),
@@ -53,10 +56,12 @@ export function registerCompareRuns(server: McpServer, ctx: AppContext): void {
     },
     async ({ run_ids, report }, extra) =>
       guard('compare_runs', async () => {
+        const { compareRuns } = await import('../compare/compare-runs.js');
         const comparison = await compareRuns(ctx, run_ids, { signal: extra.signal });
         if (!report) return ok(comparison);
         const stamp = new Date().toISOString().replace(/[:.]/g, '-');
         const path = join(ctx.config.dataDir, 'exports', `compare-${run_ids[0]}-${run_ids[1]}-${stamp}.html`);
+        const { buildCompareReport } = await import('../report/compare-report.js');
         await writeFileAtomic(path, await buildCompareReport(ctx, comparison));
         return ok({ ...comparison, report: path });
       }),

@@ -1,8 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
-import { writeBaseline } from '../pipeline/baseline.js';
-import { deliberate } from '../pipeline/deliberate.js';
 import { cotRecordSchema } from '../store/record.js';
 import { policyIdsField, promptField, recipeField } from './input-schemas.js';
 import { annotations, guard, ok, progressFor, withDeliberationView } from './tool-kit.js';
@@ -31,8 +29,8 @@ export function registerDeliberateSafetyCot(server: McpServer, ctx: AppContext):
         const policies = ctx.policies.select(policy_ids);
         const record =
           recipe === 'baseline'
-            ? await writeBaseline({ prompt, policies, models: ctx.models, signal: extra.signal })
-            : await deliberate({ prompt, policies, agents, maxRounds: max_rounds, models: ctx.models, signal: extra.signal, onProgress: progressFor(extra) });
+            ? await (await import('../pipeline/baseline.js')).writeBaseline({ prompt, policies, models: ctx.models, signal: extra.signal })
+            : await (await import('../pipeline/deliberate.js')).deliberate({ prompt, policies, agents, maxRounds: max_rounds, models: ctx.models, signal: extra.signal, onProgress: progressFor(extra) });
         if (save) await ctx.store.put(record);
         return ok({ ...record, saved: save });
       }),

@@ -3,10 +3,9 @@ import { readFile } from 'node:fs/promises';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
-import { HUB_REPO_PATTERN, HubPushError, pushToHub } from '../exports/hub.js';
-import { screenOptionsFor } from '../exports/screen.js';
-import { parseSplits } from '../exports/splits.js';
-import { EXPORT_FORMATS, exportDataset, REASONING_MODES, SFT_SHAPES, type SystemPrompt } from '../store/export.js';
+import { HUB_REPO_PATTERN } from '../exports/hub.js';
+import { EXPORT_FORMATS, REASONING_MODES, SFT_SHAPES } from '../exports/rows.js';
+import type { SystemPrompt } from '../store/export.js';
 import { runIdField } from './get-batch.js';
 import { allowedFile } from './allowed-files.js';
 import { screenFields } from './input-schemas.js';
@@ -50,6 +49,7 @@ export function registerExportDataset(server: McpServer, ctx: AppContext): void 
       guard('export_dataset', async () => {
         if (args.run_id && !(await ctx.runs.readManifest(args.run_id))) throw new InputError(`run_id: no run "${args.run_id}" in this data folder`);
         if (args.file_type === 'csv' && args.format !== 'aidsafe') throw new InputError('file_type: csv holds the aidsafe format only; use jsonl or parquet for sft and dpo');
+        const [{ screenOptionsFor }, { parseSplits }, { exportDataset }] = await Promise.all([import('../exports/screen.js'), import('../exports/splits.js'), import('../store/export.js')]);
         const splits = args.split !== undefined ? parseSplits(args.split) : undefined;
         const screen = await screenOptionsFor(
           { dedup: args.dedup, dedupThreshold: args.dedup_threshold, decontaminate: args.decontaminate, ngram: args.ngram, overlap: args.ngram_overlap },
@@ -77,6 +77,7 @@ export function registerExportDataset(server: McpServer, ctx: AppContext): void 
         });
         let hub: { url: string; commit: string } | undefined;
         if (args.push_to_hub) {
+          const { HubPushError, pushToHub } = await import('../exports/hub.js');
           try {
             hub = await pushToHub({ repo: args.push_to_hub, private: args.private, files: result.files.map((f) => f.path), card: result.card, env: process.env });
           } catch (error) {

@@ -2,7 +2,6 @@ import { join } from 'node:path';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
-import { buildRunReport } from '../report/run-report.js';
 import { writeFileAtomic } from '../store/write-file.js';
 import { runIdField } from './get-batch.js';
 import { annotations, guard, ok } from './tool-kit.js';
@@ -20,6 +19,7 @@ export function registerExportReport(server: McpServer, ctx: AppContext): void {
     },
     async ({ run_id }) =>
       guard('export_report', async () => {
+        const { buildRunReport } = await import('../report/run-report.js');
         const report = await buildRunReport(ctx, run_id);
         const stamp = new Date().toISOString().replace(/[:.]/g, '-');
         const path = join(ctx.config.dataDir, 'exports', `report-${run_id}-${stamp}.html`);

@@ -1,7 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
-import { costOf } from '../pipeline/batch.js';
 import { RUN_STATUSES } from '../store/run-store.js';
 import { usageSchema } from '../store/record.js';
 import { annotations, guard, InputError, ok } from './tool-kit.js';
@@ -58,6 +57,7 @@ export function registerGetBatch(server: McpServer, ctx: AppContext): void {
         if (!manifest) throw new InputError(`run_id: no run "${run_id}" in this data folder`);
         const progress = await ctx.runs.progress(run_id);
         const interrupted = manifest.status === 'running' && !(await ctx.runs.lockHolder(run_id));
+        const { costOf } = await import('../pipeline/batch.js');
         const cost = costOf(progress.usage, ctx.config.prices);
         return ok({
           run_id,

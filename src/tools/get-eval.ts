@@ -1,7 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
-import { loadEval } from '../eval/eval-result.js';
 import { evalIdField, evalResultSchema, jsonSafe } from './eval-schemas.js';
 import { annotations, guard, ok } from './tool-kit.js';
 
@@ -18,6 +17,7 @@ export function registerGetEval(server: McpServer, ctx: AppContext): void {
     },
     async ({ eval_id }) =>
       guard('get_eval', async () => {
+        const { loadEval } = await import('../eval/eval-result.js');
         const { result, failures } = await loadEval(ctx, eval_id);
         return ok(jsonSafe({ ...result, failed_samples: failures.length }));
       }),

@@ -1,7 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
-import { gradeCot } from '../pipeline/grade.js';
 import { UsageMeter } from '../pipeline/usage.js';
 import { gradesSchema, usageSchema } from '../store/record.js';
 import { policyIdsField, promptField, recordIdField, responseField, thoughtsField } from './input-schemas.js';
@@ -26,6 +25,7 @@ export function registerGradeCot(server: McpServer, ctx: AppContext): void {
     },
     async ({ record_id, prompt, thoughts, response, policy_ids }, extra) =>
       guard('grade_cot', async () => {
+        const { gradeCot } = await import('../pipeline/grade.js');
         const meter = new UsageMeter();
         if (record_id !== undefined) {
           if (prompt !== undefined || thoughts !== undefined || response !== undefined) throw new InputError('record_id: give either record_id, or prompt, thoughts and response — not both');

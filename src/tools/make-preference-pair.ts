@@ -1,8 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
-import { deliberate } from '../pipeline/deliberate.js';
-import { makePreferencePair } from '../pipeline/preference.js';
 import { preferenceRecordSchema, type CotRecord } from '../store/record.js';
 import { policyIdsField, promptField, recordIdField } from './input-schemas.js';
 import { annotations, guard, InputError, ok, progressFor, withDeliberationView } from './tool-kit.js';
@@ -41,10 +39,12 @@ export function registerMakePreferencePair(server: McpServer, ctx: AppContext): 
           source = stored;
         } else {
           const policies = ctx.policies.select(policy_ids);
+          const { deliberate } = await import('../pipeline/deliberate.js');
           source = await deliberate({ prompt: prompt as string, policies, agents: 2, maxRounds: 3, models: ctx.models, signal: extra.signal, onProgress });
           await ctx.store.put(source);
         }
         const policies = ctx.policies.select(policy_ids ?? source.policy_ids);
+        const { makePreferencePair } = await import('../pipeline/preference.js');
         const { pair, chosenGrades } = await makePreferencePair({ source, policies, beliefRounds: belief_rounds, minMargin: min_margin, models: ctx.models, signal: extra.signal, onProgress });
         if (!source.grades) await ctx.store.put({ ...source, grades: chosenGrades });
         await ctx.store.put(pair);

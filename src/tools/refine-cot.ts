@@ -1,7 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
-import { refineThoughts } from '../pipeline/refine.js';
 import { lintCountsSchema, removedSchema, usageSchema } from '../store/record.js';
 import { policyIdsField, promptField, thoughtsField } from './input-schemas.js';
 import { annotations, guard, ok } from './tool-kit.js';
@@ -40,6 +39,7 @@ export function registerRefineCot(server: McpServer, ctx: AppContext): void {
     async ({ prompt, thoughts, intents, policy_ids }, extra) =>
       guard('refine_cot', async () => {
         const policies = ctx.policies.select(policy_ids);
+        const { refineThoughts } = await import('../pipeline/refine.js');
         return ok(await refineThoughts({ prompt, thoughts, intents, policies, models: ctx.models, signal: extra.signal }));
       }),
   );

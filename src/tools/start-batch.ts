@@ -2,9 +2,8 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { log } from '../log.js';
-import { screenOptionsFor } from '../exports/screen.js';
-import { BATCH_IN_FLIGHT, MAX_BATCH_IN_FLIGHT } from '../llm/batch/batch-backend.js';
-import { BatchRun, statusLine, type BatchRequest, type BatchStatus } from '../pipeline/batch.js';
+import { BATCH_IN_FLIGHT, MAX_BATCH_IN_FLIGHT } from '../llm/batch/in-flight.js';
+import type { BatchRequest, BatchStatus } from '../pipeline/batch.js';
 import { parseShard } from '../pipeline/shard.js';
 import { runIdField } from './get-batch.js';
 import { allowedFile } from './allowed-files.js';
@@ -99,6 +98,7 @@ export function registerStartBatch(server: McpServer, ctx: AppContext): void {
     async (args, extra) =>
       guard('start_batch', async () => {
         if (!args.batch_api && (args.concurrency ?? 0) > MAX_ONLINE_CONCURRENCY) throw new InputError(CONCURRENCY_RANGE);
+        const { BatchRun, statusLine } = await import('../pipeline/batch.js');
         const inputPath = await allowedFile(ctx, server, 'input_path', args.input_path);
         if (args.max_cost !== undefined && Object.keys(ctx.config.prices).length === 0) throw new InputError('max_cost: no prices are configured; add "prices" to the AIDSAFE_CONFIG file');
         const run = await BatchRun.prepare(ctx, {
@@ -157,5 +157,6 @@ export function registerStartBatch(server: McpServer, ctx: AppContext): void {
 async function screenFor(ctx: AppContext, server: McpServer, args: { dedup: boolean; dedup_threshold?: number; decontaminate?: string; ngram?: number; ngram_overlap?: number }): Promise<BatchRequest['screen']> {
   if (!args.dedup && !args.decontaminate) return undefined;
   const request = { dedup: args.dedup, dedupThreshold: args.dedup_threshold, decontaminate: args.decontaminate, ngram: args.ngram, overlap: args.ngram_overlap };
+  const { screenOptionsFor } = await import('../exports/screen.js');
   return { request, options: await screenOptionsFor(request, (path) => allowedFile(ctx, server, 'decontaminate', path)) };
 }

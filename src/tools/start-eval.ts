@@ -1,11 +1,8 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
-import { loadEval } from '../eval/eval-result.js';
-import { EvalRun } from '../eval/eval-run.js';
 import { SUITE_NAMES } from '../eval/suites.js';
 import { log } from '../log.js';
-import { statusLine } from '../pipeline/batch.js';
 import { evalIdField, evalResultSchema, jsonSafe } from './eval-schemas.js';
 import { MAX_NAME_CHARS } from './input-schemas.js';
 import { allowedFile } from './allowed-files.js';
@@ -64,6 +61,7 @@ export function registerStartEval(server: McpServer, ctx: AppContext): void {
           const path = await allowedFile(ctx, server, 'input_path', args.input_path);
           input = { path, ...(args.column ? { column: args.column } : {}) };
         }
+        const [{ EvalRun }, { statusLine }] = await Promise.all([import('../eval/eval-run.js'), import('../pipeline/batch.js')]);
         const evaluation = await EvalRun.prepare(ctx, {
           targets: args.targets,
           ...(args.suites?.length ? { suites: args.suites.join(',') } : {}),
@@ -93,6 +91,7 @@ export function registerStartEval(server: McpServer, ctx: AppContext): void {
         }
         extra.signal.addEventListener('abort', () => evaluation.cancel(), { once: true });
         const final = await finished;
+        const { loadEval } = await import('../eval/eval-result.js');
         const { result, failures } = await loadEval(ctx, evaluation.evalId);
         return ok(jsonSafe({ ...head, status: final.status, result: { ...result, failed_samples: failures.length } }));
       }),

@@ -13,9 +13,7 @@ import { inSampleScope } from './sample-scope.js';
 import type { BatchTransport } from './transport.js';
 import { WaveCollector, type WaveProgress } from './wave-collector.js';
 
-/** Samples in flight in batch mode unless the run says otherwise: each wave holds one call of each. */
-export const BATCH_IN_FLIGHT = 1_000;
-export const MAX_BATCH_IN_FLIGHT = 100_000;
+export { BATCH_IN_FLIGHT, MAX_BATCH_IN_FLIGHT } from './in-flight.js';
 
 /** How a run sends its model calls in batch mode: to the provider's Batch API, or as files in a folder (plus results files given by hand). */
 export type BatchMode = { kind: 'api' } | { kind: 'files'; dir: string; results?: string[] };
