@@ -173,6 +173,7 @@ export class BatchRun {
             this.abortAll();
           }),
         onSettled: () => onProgress?.(this.snapshot()),
+        onFilling: (filling) => this.waves?.filling(filling),
       });
       if (this.status === 'running') this.status = 'done';
     } catch (error) {

@@ -14,6 +14,8 @@ export async function runPool<T>(
     canStart: (outstanding: number) => boolean;
     start: (item: T, freeSlot: () => void) => Promise<void>;
     onSettled: () => void;
+    /** Told true while the pool is taking more items, false once it has all it may take for now. */
+    onFilling?: (filling: boolean) => void;
   },
 ): Promise<void> {
   const iterator = Symbol.asyncIterator in items ? items[Symbol.asyncIterator]() : items[Symbol.iterator]();
@@ -31,7 +33,11 @@ export async function runPool<T>(
   let failure: { error: unknown } | undefined;
   try {
     for (;;) {
-      while (active >= options.limit()) await waitForChange();
+      if (active >= options.limit()) {
+        options.onFilling?.(false);
+        while (active >= options.limit()) await waitForChange();
+      }
+      options.onFilling?.(true);
       const next = await iterator.next();
       if (next.done) break;
       if (!options.canStart(outstanding)) break;
@@ -55,6 +61,7 @@ export async function runPool<T>(
     // The items could not be read (the input changed under the run): what was started still ends first.
     failure = { error };
   } finally {
+    options.onFilling?.(false);
     // Stops the stream early (closing its file) when the pool ends before the items do.
     await Promise.resolve(iterator.return?.()).catch(() => undefined);
   }

@@ -23,6 +23,8 @@ export interface BatchBackend {
   factory: ModelFactory;
   /** Runs one sample's model calls; the sample counts as in flight until they are over. */
   track<T>(sample: number, work: () => Promise<T>): Promise<T>;
+  /** The engine is still starting samples (true) or has all it may start for now (false): a wave waits for the samples on their way. */
+  filling(filling: boolean): void;
   progress(): WaveProgress;
   /** Cancels the batches still out. */
   cancel(): Promise<void>;
@@ -57,6 +59,7 @@ export async function openBatchBackend(options: { mode: BatchMode; config: Confi
   return {
     factory: (endpoint) => new BatchChatModel(endpoint, waves, { maxRepairs: config.maxRepairs, needsKey: !folder }),
     track: (sample, work) => waves.track(() => inSampleScope(sample, work)),
+    filling: (filling) => waves.setFilling(filling),
     progress: () => waves.progress(),
     cancel: () => waves.cancel(),
     stop: () => waves.stop(),

@@ -58,6 +58,8 @@ export class WaveCollector {
   private readonly batches = new Map<string, OpenBatch>();
   private readonly waiting = new Map<number, number>();
   private active = 0;
+  /** The engine is taking more samples: samples on their way will add to the wave, so it is not sent yet. */
+  private filling = false;
   private wave = 0;
   private quietTimer: NodeJS.Timeout | undefined;
   private readonly stopping = new AbortController();
@@ -97,6 +99,12 @@ export class WaveCollector {
       log('info', `run ${this.options.runId}: resuming batch ${open.id} (wave ${open.wave}, ${batch.keys.length} requests)`);
       this.background(this.pollUntilDone(open));
     }
+  }
+
+  setFilling(filling: boolean): void {
+    if (this.filling === filling) return;
+    this.filling = filling;
+    if (!filling) this.check();
   }
 
   /** Runs one sample's calls; while it runs, it counts as in flight. */
@@ -192,7 +200,7 @@ export class WaveCollector {
   /** Sends a wave when every sample in flight waits on the model; otherwise after a quiet spell. */
   private check(): void {
     if (this.pending.size === 0 || this.cancelled || this.stopping.signal.aborted) return;
-    if (this.waiting.size >= this.active) {
+    if (!this.filling && this.waiting.size >= this.active) {
       this.flush();
       return;
     }
