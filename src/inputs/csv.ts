@@ -1,5 +1,11 @@
-import { CsvError, parse, type Options } from 'csv-parse';
-import { parse as parseSync } from 'csv-parse/sync';
+import { createRequire } from 'node:module';
+import type * as CsvParse from 'csv-parse';
+import type * as CsvParseSync from 'csv-parse/sync';
+
+// csv-parse is loaded by the first CSV read, not by every module that may read one (the server at start).
+const require = createRequire(import.meta.url);
+const csvParse = () => require('csv-parse') as typeof CsvParse;
+type CsvError = CsvParse.CsvError;
 
 /** A CSV file that is not well formed; `line` is 1-based. The message never quotes the file. */
 export class CsvFormatError extends Error {
@@ -21,7 +27,7 @@ export class CsvFormatError extends Error {
 export function parseCsv(text: string): string[][] {
   const state = new CsvState();
   try {
-    return parseSync(text, state.options) as string[][];
+    return (require('csv-parse/sync') as typeof CsvParseSync).parse(text, state.options) as string[][];
   } catch (error) {
     throw state.formatError(error);
   }
@@ -30,7 +36,7 @@ export function parseCsv(text: string): string[][] {
 /** The records of a CSV file given as a stream of chunks, with the same rules and errors as `parseCsv`, never holding more than a record. */
 export async function* csvRecords(chunks: AsyncIterable<Buffer>): AsyncGenerator<string[]> {
   const state = new CsvState();
-  const parser = parse(state.options);
+  const parser = csvParse().parse(state.options);
   // Feeds the parser without waiting for it to be read: backpressure comes from `for await` below
   // through the parser's buffer (the feeding pauses when `write` says the buffer is full).
   const feeding = (async () => {
@@ -62,7 +68,7 @@ class CsvState {
   private lastComplete = 0;
   private width = 0;
 
-  readonly options: Options = {
+  readonly options: CsvParse.Options = {
     bom: true,
     skip_empty_lines: true,
     on_record: (record: string[], context: { lines: number }) => {
@@ -73,7 +79,8 @@ class CsvState {
   };
 
   formatError(error: unknown): unknown {
-    if (!(error instanceof CsvError)) return error;
+    // By its code, not its class: csv-parse's stream and sync builds each carry their own CsvError.
+    if (!isCsvError(error)) return error;
     // csv-parse's own messages can quote the field they stopped at; ours name only the place.
     const line = (error as CsvError & { lines?: number }).lines ?? 0;
     switch (error.code) {
@@ -91,4 +98,9 @@ class CsvState {
         return new CsvFormatError(line, `not valid CSV (${error.code})`);
     }
   }
+}
+
+function isCsvError(error: unknown): error is CsvError {
+  const code = (error as { code?: unknown } | null)?.code;
+  return error instanceof Error && typeof code === 'string' && code.startsWith('CSV_');
 }
