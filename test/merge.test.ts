@@ -111,6 +111,15 @@ describe('two shards from a Slurm array, merged, against one unsharded run', () 
     expect(whole.merged_from.map((m) => m.shard)).toEqual(['1/2', '2/2']);
   });
 
+  it('finishes a partly merged job when the job is run again unsharded in the merged folder', async () => {
+    const into = join(root.path, 'partly');
+    expect((await runCli(['merge', '--from', dirs.shard1, '--into', into], {})).code).toBe(0);
+    const resumed = await runCli(job, { ...base(), AIDSAFE_DATA_DIR: into });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(json(resumed.stdout)).toMatchObject({ run_id: wholeRunId, status: 'done', total: 16, done: 16, failed: 0 });
+    expect(JSON.parse(readFileSync(join(into, 'runs', wholeRunId, 'run.json'), 'utf8'))).toMatchObject({ status: 'done', total: 16 });
+  });
+
   it('refuses a merge where two folders disagree, and writes nothing', async () => {
     // The same record id with other content.
     const changed = join(root.path, 'changed');

@@ -90,7 +90,7 @@ export class BatchRun {
     const existing = await checkResumable(ctx, runId, inputInfo, options);
     const now = new Date().toISOString();
     const manifest: RunManifest = existing
-      ? { ...existing, status: 'running', updated_at: now, config_hash: hash, stop_reason: undefined, error: undefined }
+      ? { ...existing, status: 'running', updated_at: now, total: rows.summary.length, config_hash: hash, stop_reason: undefined, error: undefined }
       : { id: runId, created_at: now, updated_at: now, status: 'running', input: inputInfo, options, total: rows.summary.length, config_hash: hash, ...(screened ? { screened } : {}) };
     const samples = await SampleStates.fromLog(ctx.runs, runId, source.count);
     const estimate = atBatchPrice(sampleRecipe.estimate(rows.summary, samples.done), ctx.config, request.batch !== undefined);
