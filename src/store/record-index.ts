@@ -54,8 +54,9 @@ export class RecordIndex {
 
   /** Appended after the record is in place, with the folder's time that now covers it. */
   async written(id: string): Promise<void> {
-    const { mtimeNs } = await stat(this.dir, { bigint: true });
-    await this.append(`${id} @${mtimeNs}\n`);
+    const folderTime = await folderMtime(this.dir).catch(() => undefined);
+    // Without a stamp the folder stays newer than the index says, and the next listing scans it.
+    await this.append(folderTime === undefined ? `${id}\n` : `${id} @${folderTime}\n`);
   }
 
   /**
