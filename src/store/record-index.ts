@@ -15,8 +15,9 @@ const READ_CHUNK = 4 * 1024 * 1024;
  * only). Each line is an id, an id and a stamp (`cot_… @1764309600123456789`), or a stamp alone. A
  * stamp is the records folder's modification time in nanoseconds, read after a record was renamed
  * into the folder (or before a scan of it), and says: every record in the folder at that time is in
- * the index. Every process sharing the data folder appends to the same file (appends of one short
- * line do not interleave) and reads only what was added since it last looked.
+ * the index. Every process sharing the data folder appends to the same file (each append is one
+ * write in append mode, which a local file system puts whole at the end; a torn line only makes the
+ * reader scan) and reads only what was added since it last looked.
  *
  * A record that reaches the folder without `put` — written by an older version, copied in by a merge
  * of data folders, or renamed into place by a process that died before it appended the stamp — changes
