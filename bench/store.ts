@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROMPT_TEMPLATE_VERSION } from '../src/agents/shared.js';
 import { newId } from '../src/ids.js';
@@ -12,6 +13,8 @@ export interface StoreFigures {
   record_bytes: number;
   write_ms_per_record: number;
   get_ms_median: number;
+  /** The first list of a new process: it reads the whole index once. */
+  list_cold_ms: number;
   list_first_page_ms_median: number;
   list_deep_page_ms_median: number;
   export_sft_s: number;
@@ -61,7 +64,6 @@ export async function benchStore(dir: string, count: number): Promise<StoreFigur
   try {
     const store = new RecordStore(join(dir, 'store'));
     await store.init();
-    const bytes = JSON.stringify(record(0)).length;
     const ids: string[] = [];
     // Writes go as a batch run makes them: up to 32 at once.
     const t0 = performance.now();
@@ -71,6 +73,11 @@ export async function benchStore(dir: string, count: number): Promise<StoreFigur
       ids.push(...batch.map((r) => r.id));
     }
     const writeMs = (performance.now() - t0) / count;
+    const bytes = statSync(join(store.dir, `${ids[0]}.json`)).size; // as stored: compact JSON
+
+    const t2 = performance.now();
+    await new RecordStore(join(dir, 'store')).list({ limit: 20 });
+    const coldMs = performance.now() - t2;
 
     const gets: number[] = [];
     for (let k = 0; k < 200; k++) {
@@ -99,6 +106,7 @@ export async function benchStore(dir: string, count: number): Promise<StoreFigur
       record_bytes: bytes,
       write_ms_per_record: round(writeMs, 3),
       get_ms_median: round(median(gets), 3),
+      list_cold_ms: round(coldMs),
       list_first_page_ms_median: round(median(firstPage)),
       list_deep_page_ms_median: round(median(deepPage)),
       export_sft_s: round(exportS),

@@ -2,6 +2,8 @@ import { appendFile, open, readdir, stat } from 'node:fs/promises';
 import { log } from '../log.js';
 import { RECORD_ID_PATTERN } from './record.js';
 
+const STAMP = /^@[0-9]+$/;
+
 /** How much of the index file is read at once when catching up with it. */
 const READ_CHUNK = 4 * 1024 * 1024;
 
@@ -13,8 +15,9 @@ const READ_CHUNK = 4 * 1024 * 1024;
  * only). Each line is an id, an id and a stamp (`cot_… @1764309600123456789`), or a stamp alone. A
  * stamp is the records folder's modification time in nanoseconds, read after a record was renamed
  * into the folder (or before a scan of it), and says: every record in the folder at that time is in
- * the index. Every process sharing the data folder appends to the same file (appends of one short
- * line do not interleave) and reads only what was added since it last looked.
+ * the index. Every process sharing the data folder appends to the same file (each append is one
+ * write in append mode, which a local file system puts whole at the end; a torn line only makes the
+ * reader scan) and reads only what was added since it last looked.
  *
  * A record that reaches the folder without `put` — written by an older version, copied in by a merge
  * of data folders, or renamed into place by a process that died before it appended the stamp — changes
@@ -31,7 +34,6 @@ const READ_CHUNK = 4 * 1024 * 1024;
 export class RecordIndex {
   /** Ids in ascending time order. */
   private sorted: string[] = [];
-  private known = new Set<string>();
   /** Bytes of the index file taken in so far, and which file (a replaced one is read from the start). */
   private offset = 0;
   private inode: bigint | undefined;
@@ -41,6 +43,9 @@ export class RecordIndex {
   private damaged = false;
   private warned = false;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Lines for the next append; `stamp` lines get the folder's time. */
+  private waiting: { id: string; stamp: boolean; done: () => void }[] = [];
+  private flushing = false;
 
   constructor(
     readonly path: string,
@@ -48,14 +53,37 @@ export class RecordIndex {
   ) {}
 
   /** Appended before the record is written, so a crash after its rename cannot hide it. */
-  async willWrite(id: string): Promise<void> {
-    await this.append(`${id}\n`);
+  willWrite(id: string): Promise<void> {
+    return this.enqueue(id, false);
   }
 
   /** Appended after the record is in place, with the folder's time that now covers it. */
-  async written(id: string): Promise<void> {
-    const { mtimeNs } = await stat(this.dir, { bigint: true });
-    await this.append(`${id} @${mtimeNs}\n`);
+  written(id: string): Promise<void> {
+    return this.enqueue(id, true);
+  }
+
+  private enqueue(id: string, stamp: boolean): Promise<void> {
+    return new Promise((resolve) => {
+      this.waiting.push({ id, stamp, done: resolve });
+      if (!this.flushing) void this.flush();
+    });
+  }
+
+  /**
+   * One append, and one look at the folder's time, for all the lines that arrived while the previous
+   * append was written: a run writing many records at once does not pay a file open per line. The time
+   * is read after every record of the group was renamed into place, so it covers them all.
+   */
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    while (this.waiting.length > 0) {
+      const group = this.waiting.splice(0);
+      const folderTime = group.some((line) => line.stamp) ? await folderMtime(this.dir).catch(() => undefined) : undefined;
+      // Without a stamp the folder stays newer than the index says, and the next listing scans it.
+      await this.append(group.map(({ id, stamp }) => (stamp && folderTime !== undefined ? `${id} @${folderTime}\n` : `${id}\n`)).join(''));
+      for (const line of group) line.done();
+    }
+    this.flushing = false;
   }
 
   /**
@@ -121,29 +149,35 @@ export class RecordIndex {
 
   private reset(inode: bigint | undefined): void {
     this.sorted = [];
-    this.known = new Set();
     this.offset = 0;
     this.inode = inode;
     this.stamp = -1n;
   }
 
+  /** Reads lines by index rather than splitting: a new process takes in every line of a long index once. */
   private takeLines(text: string, fresh: string[]): void {
-    for (const line of text.split('\n')) {
-      if (line === '') continue;
-      for (const token of line.split(' ')) {
-        if (token.startsWith('@') && /^@[0-9]+$/.test(token)) {
-          const stamp = BigInt(token.slice(1));
-          if (stamp > this.stamp) this.stamp = stamp;
+    let newest = '';
+    for (let start = 0; start < text.length; ) {
+      let end = text.indexOf('\n', start);
+      if (end < 0) end = text.length;
+      let from = start;
+      while (from < end) {
+        let to = text.indexOf(' ', from);
+        if (to < 0 || to > end) to = end;
+        const token = text.slice(from, to);
+        if (token.charCodeAt(0) === 64 /* @ */ && STAMP.test(token)) {
+          // Decimal times of the same length compare as text; a longer one is later.
+          if (token.length - 1 > newest.length || (token.length - 1 === newest.length && token.slice(1) > newest)) newest = token.slice(1);
         } else if (RECORD_ID_PATTERN.test(token)) {
-          if (!this.known.has(token)) {
-            this.known.add(token);
-            fresh.push(token);
-          }
+          fresh.push(token); // each id comes twice (intent, then stamp): insert drops repeats
         } else {
           this.damaged = true;
         }
+        from = to + 1;
       }
+      start = end + 1;
     }
+    if (newest !== '' && BigInt(newest) > this.stamp) this.stamp = BigInt(newest);
   }
 
   /**
@@ -152,16 +186,24 @@ export class RecordIndex {
    */
   private insert(fresh: string[]): void {
     fresh.sort(compareIds);
-    const last = this.sorted[this.sorted.length - 1];
-    if (fresh.length === 0 || last === undefined || compareIds(last, fresh[0]!) < 0) {
-      for (const id of fresh) this.sorted.push(id);
-    } else if (fresh.length > 64) {
-      this.sorted = this.sorted.concat(fresh).sort(compareIds);
-    } else {
-      const next = this.sorted.slice();
-      for (const id of fresh) next.splice(position(next, id), 0, id);
-      this.sorted = next;
+    const sorted = this.sorted;
+    let copy: string[] | undefined;
+    let previous: string | undefined;
+    for (const id of fresh) {
+      if (id === previous) continue;
+      previous = id;
+      const target = copy ?? sorted;
+      const last = target[target.length - 1];
+      if (last === undefined || compareIds(last, id) < 0) {
+        target.push(id);
+        continue;
+      }
+      const at = position(target, id);
+      if (target[at] === id) continue;
+      copy ??= sorted.slice();
+      copy.splice(position(copy, id), 0, id);
     }
+    if (copy) this.sorted = copy;
   }
 
   /**
@@ -179,16 +221,14 @@ export class RecordIndex {
       names = [];
     }
     const present: string[] = [];
-    const missing: string[] = [];
     for (const name of names) {
       if (!name.endsWith('.json')) continue;
       const id = name.slice(0, -5);
-      if (!RECORD_ID_PATTERN.test(id)) continue;
-      present.push(id);
-      if (!this.known.has(id)) missing.push(id);
+      if (RECORD_ID_PATTERN.test(id)) present.push(id);
     }
-    this.sorted = present.sort(compareIds);
-    this.known = new Set(present);
+    present.sort(compareIds);
+    const missing = present.filter((id) => this.sorted[position(this.sorted, id)] !== id);
+    this.sorted = present;
     this.damaged = false;
     if (folderTime === undefined) return;
     if (folderTime > this.stamp) this.stamp = folderTime;
@@ -230,10 +270,18 @@ function position(sorted: readonly string[], id: string): number {
   return low;
 }
 
-/** Ids order by the time part after their prefix, so records of every kind interleave by time. */
+/**
+ * Ids order by the time part after their prefix, so records of every kind interleave by time; the
+ * same time and random part falls back to the whole id. Compared in place: sorting a long index
+ * calls this millions of times.
+ */
 export function compareIds(a: string, b: string): number {
-  const ta = a.slice(a.indexOf('_') + 1);
-  const tb = b.slice(b.indexOf('_') + 1);
-  if (ta !== tb) return ta < tb ? -1 : 1;
+  let x = a.indexOf('_') + 1;
+  let y = b.indexOf('_') + 1;
+  for (; x < a.length && y < b.length; x++, y++) {
+    const d = a.charCodeAt(x) - b.charCodeAt(y);
+    if (d !== 0) return d < 0 ? -1 : 1;
+  }
+  if (a.length - x !== b.length - y) return a.length - x < b.length - y ? -1 : 1;
   return a < b ? -1 : a > b ? 1 : 0;
 }
