@@ -27,7 +27,9 @@ async function context(server: ScriptedModelServer, dataDir: string, tune: (conf
 async function run(ctx: AppContext, overrides: Partial<BatchRequest> = {}): Promise<{ final: BatchStatus; records: StoredRecord[]; statuses: BatchStatus[] }> {
   const batchRun = await BatchRun.prepare(ctx, request(overrides));
   const statuses: BatchStatus[] = [];
-  const final = await batchRun.start((s) => statuses.push(s));
+  // Progress is reported per finished sample; a look every 20 ms also sees the waves in between, as get_batch would.
+  const looks = setInterval(() => statuses.push(batchRun.snapshot()), 20);
+  const final = await batchRun.start((s) => statuses.push(s)).finally(() => clearInterval(looks));
   const records: StoredRecord[] = [];
   for (const id of await ctx.store.ids()) {
     const record = await ctx.store.get(id);
@@ -151,7 +153,8 @@ describe('batch mode when lines fail, batches expire, and files are too big', ()
       // Sample 7's lines and the expired batch's lines were each sent again, in later waves.
       expect(failOnce.size).toBeGreaterThan(0);
       const hashes = uploadedHashes(server);
-      for (const hash of failOnce) expect(hashes.filter((h) => h === hash)).toHaveLength(2);
+      // (a line may also have been in the expired batch: then it was sent three times, never more)
+      for (const hash of failOnce) expect(hashes.filter((h) => h === hash).length).toBeOneOf([2, 3]);
       const expired = [...server.batchApi.batches.values()][3]!;
       expect(expired.status).toBe('expired');
       const expiredLines = server.batchApi.files.get(expired.input_file_id)!.content.trim().split('\n').map((l) => (JSON.parse(l) as { custom_id: string }).custom_id.split('-').at(-1)!);
