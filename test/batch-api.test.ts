@@ -358,6 +358,18 @@ describe('offline batch files (vllm run-batch)', () => {
     expect(server.requests.length).toBe(chatCalls);
   }, 60_000);
 
+  it('a cancelled run withdraws the request file no runner has taken yet', async () => {
+    const dir = join(data.path, 'withdrawn');
+    const ctx = await context(server, join(data.path, 'cancelled'));
+    const batchRun = await BatchRun.prepare(ctx, request({ limit: 3, batch: { kind: 'files', dir }, concurrency: 1_000 }));
+    const finished = batchRun.start();
+    await until(() => existsSync(dir) && readdirSync(dir).some((n) => n.endsWith('.requests.jsonl')));
+    batchRun.cancel();
+    expect((await finished).status).toBe('cancelled');
+    expect(readdirSync(dir)).toEqual([`${batchRun.runId}-w0001-001.cancelled.jsonl`]);
+    await ctx.close();
+  });
+
   it('rejects --batch-api with --batch-files', async () => {
     const result = await runCli(['run', '--input', xstest, '--batch-api', '--batch-files', waves], { AIDSAFE_DATA_DIR: data.path });
     expect(result.code).toBe(2);
