@@ -168,6 +168,7 @@ export class WaveCollector {
       found.waiters.add(waiter);
       if (sample !== undefined) this.waiting.set(sample, (this.waiting.get(sample) ?? 0) + 1);
       signal?.addEventListener('abort', onAbort, { once: true });
+      if (signal?.aborted) return onAbort(); // aborted while the cache was read: the listener would never fire
       this.check();
     });
   }
