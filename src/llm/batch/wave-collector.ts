@@ -55,7 +55,9 @@ export class WaveCollector {
   private readonly pending = new Map<string, Ask>();
   /** Body hash → the open batch that holds it. */
   private readonly inBatch = new Map<string, OpenBatch>();
-  private readonly batches = new Map<string, OpenBatch>();
+  /** Batches not yet closed; closed ones live on only as counts, so memory is bounded by what is out. */
+  private readonly open = new Set<OpenBatch>();
+  private readonly statusCounts: Record<string, number> = {};
   private readonly waiting = new Map<number, number>();
   private active = 0;
   /** The engine is taking more samples: samples on their way will add to the wave, so it is not sent yet. */
@@ -81,14 +83,14 @@ export class WaveCollector {
   async resume(): Promise<void> {
     for (const batch of (await this.options.ledger.read()).values()) {
       this.wave = Math.max(this.wave, batch.wave);
-      const open: OpenBatch = { ...batch, asks: new Map(batch.keys.map((k) => [k, undefined])) };
-      this.batches.set(batch.name, open);
+      this.statusCounts[batch.status] = (this.statusCounts[batch.status] ?? 0) + 1;
       if (batch.closed) continue;
+      const open: OpenBatch = { ...batch, asks: new Map(batch.keys.map((k) => [k, undefined])) };
+      this.open.add(open);
       if (!batch.id) {
         const id = await this.options.transportFor(batch.target).find(batch.name).catch(() => undefined);
         if (!id) {
-          open.closed = true;
-          open.status = 'not_submitted';
+          this.setStatus(open, 'not_submitted', true);
           await this.options.ledger.closed(batch.name, open.status);
           continue;
         }
@@ -174,6 +176,7 @@ export class WaveCollector {
       found.waiters.add(waiter);
       if (sample !== undefined) this.waiting.set(sample, (this.waiting.get(sample) ?? 0) + 1);
       signal?.addEventListener('abort', onAbort, { once: true });
+      if (signal?.aborted) return onAbort(); // aborted while the cache was read: the listener would never fire
       this.check();
     });
   }
@@ -238,7 +241,8 @@ export class WaveCollector {
   private async submit(name: string, wave: number, asks: Ask[]): Promise<void> {
     const target = asks[0]!.target;
     const batch: OpenBatch = { name, wave, target, keys: asks.map((a) => a.hash), requests: asks.length, status: 'submitting', closed: false, asks: new Map(asks.map((a) => [a.hash, a])) };
-    this.batches.set(name, batch);
+    this.open.add(batch);
+    this.statusCounts[batch.status] = (this.statusCounts[batch.status] ?? 0) + 1;
     for (const ask of asks) {
       ask.attempts++;
       this.inBatch.set(ask.hash, batch);
@@ -248,7 +252,7 @@ export class WaveCollector {
       await this.options.ledger.submitting({ name, wave, target, keys: batch.keys });
       const content = asks.map((a) => JSON.stringify(a.line)).join('\n') + '\n';
       batch.id = await this.options.transportFor(target).submit({ name, content, requests: asks.length });
-      batch.status = 'submitted';
+      this.setStatus(batch, 'submitted');
       await this.options.ledger.submitted(name, batch.id);
       if (this.cancelled) {
         // Cancelled while this file was on its way: cancel it as soon as it has an id.
@@ -281,7 +285,7 @@ export class WaveCollector {
         continue;
       }
       if (poll.status !== batch.status) {
-        batch.status = poll.status;
+        this.setStatus(batch, poll.status);
         await this.options.ledger.status(batch.name, poll.status);
       }
       if (!poll.done) continue;
@@ -299,17 +303,20 @@ export class WaveCollector {
 
   /** Caches every answered line and resolves its waiters; failed lines go back for a later wave. */
   private async readResults(batch: OpenBatch, lines: string[]): Promise<void> {
+    const answered: { hash: string; reply: RawReply }[] = [];
     for (const text of lines) {
       const result = parseResultLine(text);
       if (!result || this.inBatch.get(result.hash) !== batch) continue;
-      const ask = batch.asks.get(result.hash);
-      if (result.ok) {
-        await this.options.cache.put(replyCacheKey(result.hash), { value: result.reply, model: result.reply.model ?? batch.target.model, usage: result.reply.usage });
-        this.inBatch.delete(result.hash);
-        if (ask) this.settle(ask, { reply: result.reply });
-      } else {
-        this.retry(batch, result.hash, result.error);
-      }
+      if (result.ok) answered.push(result);
+      else this.retry(batch, result.hash, result.error);
+    }
+    // All cached first (the cache writes them together), then let go: a call that finds none of them
+    // in a batch any more finds it in the cache.
+    await Promise.all(answered.map(({ hash, reply }) => this.options.cache.put(replyCacheKey(hash), { value: reply, model: reply.model ?? batch.target.model, usage: reply.usage })));
+    for (const { hash, reply } of answered) {
+      this.inBatch.delete(hash);
+      const ask = batch.asks.get(hash);
+      if (ask) this.settle(ask, { reply });
     }
     this.check();
   }
@@ -317,13 +324,22 @@ export class WaveCollector {
   /** Ends a batch: whatever it did not answer goes back for a later wave. */
   private async close(batch: OpenBatch, status: string, why: string): Promise<void> {
     for (const key of batch.keys) if (this.inBatch.get(key) === batch) this.retry(batch, key, why);
-    batch.closed = true;
-    batch.status = status;
+    this.setStatus(batch, status, true);
     // A closed batch is only counted from now on: its requests are let go, so memory stays bounded by what is out.
     batch.keys = [];
     batch.asks.clear();
     this.check();
     await this.options.ledger.closed(batch.name, status);
+  }
+
+  private setStatus(batch: OpenBatch, status: string, close = false): void {
+    this.statusCounts[batch.status] = (this.statusCounts[batch.status] ?? 1) - 1;
+    this.statusCounts[status] = (this.statusCounts[status] ?? 0) + 1;
+    batch.status = status;
+    if (close) {
+      batch.closed = true;
+      this.open.delete(batch);
+    }
   }
 
   private retry(batch: OpenBatch, hash: string, why: string): void {
@@ -343,7 +359,7 @@ export class WaveCollector {
     this.cancelled ??= (async () => {
       if (this.quietTimer) clearTimeout(this.quietTimer);
       // A batch still without an id is cancelled by its submit, once it has one.
-      for (const batch of this.batches.values()) await this.cancelBatch(batch);
+      for (const batch of [...this.open]) await this.cancelBatch(batch);
       const asks = [...this.pending.values(), ...[...this.inBatch.entries()].map(([hash, batch]) => batch.asks.get(hash))];
       for (const ask of asks) if (ask) this.settle(ask, { error: new ModelError('cancelled', ask.role, ask.target.model, ask.attempts, 'the run was cancelled') });
     })();
@@ -353,9 +369,10 @@ export class WaveCollector {
   private async cancelBatch(batch: OpenBatch): Promise<void> {
     if (batch.closed || !batch.id) return;
     batch.closed = true; // before the request, so the batch is cancelled once
+    this.open.delete(batch);
     try {
       await this.options.transportFor(batch.target).cancel(batch.id);
-      batch.status = 'cancelled';
+      this.setStatus(batch, 'cancelled');
       await this.options.ledger.closed(batch.name, 'cancelled');
     } catch (error) {
       log('warning', `run ${this.options.runId}: cannot cancel batch ${batch.id}`, { error: message(error) });
@@ -372,13 +389,10 @@ export class WaveCollector {
   }
 
   progress(): WaveProgress {
-    const byStatus: Record<string, number> = {};
     const open: WaveProgress['open'] = [];
-    for (const batch of this.batches.values()) {
-      byStatus[batch.status] = (byStatus[batch.status] ?? 0) + 1;
-      if (!batch.closed && batch.id) open.push({ id: batch.id, wave: batch.wave, status: batch.status, requests: batch.requests });
-    }
-    return { mode: this.options.mode, waves: this.wave, requests_waiting: this.pending.size, requests_in_batches: this.inBatch.size, batches: byStatus, open: open.reverse().slice(0, 10) };
+    for (const batch of this.open) if (batch.id) open.push({ id: batch.id, wave: batch.wave, status: batch.status, requests: batch.requests });
+    const batches = Object.fromEntries(Object.entries(this.statusCounts).filter(([, n]) => n > 0));
+    return { mode: this.options.mode, waves: this.wave, requests_waiting: this.pending.size, requests_in_batches: this.inBatch.size, batches, open: open.reverse().slice(0, 10) };
   }
 }
 
