@@ -109,9 +109,17 @@ describe('batch mode through the Batch API', () => {
     for (const batch of server.batchApi.batches.values()) expect(batch).toMatchObject({ completion_window: '24h', endpoint: '/v1/chat/completions', status: 'completed' });
   });
 
-  it('costs half the online price (batch_factor defaults to 0.5)', () => {
+  it('costs half the online price (batch_factor defaults to 0.5), also once the run is over', async () => {
     expect(onlineRun.final.cost_usd).toBeGreaterThan(0);
     expect(batchRun.final.cost_usd).toBeCloseTo(onlineRun.final.cost_usd! / 2, 5);
+    const ctx = await context(server, batched.path, (config) => (config.prices = { 'scripted-model': { input: 1, output: 2 } }));
+    const { client, close } = await connectClient(ctx);
+    try {
+      const result = await client.callTool({ name: 'get_batch', arguments: { run_id: batchRun.final.run_id } });
+      expect((result.structuredContent as { cost_usd: number }).cost_usd).toBeCloseTo(batchRun.final.cost_usd!, 5);
+    } finally {
+      await close();
+    }
   });
 
   it('shows waves and batches with their provider status while running', () => {

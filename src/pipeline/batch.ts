@@ -90,8 +90,8 @@ export class BatchRun {
     const existing = await checkResumable(ctx, runId, inputInfo, options);
     const now = new Date().toISOString();
     const manifest: RunManifest = existing
-      ? { ...existing, status: 'running', updated_at: now, total: rows.summary.length, config_hash: hash, stop_reason: undefined, error: undefined }
-      : { id: runId, created_at: now, updated_at: now, status: 'running', input: inputInfo, options, total: rows.summary.length, config_hash: hash, ...(screened ? { screened } : {}) };
+      ? { ...existing, status: 'running', updated_at: now, total: rows.summary.length, config_hash: hash, stop_reason: undefined, error: undefined, batch_mode: request.batch?.kind }
+      : { id: runId, created_at: now, updated_at: now, status: 'running', input: inputInfo, options, total: rows.summary.length, config_hash: hash, ...(screened ? { screened } : {}), ...(request.batch ? { batch_mode: request.batch.kind } : {}) };
     const samples = await SampleStates.fromLog(ctx.runs, runId, source.count);
     const estimate = atBatchPrice(sampleRecipe.estimate(rows.summary, samples.done), ctx.config, request.batch !== undefined);
     return new BatchRun(ctx, manifest, rows, sampleRecipe, request, estimate, samples);

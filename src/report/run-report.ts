@@ -77,7 +77,7 @@ export async function buildRunReport(ctx: AppContext, runId: string): Promise<Ru
   const failed = samples.filter((s) => s.status === 'failed').length;
   const graded = records.filter((r) => r.grades);
   const pairs = samples.flatMap((s) => (s.pair ? [s.pair] : []));
-  const cost = costOf(progress.usage, ctx.config.prices);
+  const cost = costOf(progress.usage, ctx.config.prices, manifest.batch_mode !== undefined);
   const tokens = progress.usage.prompt_tokens + progress.usage.completion_tokens;
 
   const stopReasons = count(records.map((r) => r.stop_reason));

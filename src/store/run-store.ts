@@ -55,6 +55,10 @@ export const runManifestSchema = z.object({
   config_hash: z.string(),
   /** The reports of dedup and decontamination: each input row dropped and the row or benchmark prompt it matched. */
   screened: z.custom<ScreenReport>().optional(),
+  batch_mode: z
+    .enum(['api', 'files'])
+    .optional()
+    .describe('How the run last sent its model calls, when in waves: "api" (a provider Batch API) or "files" (offline batch files); its cost is figured at the batch price.'),
   /** On a run made by `merge`: the shard runs it was made from. */
   merged_from: z.array(z.object({ run_id: z.string(), shard: z.string() })).optional(),
 });

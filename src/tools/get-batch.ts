@@ -58,7 +58,7 @@ export function registerGetBatch(server: McpServer, ctx: AppContext): void {
         const progress = await ctx.runs.progress(run_id);
         const interrupted = manifest.status === 'running' && !(await ctx.runs.lockHolder(run_id));
         const { costOf } = await import('../pipeline/batch.js');
-        const cost = costOf(progress.usage, ctx.config.prices);
+        const cost = costOf(progress.usage, ctx.config.prices, manifest.batch_mode !== undefined);
         return ok({
           run_id,
           status: interrupted ? 'interrupted' : manifest.status,
