@@ -20,13 +20,13 @@ export interface ScaleRun {
 export interface ScaleFigures {
   prompts: number;
   concurrency: number;
-  /** The run stopped at 90% (one process), then resumed to the end (another). */
-  first_90: ScaleRun;
-  resume: ScaleRun;
-  blocks: { upto: number; samples_per_s: number }[];
-  last_vs_first_block: number;
-  peak_rss_mb: number;
-  disk_bytes_per_sample: number;
+  /** The run stopped at 90% (one process), then resumed to the end (another); absent with `prompts` 0. */
+  first_90?: ScaleRun;
+  resume?: ScaleRun;
+  blocks?: { upto: number; samples_per_s: number }[];
+  last_vs_first_block?: number;
+  peak_rss_mb?: number;
+  disk_bytes_per_sample?: number;
   big_file?: { rows: number; max_samples: number; file_mb: number; run: ScaleRun };
 }
 
@@ -84,23 +84,25 @@ export async function benchScale(dir: string, prompts: number, concurrency: numb
   const server = spawn(process.execPath, [serverJs, '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve) => server.stdout.once('data', (c: Buffer) => resolve(c.toString().trim())));
   try {
-    const input = join(dir, 'scale-prompts.jsonl');
-    await writePrompts(input, prompts);
-    const dataDir = join(dir, 'scale-data');
-    const first = await runProcess(url, dataDir, input, concurrency, Math.round(prompts * 0.9), block);
-    const resume = await runProcess(url, dataDir, input, concurrency, 0, block);
-    if (resume.done !== prompts) throw new Error(`only ${resume.done} of ${prompts} samples finished`);
-    const blocks = [...first.blocks, ...resume.blocks];
-    const figures: ScaleFigures = {
-      prompts,
-      concurrency,
-      first_90: first,
-      resume,
-      blocks,
-      last_vs_first_block: blocks.length > 1 ? Math.round((blocks.at(-1)!.samples_per_s / blocks[0]!.samples_per_s) * 1000) / 1000 : 1,
-      peak_rss_mb: Math.max(first.peak_rss_mb, resume.peak_rss_mb),
-      disk_bytes_per_sample: Math.round(bytesUnder(dataDir) / prompts),
-    };
+    let figures: ScaleFigures = { prompts, concurrency };
+    if (prompts > 0) {
+      const input = join(dir, 'scale-prompts.jsonl');
+      await writePrompts(input, prompts);
+      const dataDir = join(dir, 'scale-data');
+      const first = await runProcess(url, dataDir, input, concurrency, Math.round(prompts * 0.9), block);
+      const resume = await runProcess(url, dataDir, input, concurrency, 0, block);
+      if (resume.done !== prompts) throw new Error(`only ${resume.done} of ${prompts} samples finished`);
+      const blocks = [...first.blocks, ...resume.blocks];
+      figures = {
+        ...figures,
+        first_90: first,
+        resume,
+        blocks,
+        last_vs_first_block: blocks.length > 1 ? Math.round((blocks.at(-1)!.samples_per_s / blocks[0]!.samples_per_s) * 1000) / 1000 : 1,
+        peak_rss_mb: Math.max(first.peak_rss_mb, resume.peak_rss_mb),
+        disk_bytes_per_sample: Math.round(bytesUnder(dataDir) / prompts),
+      };
+    }
     if (bigRows > 0) {
       const big = join(dir, 'scale-big.jsonl');
       const bytes = await writePrompts(big, bigRows);

@@ -24,15 +24,30 @@ export class CacheIndex {
   size = 0;
 
   get(key: string): CacheLocation | undefined {
-    const k = words(key);
+    const k = wordsOf(key);
+    if (!k) return undefined;
     const slot = this.find(k);
     if (this.files[slot] === EMPTY) return undefined;
     return { file: this.files[slot]!, offset: this.offsets[slot]!, length: this.lengths[slot]! };
   }
 
   set(key: string, at: CacheLocation): void {
+    const k = wordsOf(key);
+    if (!k) throw new Error('a cache key is 64 lowercase hex digits');
+    this.setWords(k, at);
+  }
+
+  /** Sets the key written as 64 hex digits at `bytes[start…]` (as a cache file holds it); false when they are not hex. */
+  setFromBytes(bytes: Uint8Array, start: number, at: CacheLocation): boolean {
+    const k = foldHex((i) => bytes[start + i] ?? 0);
+    if (!k) return false;
+    this.setWords(k, at);
+    return true;
+  }
+
+  private setWords(k: Uint32Array, at: CacheLocation): void {
     if ((this.size + 1) / this.capacity > MAX_LOAD) this.grow();
-    this.put(words(key), at.file, at.offset, at.length);
+    this.put(k, at.file, at.offset, at.length);
   }
 
   /** The slot holding `k`, or the empty slot where it would go. */
@@ -72,12 +87,28 @@ export class CacheIndex {
 }
 
 const scratch = new Uint32Array(4);
+const HEX = new Int8Array(128).fill(-1);
+for (let d = 0; d < 16; d++) HEX['0123456789abcdef'.charCodeAt(d)] = d;
+
+function wordsOf(key: string): Uint32Array | undefined {
+  return key.length === 64 ? foldHex((i) => key.charCodeAt(i)) : undefined;
+}
 
 /**
- * A 64-hex key folded to 128 bits (its two halves XORed, so keys that differ in only one half stay apart) as four
- * words, in a shared scratch array that is used up before the next call.
+ * 64 hex digits (given by character code) folded to 128 bits, the two halves XORed so keys that differ
+ * in only one half stay apart, as four words in a shared scratch array that is used up before the next
+ * call. Read digit by digit: scanning a cache file does this for every line.
  */
-function words(key: string): Uint32Array {
-  for (let i = 0; i < 4; i++) scratch[i] = (parseInt(key.slice(i * 8, i * 8 + 8), 16) ^ parseInt(key.slice(32 + i * 8, 40 + i * 8), 16)) >>> 0;
+function foldHex(code: (i: number) => number): Uint32Array | undefined {
+  for (let w = 0; w < 4; w++) {
+    let word = 0;
+    for (let i = 0; i < 8; i++) {
+      const hi = HEX[code(w * 8 + i)] ?? -1;
+      const lo = HEX[code(32 + w * 8 + i)] ?? -1;
+      if (hi < 0 || lo < 0) return undefined;
+      word = (word << 4) | (hi ^ lo);
+    }
+    scratch[w] = word >>> 0;
+  }
   return scratch;
 }

@@ -32,8 +32,8 @@ export function requestKey(endpoint: ResolvedEndpoint, request: CompletionReques
 export const SEGMENT_BYTES = 64 * 2 ** 20;
 
 const SCAN_CHUNK = 1 << 20;
-/** `{"k":"` and 64 hex digits: what identifies a line. */
-const KEY_HEAD = 72;
+/** `{"k":"`, 64 hex digits and a quote: what identifies a line. */
+const KEY_HEAD = 71;
 
 /**
  * Model replies on disk, keyed by request identity, so a resumed or repeated run repeats no call
@@ -89,8 +89,7 @@ export class RequestCache {
       let head: Buffer | undefined;
       let last = -1;
       const endLine = (end: number) => {
-        const key = head ? keyOf(head, last) : undefined;
-        if (key) this.index.set(key, { file, offset: lineStart, length: end - lineStart });
+        if (head && isEntry(head, last)) this.index.setFromBytes(head, KEY_START, { file, offset: lineStart, length: end - lineStart });
         lineStart = end + 1;
         head = undefined;
         last = -1;
@@ -181,10 +180,11 @@ export class RequestCache {
   }
 }
 
-/** The key of a line, from its first bytes and its last; none for a line cut short. */
-function keyOf(head: Buffer, last: number): string | undefined {
-  // Lines start with {"k":"<64 hex>", so the key is read without parsing the whole entry.
-  const match = /^\{"k":"([0-9a-f]{64})"/.exec(head.toString('latin1'));
-  if (!match || last !== 0x7d /* } */) return undefined;
-  return match[1];
+const ENTRY_START = Buffer.from('{"k":"');
+const KEY_START = ENTRY_START.length;
+
+/** Whether a line, from its first bytes and its last, is a whole entry: it starts {"k":"<64 hex>" (the digits are checked as they are read) and ends }. */
+function isEntry(head: Buffer, last: number): boolean {
+  // Lines start with the key, so it is read without parsing the whole entry; a line cut short does not end with }.
+  return head.length >= KEY_HEAD && last === 0x7d && head.compare(ENTRY_START, 0, KEY_START, 0, KEY_START) === 0 && head[KEY_START + 64] === 0x22;
 }
