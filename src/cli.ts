@@ -26,6 +26,14 @@ async function run(argv: string[]): Promise<number> {
     process.stdout.write(commandUsage(command as CommandName) + '\n');
     return 0;
   }
+  // A reader that stops early (`aidsafe-mcp runs | head`) closes the pipe: the output is no longer
+  // wanted, so the command ends quietly, as Unix tools do, instead of dying on an unhandled EPIPE.
+  if (command !== 'serve' && command !== undefined) {
+    process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+      process.exit(0);
+    });
+  }
   switch (command) {
     case 'serve':
     case undefined: {

@@ -1,7 +1,10 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bar, progressView } from '../src/cli/progress-view.js';
 import type { BatchStatus } from '../src/pipeline/batch.js';
-import { runCli } from './helpers/cli.js';
+import { runCli, startCli } from './helpers/cli.js';
+import { tempDir } from './helpers/fixtures.js';
 
 describe('aidsafe-mcp --help', () => {
   for (const command of ['serve', 'run', 'export', 'report', 'runs', 'eval']) {
@@ -54,4 +57,35 @@ describe('the progress bar on a terminal', () => {
     }
     expect(visible(bar({ ...status, cost_usd: undefined, eta_s: undefined }, 200))).not.toContain('…');
   });
+});
+
+describe('a reader that stops early', () => {
+  it('`aidsafe-mcp runs | head -1` ends quietly with exit code 0, not an EPIPE crash', async () => {
+    const data = tempDir();
+    try {
+      const manifest = (id: string) => ({
+        id,
+        created_at: '2026-11-28T00:00:00.000Z',
+        updated_at: '2026-11-28T00:00:00.000Z',
+        status: 'done',
+        input: { path: '/prompts.csv', sha256: 'a'.repeat(64), column: 'prompt', rows: 1 },
+        options: { agents: 2, max_rounds: 3, grade: false, preference: false, belief_rounds: 3, min_margin: 1, policy_ids: [] },
+        total: 1,
+        config_hash: '0'.repeat(16),
+      });
+      // Enough lines that the listing is still writing when the reader has gone.
+      for (let i = 0; i < 2_000; i++) {
+        const id = `run-${String(i).padStart(12, '0')}`;
+        mkdirSync(join(data.path, 'runs', id), { recursive: true });
+        writeFileSync(join(data.path, 'runs', id, 'run.json'), JSON.stringify(manifest(id)));
+      }
+      const { child, done } = startCli(['runs'], { AIDSAFE_DATA_DIR: data.path });
+      child.stdout!.once('data', () => child.stdout!.destroy());
+      const result = await done;
+      expect(result.stderr).not.toMatch(/EPIPE|Unhandled/);
+      expect(result.code).toBe(0);
+    } finally {
+      data.remove();
+    }
+  }, 60_000);
 });
