@@ -6,20 +6,17 @@ import { openBatchBackend, type BatchBackend } from '../llm/batch/batch-backend.
 import { ModelError } from '../llm/chat-model.js';
 import type { ModelRouter } from '../llm/model-router.js';
 import { log } from '../log.js';
-import type { RunManifest, RunOptions, RunStatus, SampleEvent } from '../store/run-store.js';
-import { DEFAULT_NEAR_DUP_THRESHOLD } from '../exports/dedup.js';
-import { DEFAULT_NGRAM, DEFAULT_OVERLAP } from '../exports/decontaminate.js';
-import type { ScreenReport, ScreenRequest } from '../exports/screen.js';
+import type { RunManifest, RunStatus, SampleEvent } from '../store/run-store.js';
+import type { ScreenReport } from '../exports/screen.js';
 import { AdaptiveLimit } from './adaptive-limit.js';
-import { atBatchPrice, budgetReached, statusOf, type BatchEstimate, type BatchStatus } from './batch-status.js';
+import { budgetReached, statusOf, type BatchEstimate, type BatchStatus } from './batch-status.js';
 import type { Recipe } from './recipe.js';
-import { recipeFor, type BatchRequest } from './batch-request.js';
+import type { BatchRequest } from './batch-request.js';
 import { FAIL_FAST_SAMPLES, FailFast } from './fail-fast.js';
 import { runPool } from './sample-pool.js';
-import { formatShard, SHARD_BY } from './shard.js';
-import { selectRows, type RunRows } from './run-rows.js';
-import { SampleStates } from './sample-states.js';
-import { checkResumable, configHash, resolveRunId } from './run-identity.js';
+import type { RunRows } from './run-rows.js';
+import { setUpRun } from './run-setup.js';
+import type { SampleStates } from './sample-states.js';
 import { UsageMeter } from './usage.js';
 
 export { costOf, statusLine, type BatchEstimate, type BatchStatus } from './batch-status.js';
@@ -71,30 +68,8 @@ export class BatchRun {
 
   /** Checks the input, creates the run or checks that an existing one matches, and estimates the work. */
   static async prepare(ctx: AppContext, request: BatchRequest, recipe?: Recipe): Promise<BatchRun> {
-    // Screened over the whole selection before sharding, so every shard drops the same rows.
-    const rows = await selectRows(request);
-    const { source, screened } = rows;
-    const shard = request.shard;
-    const sampleRecipe = recipe ?? recipeFor(ctx, request);
-    const options: RunOptions = { ...sampleRecipe.options, ...(request.screen ? { screen: screenIdentity(request.screen.request) } : {}) };
-    const inputInfo: RunManifest['input'] = {
-      path: source.path,
-      sha256: source.sha256,
-      column: source.column,
-      rows: source.count,
-      ...(request.limit !== undefined ? { limit: request.limit } : {}),
-      ...(shard ? { shard: formatShard(shard), shard_by: SHARD_BY } : {}),
-    };
-    const hash = configHash(ctx.config);
-    const runId = await resolveRunId(ctx, inputInfo, options, request.runId);
-    const existing = await checkResumable(ctx, runId, inputInfo, options);
-    const now = new Date().toISOString();
-    const manifest: RunManifest = existing
-      ? { ...existing, status: 'running', updated_at: now, total: rows.summary.length, config_hash: hash, stop_reason: undefined, error: undefined, batch_mode: request.batch?.kind }
-      : { id: runId, created_at: now, updated_at: now, status: 'running', input: inputInfo, options, total: rows.summary.length, config_hash: hash, ...(screened ? { screened } : {}), ...(request.batch ? { batch_mode: request.batch.kind } : {}) };
-    const samples = await SampleStates.fromLog(ctx.runs, runId, source.count);
-    const estimate = atBatchPrice(sampleRecipe.estimate(rows.summary, samples.done), ctx.config, request.batch !== undefined);
-    return new BatchRun(ctx, manifest, rows, sampleRecipe, request, estimate, samples);
+    const setup = await setUpRun(ctx, request, recipe);
+    return new BatchRun(ctx, setup.manifest, setup.rows, setup.recipe, request, setup.estimate, setup.samples);
   }
 
   /** What dedup and decontamination dropped from the input before the run, if they were asked for. */
@@ -286,11 +261,4 @@ export class BatchRun {
     this.aborted = true;
     for (const controller of this.inFlight) controller.abort();
   }
-}
-
-function screenIdentity(request: ScreenRequest): NonNullable<RunOptions['screen']> {
-  return {
-    ...(request.dedup ? { dedup_threshold: request.dedupThreshold ?? DEFAULT_NEAR_DUP_THRESHOLD } : {}),
-    ...(request.decontaminate ? { decontaminate: request.decontaminate, ngram: request.ngram ?? DEFAULT_NGRAM, ngram_overlap: request.overlap ?? DEFAULT_OVERLAP } : {}),
-  };
 }
