@@ -1,8 +1,9 @@
 // Writes benchmarks/<name>.jsonl: the id and prompt columns of each benchmark file, one JSON object a
-// line. Run after `npm run build`: node scripts/make-benchmarks.mjs PATH/TO/datasets
+// line. Run after `npx tsc -p tsconfig.bench.json` (which compiles src/ module by module):
+// node scripts/make-benchmarks.mjs PATH/TO/datasets
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseCsv } from '../dist/inputs/csv.js';
+import { parseCsv } from '../.bench-build/src/inputs/csv.js';
 
 const SETS = [
   { name: 'xstest', file: 'xstest_prompts.csv', id: 'id', prompt: 'prompt' },

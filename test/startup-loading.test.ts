@@ -1,11 +1,15 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from './helpers/fixtures.js';
 import { serverJs } from './helpers/raw-stdio.js';
 
-const cliJs = join(serverJs, '..', 'cli.js');
+const dist = join(serverJs, '..');
+const cliJs = join(dist, 'cli.js');
+/** Which source modules (src/… and node_modules/…) each bundled file in dist/ holds, written by the build. */
+const bundleMeta = JSON.parse(readFileSync(join(dist, '..', 'build', 'bundle-meta.json'), 'utf8')) as Record<string, string[]>;
 
 /**
  * Which modules the built stdio server loads: every ES module through a loader hook, and every
@@ -53,6 +57,15 @@ async function loadedWhile(requests: { method: string; params?: unknown }[], com
   return readFileSync(out, 'utf8').split('\n').filter(Boolean);
 }
 
+/** The source modules behind the loaded files: a bundled file stands for the modules it holds. */
+function modulesIn(loaded: string[]): string[] {
+  return loaded.flatMap((url) => {
+    const path = url.startsWith('file:') ? fileURLToPath(url) : url;
+    const inDist = relative(dist, path);
+    return bundleMeta[inDist] ?? [path];
+  });
+}
+
 /** Code that answering `initialize` and `tools/list` does not need. */
 const NOT_AT_START = [
   /node_modules\/openai\//,
@@ -62,27 +75,36 @@ const NOT_AT_START = [
   /node_modules\/hono\//,
   /node_modules\/@hono\//,
   /node_modules\/@huggingface\//,
-  /dist\/transports\/http\.js$/,
-  /dist\/pipeline\/(batch|deliberate|preference|grade|refine|baseline)\.js$/,
-  /dist\/store\/export\.js$/,
-  /dist\/report\//,
-  /dist\/eval\/eval-run\.js$/,
-  /dist\/compare\//,
-  /dist\/cli\/(commands|eval-command|compare-command|progress-view)\.js$/,
+  /^src\/transports\/http\.ts$/,
+  /^src\/pipeline\/(batch|deliberate|preference|grade|refine|baseline)\.ts$/,
+  /^src\/store\/export\.ts$/,
+  /^src\/report\//,
+  /^src\/eval\/eval-run\.ts$/,
+  /^src\/compare\//,
+  /^src\/cli\/(commands|eval-command|compare-command|progress-view)\.ts$/,
 ];
 
-const offenders = (loaded: string[]) => loaded.filter((url) => NOT_AT_START.some((pattern) => pattern.test(url)));
+const offenders = (loaded: string[]) => modulesIn(loaded).filter((name) => NOT_AT_START.some((pattern) => pattern.test(name)));
 
 describe('stdio server start', () => {
   it('answers initialize and tools/list without loading model, export, report, eval or HTTP code', async () => {
     const loaded = await loadedWhile([{ method: 'tools/list' }]);
     expect(loaded.some((url) => url.endsWith('dist/server.js'))).toBe(true);
+    expect(modulesIn(loaded)).toContain('src/server.ts');
     expect(offenders(loaded)).toEqual([]);
+  }, 30_000);
+
+  it('takes the MCP SDK and zod from the bundle, not from their hundreds of files in node_modules', async () => {
+    const loaded = await loadedWhile([{ method: 'tools/list' }]);
+    expect(modulesIn(loaded).some((name) => name.startsWith('node_modules/@modelcontextprotocol/sdk/'))).toBe(true);
+    expect(loaded.filter((url) => /node_modules\/(@modelcontextprotocol\/sdk|zod)\//.test(url))).toEqual([]);
+    expect(loaded.filter((url) => url.includes('/dist/')).length).toBeLessThan(50);
   }, 30_000);
 
   it('the same through `aidsafe-mcp serve`', async () => {
     const loaded = await loadedWhile([{ method: 'tools/list' }], [cliJs, 'serve']);
     expect(loaded.some((url) => url.endsWith('dist/cli.js'))).toBe(true);
+    expect(modulesIn(loaded)).toContain('src/server.ts');
     expect(offenders(loaded)).toEqual([]);
   }, 30_000);
 
@@ -91,7 +113,7 @@ describe('stdio server start', () => {
       { method: 'tools/call', params: { name: 'list_policies', arguments: {} } },
       { method: 'tools/call', params: { name: 'export_dataset', arguments: { format: 'sft' } } },
     ]);
-    expect(loaded.some((url) => /node_modules\/yaml\//.test(url))).toBe(true);
-    expect(loaded.some((url) => url.endsWith('dist/store/export.js'))).toBe(true);
+    expect(modulesIn(loaded).some((name) => /node_modules\/yaml\//.test(name))).toBe(true);
+    expect(modulesIn(loaded)).toContain('src/store/export.ts');
   }, 30_000);
 });
