@@ -37,15 +37,8 @@ export class CacheIndex {
     this.setWords(k, at);
   }
 
-  /** Sets the key written as 64 hex digits at `bytes[start…]` (as a cache file holds it); false when they are not hex. */
-  setFromBytes(bytes: Uint8Array, start: number, at: CacheLocation): boolean {
-    const k = foldHex((i) => bytes[start + i] ?? 0);
-    if (!k) return false;
-    this.setWords(k, at);
-    return true;
-  }
-
-  private setWords(k: Uint32Array, at: CacheLocation): void {
+  /** Sets the key given as its 128-bit fold (four words, as `keyWordsFromBytes` gives them). */
+  setWords(k: Uint32Array, at: CacheLocation): void {
     if ((this.size + 1) / this.capacity > MAX_LOAD) this.grow();
     this.put(k, at.file, at.offset, at.length);
   }
@@ -89,6 +82,11 @@ export class CacheIndex {
 const scratch = new Uint32Array(4);
 const HEX = new Int8Array(128).fill(-1);
 for (let d = 0; d < 16; d++) HEX['0123456789abcdef'.charCodeAt(d)] = d;
+
+/** The 128-bit fold of the 64 hex digits at `bytes[start…]`, in a scratch array the next call overwrites; undefined when they are not hex. */
+export function keyWordsFromBytes(bytes: Uint8Array, start: number): Uint32Array | undefined {
+  return foldHex((i) => bytes[start + i] ?? 0);
+}
 
 function wordsOf(key: string): Uint32Array | undefined {
   return key.length === 64 ? foldHex((i) => key.charCodeAt(i)) : undefined;
