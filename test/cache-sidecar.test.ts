@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadSidecar, sidecarPath } from '../src/llm/cache-sidecar.js';
 import { RequestCache } from '../src/llm/request-cache.js';
+import { mergeDataFolders } from '../src/store/merge.js';
 import { tempDir } from './helpers/fixtures.js';
 
 const SEGMENT = 4_096;
@@ -125,5 +126,17 @@ describe('request cache sidecar indexes', () => {
     closeSync(fd);
     await expectAll(folder);
     expect(readdirSync(folder).filter((n) => n.endsWith('.jsonl'))).toHaveLength(segments.length);
+  });
+
+  it('merges only the segments: the merged folder writes its own sidecars, and merging again adds nothing', async () => {
+    const { folder } = await filled(join('shard', 'cache'));
+    const into = join(dir.path, 'merged');
+    const first = await mergeDataFolders([join(folder, '..')], into);
+    expect(readdirSync(join(into, 'cache')).every((n) => n.endsWith('.jsonl'))).toBe(true);
+    // Opening the merged cache writes sidecars stamped with the copies' times, unlike the shard's.
+    await expectAll(join(into, 'cache'));
+    expect(readdirSync(join(into, 'cache')).some((n) => n.endsWith('.idx'))).toBe(true);
+    const again = await mergeDataFolders([join(folder, '..')], into);
+    expect(again.cache).toEqual({ ...first.cache, copied: 0, skipped: first.cache.copied });
   });
 });
