@@ -34,13 +34,20 @@ export class CacheIndex {
   set(key: string, at: CacheLocation): void {
     const k = wordsOf(key);
     if (!k) throw new Error('a cache key is 64 lowercase hex digits');
-    this.setWords(k, at);
+    this.setWords(k, at.file, at.offset, at.length);
   }
 
   /** Sets the key given as its 128-bit fold (four words, as `keyWordsFromBytes` gives them). */
-  setWords(k: Uint32Array, at: CacheLocation): void {
+  setWords(k: Uint32Array, file: number, offset: number, length: number): void {
     if ((this.size + 1) / this.capacity > MAX_LOAD) this.grow();
-    this.put(k, at.file, at.offset, at.length);
+    this.put(k, file, offset, length);
+  }
+
+  /** Makes room for `more` keys at once, so loading many does not rehash the table again and again. */
+  reserve(more: number): void {
+    let capacity = this.capacity;
+    while ((this.size + more) / capacity > MAX_LOAD) capacity *= 2;
+    if (capacity > this.capacity) this.grow(capacity);
   }
 
   /** The slot holding `k`, or the empty slot where it would go. */
@@ -66,10 +73,10 @@ export class CacheIndex {
     this.lengths[slot] = length;
   }
 
-  private grow(): void {
+  private grow(capacity = this.capacity * 2): void {
     const { keys, files, offsets, lengths } = this;
     const old = this.capacity;
-    this.capacity *= 2;
+    this.capacity = capacity;
     this.keys = new Uint32Array(this.capacity * 4);
     this.files = new Uint32Array(this.capacity).fill(EMPTY);
     this.offsets = new Float64Array(this.capacity);

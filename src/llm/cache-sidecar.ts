@@ -28,8 +28,9 @@ export function sidecarPath(segment: string): string {
 
 /** A segment's entries in the order a scan meets them, packed as the sidecar stores them. */
 export class SegmentEntries {
-  private bytes = Buffer.alloc(ENTRY * 1024);
   count = 0;
+
+  constructor(private bytes: Buffer = Buffer.alloc(ENTRY * 1024)) {}
 
   push(words: Uint32Array, offset: number, length: number): void {
     if ((this.count + 1) * ENTRY > this.bytes.length) {
@@ -45,7 +46,20 @@ export class SegmentEntries {
   }
 
   forEach(each: (words: Uint32Array, offset: number, length: number) => void): void {
-    forEachEntry(this.bytes, 0, this.count * ENTRY, each);
+    // Read through typed arrays over the packed bytes (copied first when they are not 8-byte aligned).
+    const used = this.count * ENTRY;
+    const bytes = this.bytes.byteOffset % 8 === 0 ? this.bytes : Buffer.from(this.bytes.subarray(0, used));
+    const words32 = new Uint32Array(bytes.buffer, bytes.byteOffset, used / 4);
+    const words64 = new Float64Array(bytes.buffer, bytes.byteOffset, used / 8);
+    const words = new Uint32Array(4);
+    for (let i = 0; i < this.count; i++) {
+      const at = i * (ENTRY / 4);
+      words[0] = words32[at]!;
+      words[1] = words32[at + 1]!;
+      words[2] = words32[at + 2]!;
+      words[3] = words32[at + 3]!;
+      each(words, words64[i * (ENTRY / 8) + 2]!, words32[at + 6]!);
+    }
   }
 
   get packed(): Buffer {
@@ -53,33 +67,23 @@ export class SegmentEntries {
   }
 }
 
-/**
- * Calls `each` for every entry of the segment's sidecar, in order, and returns true; returns false,
- * having called nothing, when there is no sidecar or it does not match `stamp` or fails its check.
- */
-export async function loadSidecar(segment: string, stamp: SegmentStamp, each: (words: Uint32Array, offset: number, length: number) => void): Promise<boolean> {
+/** The entries of the segment's sidecar; undefined when there is none, or it does not match `stamp` or fails its check. */
+export async function readSidecar(segment: string, stamp: SegmentStamp): Promise<SegmentEntries | undefined> {
   let data: Buffer;
   try {
     data = await readFile(sidecarPath(segment));
   } catch {
-    return false;
+    return undefined;
   }
-  if (data.length < HEADER + DIGEST || data.compare(MAGIC, 0, MAGIC.length, 0, MAGIC.length) !== 0) return false;
+  if (data.length < HEADER + DIGEST || data.compare(MAGIC, 0, MAGIC.length, 0, MAGIC.length) !== 0) return undefined;
   const count = data.readUInt32LE(24);
-  if (data.length !== HEADER + count * ENTRY + DIGEST) return false;
-  if (data.readDoubleLE(8) !== stamp.size || data.readDoubleLE(16) !== stamp.mtimeMs) return false;
+  if (data.length !== HEADER + count * ENTRY + DIGEST) return undefined;
+  if (data.readDoubleLE(8) !== stamp.size || data.readDoubleLE(16) !== stamp.mtimeMs) return undefined;
   const body = data.subarray(0, data.length - DIGEST);
-  if (!createHash('sha256').update(body).digest().equals(data.subarray(body.length))) return false;
-  forEachEntry(data, HEADER, body.length, each);
-  return true;
-}
-
-function forEachEntry(bytes: Buffer, from: number, to: number, each: (words: Uint32Array, offset: number, length: number) => void): void {
-  const words = new Uint32Array(4);
-  for (let at = from; at < to; at += ENTRY) {
-    for (let w = 0; w < 4; w++) words[w] = bytes.readUInt32LE(at + w * 4);
-    each(words, bytes.readDoubleLE(at + 16), bytes.readUInt32LE(at + 24));
-  }
+  if (!createHash('sha256').update(body).digest().equals(data.subarray(body.length))) return undefined;
+  const entries = new SegmentEntries(data.subarray(HEADER, body.length));
+  entries.count = count;
+  return entries;
 }
 
 /** Writes the sidecar under a temporary name and renames it into place, so a crash leaves either none or a whole one. */

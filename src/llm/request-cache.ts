@@ -5,7 +5,7 @@ import type { ResolvedEndpoint } from '../config.js';
 import { AppendLog } from '../store/append-log.js';
 import type { CompletionRequest, TokenUsage } from './chat-model.js';
 import { CacheIndex, keyWordsFromBytes } from './cache-index.js';
-import { loadSidecar, SegmentEntries, writeSidecar, type SegmentStamp } from './cache-sidecar.js';
+import { readSidecar, SegmentEntries, writeSidecar, type SegmentStamp } from './cache-sidecar.js';
 import { jsonSchemaOf } from './json-schema.js';
 
 export interface CachedReply {
@@ -68,12 +68,14 @@ export class RequestCache {
   /** Indexes one segment from its sidecar, or by scanning it (then writing the sidecar a full segment lacks). */
   private async load(path: string): Promise<void> {
     const file = this.fileNumber(path);
-    const add = (words: Uint32Array, offset: number, length: number) => this.index.setWords(words, { file, offset, length });
+    const add = (words: Uint32Array, offset: number, length: number) => this.index.setWords(words, file, offset, length);
     const before = await stampOf(path);
-    if (before && (await loadSidecar(path, before, add))) return;
-    const entries = new SegmentEntries();
-    await scanSegment(path, entries);
+    const indexed = before && (await readSidecar(path, before));
+    const entries = indexed || new SegmentEntries();
+    if (!indexed) await scanSegment(path, entries);
+    this.index.reserve(entries.count);
     entries.forEach(add);
+    if (indexed) return;
     // A segment still growing (another process's open one) gets no sidecar; a full one does, once.
     if (before && before.size >= this.segmentBytes) {
       const after = await stampOf(path);
