@@ -34,20 +34,20 @@ export class CacheIndex {
   set(key: string, at: CacheLocation): void {
     const k = wordsOf(key);
     if (!k) throw new Error('a cache key is 64 lowercase hex digits');
-    this.setWords(k, at);
+    this.setWords(k, at.file, at.offset, at.length);
   }
 
-  /** Sets the key written as 64 hex digits at `bytes[start…]` (as a cache file holds it); false when they are not hex. */
-  setFromBytes(bytes: Uint8Array, start: number, at: CacheLocation): boolean {
-    const k = foldHex((i) => bytes[start + i] ?? 0);
-    if (!k) return false;
-    this.setWords(k, at);
-    return true;
-  }
-
-  private setWords(k: Uint32Array, at: CacheLocation): void {
+  /** Sets the key given as its 128-bit fold (four words, as `keyWordsFromBytes` gives them). */
+  setWords(k: Uint32Array, file: number, offset: number, length: number): void {
     if ((this.size + 1) / this.capacity > MAX_LOAD) this.grow();
-    this.put(k, at.file, at.offset, at.length);
+    this.put(k, file, offset, length);
+  }
+
+  /** Makes room for `more` keys at once, so loading many does not rehash the table again and again. */
+  reserve(more: number): void {
+    let capacity = this.capacity;
+    while ((this.size + more) / capacity > MAX_LOAD) capacity *= 2;
+    if (capacity > this.capacity) this.grow(capacity);
   }
 
   /** The slot holding `k`, or the empty slot where it would go. */
@@ -73,10 +73,10 @@ export class CacheIndex {
     this.lengths[slot] = length;
   }
 
-  private grow(): void {
+  private grow(capacity = this.capacity * 2): void {
     const { keys, files, offsets, lengths } = this;
     const old = this.capacity;
-    this.capacity *= 2;
+    this.capacity = capacity;
     this.keys = new Uint32Array(this.capacity * 4);
     this.files = new Uint32Array(this.capacity).fill(EMPTY);
     this.offsets = new Float64Array(this.capacity);
@@ -89,6 +89,11 @@ export class CacheIndex {
 const scratch = new Uint32Array(4);
 const HEX = new Int8Array(128).fill(-1);
 for (let d = 0; d < 16; d++) HEX['0123456789abcdef'.charCodeAt(d)] = d;
+
+/** The 128-bit fold of the 64 hex digits at `bytes[start…]`, in a scratch array the next call overwrites; undefined when they are not hex. */
+export function keyWordsFromBytes(bytes: Uint8Array, start: number): Uint32Array | undefined {
+  return foldHex((i) => bytes[start + i] ?? 0);
+}
 
 function wordsOf(key: string): Uint32Array | undefined {
   return key.length === 64 ? foldHex((i) => key.charCodeAt(i)) : undefined;

@@ -86,7 +86,8 @@ export async function mergeDataFolders(sources: string[], target: string): Promi
       await considerRun(id, dir, manifest);
     }
     for (const name of await filesUnder(join(dir, 'cache'))) {
-      if (!name.endsWith('.tmp')) await consider('cache', name, join(dir, 'cache', name), join('cache', name));
+      // Only the segments: their sidecar indexes are stamped with each folder's file times, and rebuilt on open.
+      if (name.endsWith('.jsonl')) await consider('cache', name, join(dir, 'cache', name), join('cache', name));
     }
   }
 
@@ -108,7 +109,7 @@ export async function mergeDataFolders(sources: string[], target: string): Promi
     from,
     records: count('records', (await filesUnder(join(into, 'records'))).filter((n) => recordIdOf(n) !== undefined).length),
     runs: count('runs', (await runIds(into)).length),
-    cache: count('cache', (await filesUnder(join(into, 'cache'))).filter((n) => !n.endsWith('.tmp')).length),
+    cache: count('cache', (await filesUnder(join(into, 'cache'))).filter((n) => n.endsWith('.jsonl')).length),
     jobs: jobs.map(({ job, result }) => ({ ...job, result })),
   };
 }
