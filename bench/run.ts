@@ -1,4 +1,4 @@
-// npm run bench [-- --samples N --concurrency N --latency MS --records N --sessions N --rows N --prompts N --block N --big-rows N --starts N --server PATH --only pipeline|store|sessions|screening|startup|scale --floor]
+// npm run bench [-- --samples N --concurrency N --latency MS --records N --sessions N --rows N --prompts N --block N --big-rows N --starts N --server PATH --only pipeline|store|sessions|screening|startup|scale|resume --floor]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import { benchCacheIndex } from './cache-index-memory.js';
 import { benchClientFloor } from './client-floor.js';
 import { benchHttpSessions } from './http-sessions.js';
 import { benchPipeline } from './pipeline.js';
+import { benchResume } from './resume.js';
 import { benchScale } from './scale.js';
 import { benchScreening } from './screening.js';
 import { benchStartup } from './startup.js';
@@ -52,6 +53,8 @@ try {
     const figures = await benchScale(dir, Number(values.prompts), Number(values.concurrency ?? 64), Number(values.block), Number(values['big-rows']));
     console.log('scale', JSON.stringify(figures));
   }
+  // Writes a 100,000-prompt run's log and a 400 MB request cache first, so only when asked for.
+  if (values.only === 'resume') console.log('resume', JSON.stringify(await benchResume(dir, Number(values.prompts))));
   if (values.only === undefined || values.only === 'startup') console.log('startup', JSON.stringify(await benchStartup(Number(values.starts), values.server)));
   if (values.only === undefined || values.only === 'screening') console.log('screening', JSON.stringify(await benchScreening(Number(values.rows))));
 } finally {

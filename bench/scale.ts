@@ -34,7 +34,7 @@ export interface ScaleFigures {
  * Writes `count` unique prompts as JSONL: the shared sets' prompts over and over, each with its row
  * number, so neither the request cache nor dedup sees a repeat.
  */
-async function writePrompts(path: string, count: number): Promise<number> {
+export async function writePrompts(path: string, count: number): Promise<number> {
   const datasets = new URL('../../../shared/datasets/', import.meta.url);
   const base: string[] = [];
   for (const name of ['xstest_prompts.csv', 'strongreject_dataset.csv', 'advbench_harmful_behaviors.csv', 'harmbench_behaviors_text_all.csv']) {
