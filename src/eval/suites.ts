@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '../errors.js';
-import { readPromptFile } from '../inputs/read-prompts.js';
+import { readPromptFile, type InputRow } from '../inputs/read-prompts.js';
 import { builtinBenchmarksDir } from '../paths.js';
 
 /** How a suite's replies are judged and scored. */
@@ -134,15 +134,18 @@ export async function loadSuite(suite: Suite, options: { dir?: string; limit?: n
   const file = await readPromptFile(path, custom ? suite.column || undefined : undefined);
   if (!custom && file.column !== suite.column) throw new InputError(`suite: ${path} has no "${suite.column}" column; is it the ${suite.name} file?`);
   const rows = options.limit !== undefined ? file.rows.slice(0, options.limit) : file.rows;
-  const prompts = rows.map((row): SuitePrompt => {
-    const category = suite.categoryColumn ? row.metadata[suite.categoryColumn] : undefined;
-    const label = suite.labelColumn ? row.metadata[suite.labelColumn] : undefined;
-    return {
-      index: row.index,
-      prompt: row.prompt,
-      category: typeof category === 'string' && category !== '' ? category : null,
-      ...(label === 'safe' || label === 'unsafe' ? { label } : {}),
-    };
-  });
+  const prompts = rows.map((row) => promptOf(suite, row));
   return { suite: custom ? { ...suite, column: file.column } : suite, path, sha256: file.sha256, prompts };
+}
+
+/** A row of a suite file as the judge and the scores need it: its category and, for XSTest, its label. */
+export function promptOf(suite: Suite, row: InputRow): SuitePrompt {
+  const category = suite.categoryColumn ? row.metadata[suite.categoryColumn] : undefined;
+  const label = suite.labelColumn ? row.metadata[suite.labelColumn] : undefined;
+  return {
+    index: row.index,
+    prompt: row.prompt,
+    category: typeof category === 'string' && category !== '' ? category : null,
+    ...(label === 'safe' || label === 'unsafe' ? { label } : {}),
+  };
 }

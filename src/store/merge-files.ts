@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
+import { tempBeside } from './write-file.js';
 
 /** What happens to one file of a source folder: copied in, already there, or replacing a shorter copy of itself. */
 export type FileAction = 'copy' | 'skip' | 'update';
@@ -41,7 +41,7 @@ export async function filesUnder(dir: string): Promise<string[]> {
 /** Copies to a temp name beside the target, then renames: a reader of the target folder never sees half a file. */
 export async function copyFileAtomic(from: string, to: string): Promise<void> {
   await mkdir(dirname(to), { recursive: true });
-  const temp = `${to}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const temp = tempBeside(to);
   try {
     await copyFile(from, temp);
     await rename(temp, to);

@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { InputError } from '../errors.js';
 
 /** A temp file's name beside `path`, unique within this process too. */
-function tempBeside(path: string): string {
+export function tempBeside(path: string): string {
   return `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
 }
 

@@ -13,7 +13,6 @@ import { inSampleScope } from './sample-scope.js';
 import type { BatchTransport } from './transport.js';
 import { WaveCollector, type WaveProgress } from './wave-collector.js';
 
-export { BATCH_IN_FLIGHT, MAX_BATCH_IN_FLIGHT } from './in-flight.js';
 
 /** How a run sends its model calls in batch mode: to the provider's Batch API, or as files in a folder (plus results files given by hand). */
 export type BatchMode = { kind: 'api' } | { kind: 'files'; dir: string; results?: string[] };

@@ -2,9 +2,8 @@ import { EVAL_TEMPLATE_VERSION } from '../../agents/eval-shared.js';
 import { xstestJudge } from '../../agents/xstest-judge.js';
 import { endpointFor, type Config } from '../../config.js';
 import { evaluatePrompt } from '../../eval/evaluate-sample.js';
-import type { Suite, SuitePrompt } from '../../eval/suites.js';
+import { promptOf, type Suite } from '../../eval/suites.js';
 import type { TargetClient } from '../../eval/target.js';
-import type { InputRow } from '../../inputs/read-prompts.js';
 import { RECORD_SCHEMA_VERSION, type EvalRecord } from '../../store/record.js';
 import type { RunOptions } from '../../store/run-store.js';
 import { round, type BatchEstimate } from '../batch-status.js';
@@ -49,18 +48,6 @@ export function evalRecipe(config: Config, suite: Suite, target: TargetClient): 
         },
       ];
     },
-  };
-}
-
-/** A row of a suite file as the judge and the scores need it: its category and, for XSTest, its label. */
-export function promptOf(suite: Suite, row: InputRow): SuitePrompt {
-  const category = suite.categoryColumn ? row.metadata[suite.categoryColumn] : undefined;
-  const label = suite.labelColumn ? row.metadata[suite.labelColumn] : undefined;
-  return {
-    index: row.index,
-    prompt: row.prompt,
-    category: typeof category === 'string' && category !== '' ? category : null,
-    ...(label === 'safe' || label === 'unsafe' ? { label } : {}),
   };
 }
 
