@@ -57,6 +57,7 @@ export async function evalCommand(argv: string[], ctxFactory: () => Promise<AppC
   if (maxCost !== undefined && !(Number.isFinite(maxCost) && maxCost >= 0)) throw new UsageError(`--max-cost must be a number of USD (got "${values['max-cost']}")`);
   const request: EvalRequest = {
     targets,
+    targetsFrom: 'operator',
     ...(values.suite ? { suites: values.suite } : {}),
     ...(values.input ? { input: { path: resolve(values.input), ...(values.column ? { column: values.column } : {}) } } : {}),
     limit: int('limit', values.limit, 1, 10_000_000),

@@ -8,10 +8,12 @@ import { evalRecipe } from '../pipeline/recipes/eval.js';
 import { EVAL_ID_PATTERN, EvalStore, type EvalManifest } from '../store/eval-store.js';
 import type { RunStatus } from '../store/run-store.js';
 import { customSuite, loadSuite, parseSuites } from './suites.js';
-import { resolveTarget, TargetClient, uniqueLabels } from './target.js';
+import { resolveTarget, TargetClient, uniqueLabels, type TargetsFrom } from './target.js';
 
 export interface EvalRequest {
   targets: { target: string; model?: string }[];
+  /** A client's URL targets are held to AIDSAFE_EVAL_TARGETS and get no key the operator did not tie to them. */
+  targetsFrom: TargetsFrom;
   /** Comma-separated suite names; may be empty when `input` is given. */
   suites?: string;
   /** Any other prompt file, judged like the harm suites. */
@@ -58,7 +60,7 @@ export class EvalRun {
   /** Resolves targets and suites, checks that every target answers, and prepares (creates or resumes) each run. */
   static async prepare(ctx: AppContext, request: EvalRequest): Promise<EvalRun> {
     if (request.targets.length === 0) throw new InputError('target: give at least one target (an http(s) URL with its model, or a configured role)');
-    const targets = uniqueLabels(request.targets.map((t) => resolveTarget(ctx.config, t.target, t.model)));
+    const targets = uniqueLabels(request.targets.map((t) => resolveTarget(ctx.config, t.target, t.model, request.targetsFrom)));
     const chosen = [...(request.suites ? parseSuites(request.suites) : []), ...(request.input ? [customSuite(request.input.path, request.input.column)] : [])];
     if (chosen.length === 0) throw new InputError('suite: give suites (xstest, strongreject, harmbench, advbench, donotanswer) or an input file');
     const suites = await Promise.all(chosen.map((s) => loadSuite(s, { dir: request.suitesDir, limit: request.limit })));

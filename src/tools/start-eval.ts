@@ -26,7 +26,7 @@ export function registerStartEval(server: McpServer, ctx: AppContext): void {
         targets: z
           .array(
             z.object({
-              target: z.string().min(1).max(2_000).describe('An OpenAI-compatible base URL (e.g. http://127.0.0.1:8000/v1) or a configured role name (e.g. responder).'),
+              target: z.string().min(1).max(2_000).describe('An OpenAI-compatible base URL (e.g. http://127.0.0.1:8000/v1; sent no API key unless the server ties one to it, and limited to AIDSAFE_EVAL_TARGETS when the server sets it) or a configured role name (e.g. responder).'),
               model: z.string().min(1).max(200).optional().describe('The model name; required with a URL, optional with a role (default: the role’s model).'),
             }),
           )
@@ -64,6 +64,7 @@ export function registerStartEval(server: McpServer, ctx: AppContext): void {
         const [{ EvalRun }, { statusLine }] = await Promise.all([import('../eval/eval-run.js'), import('../pipeline/batch.js')]);
         const evaluation = await EvalRun.prepare(ctx, {
           targets: args.targets,
+          targetsFrom: 'client',
           ...(args.suites?.length ? { suites: args.suites.join(',') } : {}),
           ...(input ? { input } : {}),
           limit: args.limit,
