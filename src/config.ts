@@ -104,6 +104,8 @@ export interface Config {
    * holding its key if the operator gave one; undefined when unset (any URL, sent no key of ours).
    */
   evalTargets: EvalTargetRule[] | undefined;
+  /** AIDSAFE_HTTP_TRUST_ROOTS=1: `serve --http` takes the roots a remote client declares as folders it may read. */
+  httpTrustRoots: boolean;
 }
 
 export interface EvalTargetRule {
@@ -171,7 +173,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     endpointConfigured: Boolean(env.OPENAI_BASE_URL || env.OPENAI_API_KEY || env.AIDSAFE_CONFIG),
     modelHint: defaults.model,
     evalTargets: parseEvalTargets(env.AIDSAFE_EVAL_TARGETS),
+    httpTrustRoots: parseSwitch('AIDSAFE_HTTP_TRUST_ROOTS', env.AIDSAFE_HTTP_TRUST_ROOTS),
   };
+}
+
+/** A variable that turns something on: 1 or 0 (unset or empty: 0). */
+function parseSwitch(name: string, value: string | undefined): boolean {
+  if (value === undefined || value === '' || value === '0') return false;
+  if (value === '1') return true;
+  throw new ConfigError(`${name} must be 1 (on) or 0 (off, the default); got "${value}"`);
 }
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;

@@ -3,6 +3,7 @@ import { createServer as createHttpServer, type IncomingMessage, type ServerResp
 import type { AddressInfo } from 'node:net';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { HTTP_ROOTS_IGNORED } from '../client-roots.js';
 import type { AppContext } from '../context.js';
 import { log } from '../log.js';
 import { createServer } from '../server.js';
@@ -160,7 +161,8 @@ export async function startHttpServer(ctx: AppContext, options: HttpOptions): Pr
         sessions.set(id, { transport, lastSeen: Date.now(), inFlight: 0 });
       },
     });
-    const server = createServer(ctx);
+    // A remote client's roots name folders on its machine, not ours: ignored unless the operator trusts them.
+    const server = createServer(ctx.config.httpTrustRoots ? ctx : { ...ctx, rootsIgnored: HTTP_ROOTS_IGNORED });
     transport.onclose = () => {
       if (transport.sessionId) sessions.delete(transport.sessionId);
       void server.close();
