@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { HTTP_ROOTS_IGNORED } from '../client-roots.js';
+import { ConfigError } from '../config.js';
 import type { AppContext } from '../context.js';
 import { log } from '../log.js';
 import { createServer } from '../server.js';
@@ -24,6 +25,8 @@ export interface HttpOptions {
 }
 
 export const DEFAULT_MAX_SESSIONS = 64;
+/** Each session holds a whole MCP server, 2–3.5 MB: 1,000 of them is already up to 3.5 GB. */
+export const MAX_SESSIONS_LIMIT = 1_000;
 export const DEFAULT_SESSION_IDLE_MS = 10 * 60 * 1000;
 
 interface Session {
@@ -35,15 +38,16 @@ interface Session {
 
 /** AIDSAFE_HTTP_MAX_SESSIONS and AIDSAFE_HTTP_SESSION_IDLE_MINUTES, checked; unset means the default. */
 export function httpSessionLimits(env: NodeJS.ProcessEnv): Pick<HttpOptions, 'maxSessions' | 'sessionIdleMs'> {
-  const whole = (name: string, min: number, max: number): number | undefined => {
+  const whole = (name: string, min: number, max: number, why = ''): number | undefined => {
     const value = env[name];
     if (value === undefined || value === '') return undefined;
     const n = Number(value);
-    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name} must be a whole number from ${min} to ${max} (got "${value}")`);
+    if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name} must be a whole number from ${min} to ${max} (got "${value}")${why}`);
     return n;
   };
   const minutes = whole('AIDSAFE_HTTP_SESSION_IDLE_MINUTES', 1, 1440);
-  return { maxSessions: whole('AIDSAFE_HTTP_MAX_SESSIONS', 1, 10_000), sessionIdleMs: minutes === undefined ? undefined : minutes * 60_000 };
+  const maxSessions = whole('AIDSAFE_HTTP_MAX_SESSIONS', 1, MAX_SESSIONS_LIMIT, `: each session holds a whole MCP server (2–3.5 MB), and an idle one is closed to make room for a new client anyway`);
+  return { maxSessions, sessionIdleMs: minutes === undefined ? undefined : minutes * 60_000 };
 }
 
 export function isLoopback(host: string): boolean {
