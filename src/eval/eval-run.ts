@@ -45,7 +45,7 @@ export interface EvalProgress {
  */
 export class EvalRun {
   private current?: BatchRun;
-  private cancelled = false;
+  private stopped?: 'cancelled' | 'interrupted';
 
   private constructor(
     private readonly ctx: AppContext,
@@ -124,18 +124,24 @@ export class EvalRun {
   async start(onProgress?: (progress: EvalProgress) => void): Promise<{ status: RunStatus; runs: BatchStatus[] }> {
     const finals: BatchStatus[] = [];
     for (const [i, { run, target, suite }] of this.runs.entries()) {
-      if (this.cancelled) break;
+      if (this.stopped) break;
       this.current = run;
       this.ctx.batches.set(run.runId, run);
       const final = await run.start((status) => onProgress?.({ eval_id: this.manifest.id, run: i + 1, runs: this.runs.length, target, suite, status }));
       finals.push(final);
       if (final.status !== 'done') return { status: final.status, runs: finals };
     }
-    return { status: this.cancelled ? 'cancelled' : 'done', runs: finals };
+    return { status: this.stopped ?? 'done', runs: finals };
   }
 
   cancel(): void {
-    this.cancelled = true;
+    this.stopped = 'cancelled';
     this.current?.cancel();
+  }
+
+  /** Stopped by a signal: the run under way is saved as interrupted, and the same evaluation resumes it. */
+  interrupt(reason: string): void {
+    this.stopped = 'interrupted';
+    this.current?.interrupt(reason);
   }
 }
