@@ -2,7 +2,7 @@ import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, isInitializeRequest, JSONRPCMessageSchema, type RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { HTTP_ROOTS_IGNORED } from '../client-roots.js';
 import { ConfigError } from '../config.js';
 import type { AppContext } from '../context.js';
@@ -133,6 +133,10 @@ export async function startHttpServer(ctx: AppContext, options: HttpOptions): Pr
     const sessionId = req.headers['mcp-session-id'];
     const body = req.method === 'POST' ? await readJson(req, res) : undefined;
     if (body === INVALID) return;
+    // A request that is not a valid JSON-RPC message is answered for its id when it has one, as over stdio
+    // (the SDK would answer it with id null).
+    const id = invalidRequestId(body);
+    if (id !== undefined) return reply(res, 400, 'invalid request: not a JSON-RPC 2.0 message (jsonrpc "2.0", a method name, params an object)', id, ErrorCode.InvalidRequest);
     const existing = typeof sessionId === 'string' ? sessions.get(sessionId) : undefined;
     if (existing) {
       existing.lastSeen = Date.now();
@@ -216,7 +220,15 @@ async function readJson(req: IncomingMessage, res: ServerResponse): Promise<unkn
   }
 }
 
-function reply(res: ServerResponse, status: number, message: string): void {
+/** The id of a body that is one request-like object with a usable id but not a valid JSON-RPC message. */
+function invalidRequestId(body: unknown): RequestId | undefined {
+  if (typeof body !== 'object' || body === null || Array.isArray(body) || !('method' in body)) return undefined;
+  const id = (body as { id?: unknown }).id;
+  if (typeof id !== 'string' && !(typeof id === 'number' && Number.isFinite(id))) return undefined;
+  return JSONRPCMessageSchema.safeParse(body).success ? undefined : id;
+}
+
+function reply(res: ServerResponse, status: number, message: string, id: RequestId | null = null, code = -32000): void {
   res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message }, id: null }));
+  res.end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id }));
 }
