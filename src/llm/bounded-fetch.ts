@@ -8,8 +8,13 @@ import { APIConnectionTimeoutError } from 'openai';
  * is cut off while it streams, never buffered whole.
  */
 export interface BoundedFetchOptions {
-  /** Connecting, headers and the whole body together. */
+  /** Connecting, headers and the whole body together; with `idle`, the longest wait for the headers or the next byte. */
   timeoutMs: number;
+  /**
+   * For downloads whose size has no bound (a batch's output file): the deadline starts again at
+   * every chunk, so a stalled body still fails but a long, steady one does not.
+   */
+  idle?: boolean;
   /** Bytes of body read at most; undefined reads any length. */
   maxBytes?: number;
 }
@@ -33,7 +38,7 @@ export class ReplyTooLargeError extends Error {
  */
 export class BodyTimeoutError extends APIConnectionTimeoutError {
   constructor(timeoutMs: number) {
-    super({ message: `the reply did not arrive in full within ${timeoutMs} ms (request_timeout_ms); the server sent its headers and then stalled` });
+    super({ message: `the reply did not arrive in full within ${timeoutMs} ms (request_timeout_ms): the server sent its headers and then stalled` });
   }
 }
 
@@ -50,6 +55,7 @@ export function boundedFetch(options: BoundedFetchOptions, base: typeof fetch = 
     // Unref'd: a body nobody reads (a 204) must not keep a finished process alive until the deadline.
     const timer = setTimeout(() => onDeadline(), options.timeoutMs);
     timer.unref();
+    const restart = options.idle ? () => timer.refresh() : () => {};
     const finish = () => {
       clearTimeout(timer);
       outer?.removeEventListener('abort', onAbort);
@@ -101,6 +107,7 @@ export function boundedFetch(options: BoundedFetchOptions, base: typeof fetch = 
         if (ended) return;
         if (chunk.done) return end();
         received += chunk.value.byteLength;
+        restart();
         if (headLength < HEAD_BYTES) {
           const part = chunk.value.subarray(0, HEAD_BYTES - headLength);
           head.push(part);
