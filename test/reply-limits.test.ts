@@ -82,6 +82,28 @@ describe('one deadline for the whole reply', () => {
   }, 15_000);
 });
 
+describe('a replica pool', () => {
+  it('moves a request whose body stalls on one replica to another', async () => {
+    server = await new ScriptedModelServer({ respond: () => ({ json: { answer: 'stalled', score: 1 } }), trickleMs: 200 }).start();
+    const other = await new ScriptedModelServer({ respond: () => ({ json: { answer: 'yes', score: 4 } }) }).start();
+    const dir = tempDir();
+    try {
+      const path = join(dir.path, 'config.json');
+      writeFileSync(path, JSON.stringify({ default: { model: 'scripted-model', base_url: [server.url, other.url] }, request_timeout_ms: 1_000 }));
+      server.queueFaults('stall_body');
+      const started = Date.now();
+      const result = await ask(new ModelRouter(loadConfig({ AIDSAFE_CONFIG: path, AIDSAFE_DATA_DIR: dir.path })).forRole('judge'));
+      expect(result.value).toEqual({ answer: 'yes', score: 4 });
+      expect(Date.now() - started).toBeLessThan(6_000);
+      expect(server.requests.map((r) => r.fault)).toEqual(['stall_body']);
+      expect(other.requests).toHaveLength(1);
+    } finally {
+      await other.close();
+      dir.remove();
+    }
+  }, 15_000);
+});
+
 describe('a cap on the size of a reply', () => {
   it('cuts a reply past the cap off while it streams and asks again, saying it was too long', async () => {
     const { model } = await setup({ hugeBytes: 32 * 1024 * 1024 }, { maxReplyBytes: 256 * 1024 });
