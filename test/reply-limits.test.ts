@@ -82,6 +82,17 @@ describe('one deadline for the whole reply', () => {
   }, 15_000);
 });
 
+describe('a connection dropped mid-body', () => {
+  it('is retried as a network failure', async () => {
+    const { model, retries } = await setup();
+    server.queueFaults('cut_body');
+    const result = await ask(model);
+    expect(result.value).toEqual({ answer: 'yes', score: 4 });
+    expect(retries).toEqual(['network']);
+    expect(server.requests).toHaveLength(2);
+  });
+});
+
 describe('a replica pool', () => {
   it('moves a request whose body stalls on one replica to another', async () => {
     server = await new ScriptedModelServer({ respond: () => ({ json: { answer: 'stalled', score: 1 } }), trickleMs: 200 }).start();

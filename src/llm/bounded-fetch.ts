@@ -1,4 +1,4 @@
-import { APIConnectionTimeoutError } from 'openai';
+import { APIConnectionError, APIConnectionTimeoutError } from 'openai';
 
 /**
  * A `fetch` for the openai client that bounds each HTTP call as a whole. The client's own `timeout`
@@ -102,7 +102,9 @@ export function boundedFetch(options: BoundedFetchOptions, base: typeof fetch = 
         try {
           chunk = await source.read();
         } catch (error) {
-          return end(error);
+          // undici says only "terminated" when the server drops the connection mid-body; as the
+          // client's connection error it is retried like one dropped before the headers.
+          return end(error instanceof Error && error.name === 'AbortError' ? error : new APIConnectionError({ message: 'the connection closed before the whole reply arrived', cause: error as Error }));
         }
         if (ended) return;
         if (chunk.done) return end();

@@ -30,7 +30,9 @@ export type Fault =
   /** Status 200 with a plain-text body. */
   | 'text'
   /** Status 200 with the JSON body `null`. */
-  | 'null_json';
+  | 'null_json'
+  /** Status 200 and half the body, then the connection is dropped, as a server that crashes mid-reply does. */
+  | 'cut_body';
 
 export interface FaultRates {
   rate429?: number;
@@ -94,7 +96,7 @@ export interface Answer {
   headers?: Record<string, string>;
   /** Sent as is instead of the JSON of `body`, with the content type in `headers`. */
   raw?: string;
-  delivery?: 'trickle' | 'chunked';
+  delivery?: 'trickle' | 'chunked' | 'cut';
   record?: RecordedRequest;
 }
 
@@ -273,7 +275,7 @@ export class ScriptedModelServer {
       choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, finish_reason: 'stop', logprobs: null }],
       usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
       },
-      ...(fault === 'stall_body' ? { delivery: 'trickle' as const, record } : fault === 'huge' ? { delivery: 'chunked' as const, record } : {}),
+      ...(fault === 'stall_body' ? { delivery: 'trickle' as const, record } : fault === 'huge' ? { delivery: 'chunked' as const, record } : fault === 'cut_body' ? { delivery: 'cut' as const, record } : {}),
     };
   }
 
@@ -442,6 +444,14 @@ async function deliver(res: ServerResponse, answer: Answer, options: ScriptedSer
     closed = true;
     if (!res.writableFinished) record.clientHungUp = true;
   });
+  if (answer.delivery === 'cut') {
+    res.writeHead(answer.status, { 'content-type': 'application/json', 'content-length': String(bytes.length) });
+    res.write(bytes.subarray(0, Math.floor(bytes.length / 2)));
+    record.bytesSent = Math.floor(bytes.length / 2);
+    await delay(20);
+    res.destroy();
+    return;
+  }
   if (answer.delivery === 'trickle') {
     res.writeHead(answer.status, { 'content-type': 'application/json', 'content-length': String(bytes.length) });
     res.flushHeaders();
