@@ -88,7 +88,10 @@ export class OpenAIChatModel implements ChatModel {
       } catch (error) {
         if (error instanceof ModelError) throw error;
         // Cut off at the cap: no content to parse, but the model can be asked again for a shorter reply.
-        if (error instanceof ReplyTooLargeError && !request.signal?.aborted) return { content: '', usage: { prompt_tokens: 0, completion_tokens: 0 }, problem: error.message };
+        if (error instanceof ReplyTooLargeError && !request.signal?.aborted) {
+          log('debug', `${request.role}: reply cut off at ${error.limit} bytes`, { model: this.model, content_type: error.contentType, head: error.head.slice(0, 120) });
+          return { content: '', usage: { prompt_tokens: 0, completion_tokens: 0 }, problem: error.message };
+        }
         if (this.downgradeFormat(request.schemaName, error)) continue;
         const kind = classify(error);
         if (kind === 'cancelled' || request.signal?.aborted) throw new ModelError('cancelled', request.role, this.model, attempt + 1, 'the request was cancelled');
