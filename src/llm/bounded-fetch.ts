@@ -51,7 +51,11 @@ export function boundedFetch(options: BoundedFetchOptions, base: typeof fetch = 
     const onAbort = () => inner.abort(outer?.reason);
     if (outer?.aborted) onAbort();
     else outer?.addEventListener('abort', onAbort, { once: true });
-    let onDeadline = () => inner.abort();
+    let timedOut = false;
+    let onDeadline = () => {
+      timedOut = true;
+      inner.abort();
+    };
     // Unref'd: a body nobody reads (a 204) must not keep a finished process alive until the deadline.
     const timer = setTimeout(() => onDeadline(), options.timeoutMs);
     timer.unref();
@@ -79,7 +83,7 @@ export function boundedFetch(options: BoundedFetchOptions, base: typeof fetch = 
     let received = 0;
     let ended = false;
     let stream!: ReadableStreamDefaultController<Uint8Array>;
-    /** Ends the body with an error once: the socket is closed and the deadline cleared. */
+    /** Ends the body once, whole or with an error; on an error the socket is closed. Either way the deadline is cleared. */
     const end = (error?: unknown) => {
       if (ended) return;
       ended = true;
@@ -93,7 +97,10 @@ export function boundedFetch(options: BoundedFetchOptions, base: typeof fetch = 
     const body = new ReadableStream<Uint8Array>({
       start(controller) {
         stream = controller;
-        onDeadline = () => end(new BodyTimeoutError(options.timeoutMs));
+        onDeadline = () => {
+          timedOut = true;
+          end(new BodyTimeoutError(options.timeoutMs));
+        };
         const declared = Number(response.headers.get('content-length') ?? NaN);
         if (options.maxBytes !== undefined && declared > options.maxBytes) end(tooLarge());
       },
@@ -102,9 +109,12 @@ export function boundedFetch(options: BoundedFetchOptions, base: typeof fetch = 
         try {
           chunk = await source.read();
         } catch (error) {
+          // The deadline may have fired just as the headers came; a caller's cancel stays a cancel.
           // undici says only "terminated" when the server drops the connection mid-body; as the
           // client's connection error it is retried like one dropped before the headers.
-          return end(error instanceof Error && error.name === 'AbortError' ? error : new APIConnectionError({ message: 'the connection closed before the whole reply arrived', cause: error as Error }));
+          if (timedOut) return end(new BodyTimeoutError(options.timeoutMs));
+          if (error instanceof Error && error.name === 'AbortError') return end(error);
+          return end(new APIConnectionError({ message: 'the connection closed before the whole reply arrived', cause: error as Error }));
         }
         if (ended) return;
         if (chunk.done) return end();
