@@ -65,7 +65,7 @@ export class EvalRun {
     if (chosen.length === 0) throw new InputError('suite: give suites (xstest, strongreject, harmbench, advbench, donotanswer) or an input file');
     const suites = await Promise.all(chosen.map((s) => loadSuite(s, { dir: request.suitesDir, limit: request.limit })));
     const cache = await ctx.requestCache();
-    const clients = targets.map((t) => new TargetClient(t, { timeoutMs: ctx.config.requestTimeoutMs, maxRetries: ctx.config.maxRetries, cache }));
+    const clients = targets.map((t) => new TargetClient(t, { timeoutMs: ctx.config.requestTimeoutMs, maxRetries: ctx.config.maxRetries, maxReplyBytes: ctx.config.maxReplyBytes, cache }));
     await Promise.all(clients.map((c) => c.checkReachable()));
     const runs: { run: BatchRun; target: string; suite: string }[] = [];
     for (const loaded of suites) {

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import OpenAI, { APIConnectionError } from 'openai';
-import { endpointFor, evalBaseKey, ROLES, type Config, type Role } from '../config.js';
+import { DEFAULT_MAX_REPLY_BYTES, endpointFor, evalBaseKey, ROLES, type Config, type Role } from '../config.js';
 import { InputError } from '../errors.js';
+import { boundedFetch, ReplyTooLargeError } from '../llm/bounded-fetch.js';
 import { ModelError, type TokenUsage } from '../llm/chat-model.js';
 import type { RequestCache } from '../llm/request-cache.js';
 import { classify, defaultRetryPolicy, delayFor, sleep } from '../llm/retry.js';
@@ -103,7 +104,7 @@ export class TargetClient {
 
   constructor(
     readonly spec: TargetSpec,
-    private readonly options: { timeoutMs: number; maxRetries: number; cache?: RequestCache; env?: NodeJS.ProcessEnv },
+    private readonly options: { timeoutMs: number; maxRetries: number; maxReplyBytes?: number; cache?: RequestCache; env?: NodeJS.ProcessEnv },
   ) {
     const apiKey = spec.apiKeyEnv === undefined ? undefined : (options.env ?? process.env)[spec.apiKeyEnv];
     registerSecret(apiKey);
@@ -113,6 +114,8 @@ export class TargetClient {
       baseURL: spec.baseURL ?? DEFAULT_API_URL,
       maxRetries: 0,
       timeout: options.timeoutMs,
+      // A target may be any server a client names: one deadline covers its whole reply, and the body is capped.
+      fetch: boundedFetch({ timeoutMs: options.timeoutMs, maxBytes: options.maxReplyBytes ?? DEFAULT_MAX_REPLY_BYTES }),
       // A target with no key of ours gets no Authorization header, and none of the client's
       // environment defaults (OPENAI_ORG_ID, OPENAI_PROJECT_ID, OPENAI_ADMIN_KEY) either.
       ...(unkeyed ? { defaultHeaders: { Authorization: null }, organization: null, project: null, adminAPIKey: null } : {}),
@@ -178,7 +181,8 @@ export class TargetClient {
           usage: { prompt_tokens: completion.usage?.prompt_tokens ?? 0, completion_tokens: completion.usage?.completion_tokens ?? 0 },
         };
       } catch (error) {
-        const kind = classify(error);
+        // A reply cut off at the cap is retried like a server error: the next sample of it may be shorter.
+        const kind = error instanceof ReplyTooLargeError ? 'server' : classify(error);
         if (kind === 'cancelled' || signal?.aborted) throw this.error('cancelled', attempt + 1, 'the request was cancelled');
         if (kind === 'fatal' || attempt >= policy.maxRetries) {
           const status = (error as { status?: number }).status;
