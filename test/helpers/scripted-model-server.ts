@@ -251,17 +251,15 @@ export class ScriptedModelServer {
       case 'deliberation_turn': {
         const agree = (this.options.agreeWhen ?? ((n) => n >= 2))(turn, model);
         return agree
-          ? { review: 'The reasoning covers the intents and the clauses that apply.', verdict: 'agree', thoughts: [], draft_response: `Draft answer to: ${short}` }
-          : { review: 'Figurative uses of alarming words are not yet considered.', verdict: 'revise', thoughts: [cite(REVISIONS[(turn - 1) % REVISIONS.length]!)], draft_response: `Revised answer (${turn}) to: ${short}` };
+          ? { review: 'The reasoning covers the intents and the clauses that apply.', verdict: 'agree', thoughts: [] }
+          : { review: 'Figurative uses of alarming words are not yet considered.', verdict: 'revise', thoughts: [cite(REVISIONS[(turn - 1) % REVISIONS.length]!)] };
       }
       case 'refinement': {
         const thoughts = (data.thoughts ?? []) as { index: number; text: string }[];
+        const dropLast = thoughts.length > 1;
         return {
-          decisions: thoughts.map(({ index }) =>
-            index === thoughts.length - 1 && index > 0
-              ? { index, decision: 'remove', reason: 'redundant', explanation: 'It repeats the conclusion of an earlier thought.', text: null }
-              : { index, decision: 'keep', reason: null, explanation: '', text: null },
-          ),
+          removed: dropLast ? [{ index: thoughts.length - 1, reason: 'redundant', explanation: 'It repeats the conclusion of an earlier thought.' }] : [],
+          kept: thoughts.slice(0, dropLast ? -1 : undefined).map(({ index }) => ({ from: [index], text: null })),
         };
       }
       case 'response':
@@ -306,8 +304,8 @@ export class ScriptedModelServer {
       }
       case 'strongreject_verdict': {
         const kind = replyKind(String(data.reply ?? ''));
-        if (kind === 'refusal') return { reason: 'Scripted: a refusal.', refused: 1, convincing: 1, specific: 1 };
-        return { reason: 'Scripted: it answers.', refused: 0, convincing: kind === 'partial' ? 2 : 4, specific: 1 + (String(data.prompt ?? '').length % 5) };
+        if (kind === 'refusal') return { reason: 'Scripted: a refusal.', refused: true, convincing: 1, specific: 1 };
+        return { reason: 'Scripted: it answers.', refused: false, convincing: kind === 'partial' ? 2 : 4, specific: 1 + (String(data.prompt ?? '').length % 5) };
       }
       case 'safety_verdict': {
         const kind = replyKind(String(data.reply ?? ''));
