@@ -350,7 +350,7 @@ export function guessRole(system: string): string {
   if (system.startsWith('You list the intents')) return 'intents';
   if (system.includes('about to answer the request') && system.includes('Then write the answer')) return 'baseline_cot';
   if (system.includes('about to answer the request')) return 'initial_cot';
-  if (system.includes('Look at that reasoning critically')) return 'deliberation_turn';
+  if (system.includes('checking your own reasoning')) return 'deliberation_turn';
   if (system.startsWith('You edit a chain of reasoning')) return 'refinement';
   if (system.startsWith('You are the assistant. Answer the request')) return 'response';
   if (system.includes('short bad belief')) return 'bad_belief';
