@@ -1,6 +1,7 @@
-import { realpath, stat } from 'node:fs/promises';
+import { mkdir, realpath, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { InputError } from './errors.js';
 
 /**
  * The data folder. A client starts the server in a folder nobody chose, so the default is a
@@ -47,6 +48,64 @@ export async function resolveInside(path: string, allowedDirs: readonly string[]
 /** Never input, whatever folder a client declares: the process's environment, kernel state, devices. */
 const SYSTEM_DIRS = ['/proc', '/sys', '/dev'];
 
+function isSystemPath(path: string): boolean {
+  return SYSTEM_DIRS.some((dir) => path === dir || path.startsWith(dir + sep));
+}
+
+/**
+ * Makes a data folder (or a merge target) and every missing folder above it, one level at a time.
+ * Not Node's recursive mkdir: under /proc it never returns (it loops at full CPU), so /proc, /sys and
+ * /dev are refused first, and each level is made once, its failure reported as it is.
+ * `setting` is where the user chose the folder, for the messages.
+ */
+export async function makeDataFolder(dir: string, setting: 'AIDSAFE_DATA_DIR' | '--into' = 'AIDSAFE_DATA_DIR'): Promise<void> {
+  const what = setting === '--into' ? '--into' : 'the data folder';
+  const path = resolve(dir);
+  const missing: string[] = [];
+  let existing = path;
+  for (;;) {
+    const info = await stat(existing).catch((error: NodeJS.ErrnoException) => error);
+    if (!(info instanceof Error)) {
+      if (!info.isDirectory()) throw new InputError(`${what} ${path} cannot be made: ${existing} is a file, not a folder`);
+      break;
+    }
+    if (info.code !== 'ENOENT') throw new InputError(notWritable(setting, path, info));
+    if (dirname(existing) === existing) break;
+    missing.unshift(existing);
+    existing = dirname(existing);
+  }
+  // Through the folder that exists, so a link into /proc is refused as /proc itself.
+  const real = await realpath(existing).catch(() => existing);
+  if (isSystemPath(path) || isSystemPath(real)) throw new InputError(`${what} ${path} is under /proc, /sys or /dev; ${setting === '--into' ? 'give --into' : 'set AIDSAFE_DATA_DIR to'} an ordinary folder`);
+  for (const level of missing) {
+    try {
+      await mkdir(level);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new InputError(notWritable(setting, path, error as NodeJS.ErrnoException));
+    }
+  }
+  const made = await stat(path).catch((error: NodeJS.ErrnoException) => error);
+  if (made instanceof Error || !made.isDirectory()) throw new InputError(notWritable(setting, path, made instanceof Error ? made : undefined));
+}
+
+const WRITE_ERRORS: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'it is on a read-only file system',
+  // A folder just made that is still not there: a read-only or vanishing mount answers so.
+  ENOENT: 'it could not be made (read-only, or its mount went away)',
+  ENOTDIR: 'a part of the path is a file, not a folder',
+  ENOSPC: 'the disk is full',
+};
+
+/** What a failure to make or write a data folder means for the user, and what to do about it. */
+export function notWritable(setting: 'AIDSAFE_DATA_DIR' | '--into', path: string, error?: NodeJS.ErrnoException): string {
+  const code = error?.code ?? 'ENOENT';
+  const what = setting === '--into' ? '--into' : 'the data folder';
+  const fix = setting === '--into' ? 'give --into a folder this user can write' : 'set AIDSAFE_DATA_DIR to a folder this user can write';
+  return `${what} ${path} is not writable: ${WRITE_ERRORS[code] ?? code}${WRITE_ERRORS[code] ? ` (${code})` : ''}; ${fix}`;
+}
+
 export type InputPathCheck =
   | { ok: true; path: string }
   | { ok: false; why: 'outside' | 'missing' | 'system' | 'not_a_file' };
@@ -65,7 +124,7 @@ export async function checkInputPath(path: string, allowedDirs: readonly string[
   }
   const real = await resolveInside(path, allowedDirs);
   if (!real) return { ok: false, why: 'outside' };
-  if (SYSTEM_DIRS.some((dir) => real === dir || real.startsWith(dir + sep))) return { ok: false, why: 'system' };
+  if (isSystemPath(real)) return { ok: false, why: 'system' };
   try {
     if (!(await stat(real)).isFile()) return { ok: false, why: 'not_a_file' };
   } catch {
