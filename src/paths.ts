@@ -1,7 +1,9 @@
-import { mkdir, realpath, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { mkdir, open, readlink, realpath, stat, type FileHandle } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { InputError } from './errors.js';
+import { OpenedFile } from './inputs/opened-file.js';
 
 /**
  * The data folder. A client starts the server in a folder nobody chose, so the default is a
@@ -114,6 +116,7 @@ export type InputPathCheck =
  * Whether a client may have `path` read as an input file: its real path (every link resolved) must lie
  * inside one of `allowedDirs`, outside /proc, /sys and /dev, and be a regular file. Whether a path
  * exists is told only for paths inside an allowed folder, so a client cannot probe the disk.
+ * A check of the name only: to read the file, use openInputFile, which checks what it opened.
  */
 export async function checkInputPath(path: string, allowedDirs: readonly string[]): Promise<InputPathCheck> {
   try {
@@ -131,4 +134,52 @@ export async function checkInputPath(path: string, allowedDirs: readonly string[
     return { ok: false, why: 'missing' };
   }
   return { ok: true, path: real };
+}
+
+export type InputFileOpen = { ok: true; file: OpenedFile } | { ok: false; why: 'outside' | 'missing' | 'system' | 'not_a_file' };
+
+/** Points in openInputFile where a test can change the disk, to show that a name swapped there is not followed. */
+export interface OpenHooks {
+  afterCheck?: () => Promise<void>;
+  afterOpen?: () => Promise<void>;
+}
+
+/**
+ * Opens an input file a client named, once, and checks what was opened rather than the name: a link
+ * swapped between a check by name and an open by name would let the open read a file outside the
+ * allowed folders. The name is checked first (so nothing outside is ever opened on request), its real
+ * path is opened without following a last link, and the descriptor must then be that real path's file
+ * (same device and inode) while the real path is still its own, inside an allowed folder; on Linux the
+ * kernel's own name for the descriptor must also be that path. All reads then go through it.
+ * A hard link inside an allowed folder is that file by nature, wherever its other names are.
+ */
+export async function openInputFile(path: string, allowedDirs: readonly string[], hooks: OpenHooks = {}): Promise<InputFileOpen> {
+  const checked = await checkInputPath(path, allowedDirs);
+  if (!checked.ok) return checked;
+  await hooks.afterCheck?.();
+  let handle: FileHandle;
+  try {
+    handle = await open(checked.path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (constants.O_NOFOLLOW ?? 0));
+  } catch {
+    return { ok: false, why: 'outside' }; // gone or turned into a link since it was checked
+  }
+  try {
+    await hooks.afterOpen?.();
+    const held = await handle.stat();
+    if (!held.isFile()) return await refuse(handle, 'not_a_file');
+    const named = await stat(checked.path).catch(() => undefined);
+    const stillReal = (await realpath(checked.path).catch(() => undefined)) === checked.path;
+    if (!named || !stillReal || named.dev !== held.dev || named.ino !== held.ino || !(await resolveInside(checked.path, allowedDirs))) return await refuse(handle, 'outside');
+    const kernelName = await readlink(`/proc/self/fd/${handle.fd}`).catch(() => undefined);
+    if (kernelName !== undefined && kernelName !== checked.path) return await refuse(handle, 'outside');
+    return { ok: true, file: new OpenedFile(checked.path, handle) };
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+}
+
+async function refuse(handle: FileHandle, why: 'outside' | 'not_a_file'): Promise<InputFileOpen> {
+  await handle.close();
+  return { ok: false, why };
 }
