@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { mkdir, open, readlink, realpath, stat, type FileHandle } from 'node:fs/promises';
+import { access, mkdir, open, readlink, realpath, stat, type FileHandle } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { InputError } from './errors.js';
@@ -56,11 +56,13 @@ function isSystemPath(path: string): boolean {
 
 /**
  * Makes a data folder (or a merge target) and every missing folder above it, one level at a time.
- * Not Node's recursive mkdir: under /proc it never returns (it loops at full CPU), so /proc, /sys and
- * /dev are refused first, and each level is made once, its failure reported as it is.
+ * Not Node's recursive mkdir: under /proc it never returns (it loops at full CPU), and where it cannot
+ * make a folder (a read-only mount, no permission) it says ENOENT. So /proc, /sys and /dev are refused
+ * first, and each level is made once, its failure told as it is. With `writable`, a folder that is
+ * there already must also be writable (a merge writes into it; a data folder may be read only to export).
  * `setting` is where the user chose the folder, for the messages.
  */
-export async function makeDataFolder(dir: string, setting: 'AIDSAFE_DATA_DIR' | '--into' = 'AIDSAFE_DATA_DIR'): Promise<void> {
+export async function makeDataFolder(dir: string, setting: Setting = 'AIDSAFE_DATA_DIR', options: { writable?: boolean } = {}): Promise<void> {
   const what = setting === '--into' ? '--into' : 'the data folder';
   const path = resolve(dir);
   const missing: string[] = [];
@@ -79,16 +81,39 @@ export async function makeDataFolder(dir: string, setting: 'AIDSAFE_DATA_DIR' | 
   // Through the folder that exists, so a link into /proc is refused as /proc itself.
   const real = await realpath(existing).catch(() => existing);
   if (isSystemPath(path) || isSystemPath(real)) throw new InputError(`${what} ${path} is under /proc, /sys or /dev; ${setting === '--into' ? 'give --into' : 'set AIDSAFE_DATA_DIR to'} an ordinary folder`);
-  for (const level of missing) {
+  await makeLevels(missing, (error) => new InputError(notWritable(setting, path, error)));
+  const made = await stat(path).catch((error: NodeJS.ErrnoException) => error);
+  if (made instanceof Error || !made.isDirectory()) throw new InputError(notWritable(setting, path, made instanceof Error ? made : undefined));
+  if (options.writable) await access(path, constants.W_OK).catch((error: NodeJS.ErrnoException) => Promise.reject(new InputError(notWritable(setting, path, error))));
+}
+
+/**
+ * Makes `path`, a folder inside the data folder `dataDir` (which exists), and the folders between them,
+ * one level at a time; a failure says the data folder is not writable, and why, instead of the ENOENT
+ * Node's recursive mkdir gives on a read-only mount.
+ */
+export async function makeFolderIn(dataDir: string, path: string): Promise<void> {
+  const missing: string[] = [];
+  for (let level = resolve(path); level !== dirname(level); level = dirname(level)) {
+    const info = await stat(level).catch((error: NodeJS.ErrnoException) => error);
+    if (!(info instanceof Error)) break;
+    if (info.code !== 'ENOENT') throw new InputError(notWritable('AIDSAFE_DATA_DIR', dataDir, info));
+    missing.unshift(level);
+  }
+  await makeLevels(missing, (error) => new InputError(notWritable('AIDSAFE_DATA_DIR', dataDir, error)));
+}
+
+async function makeLevels(levels: string[], failure: (error: NodeJS.ErrnoException) => Error): Promise<void> {
+  for (const level of levels) {
     try {
       await mkdir(level);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new InputError(notWritable(setting, path, error as NodeJS.ErrnoException));
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw failure(error as NodeJS.ErrnoException);
     }
   }
-  const made = await stat(path).catch((error: NodeJS.ErrnoException) => error);
-  if (made instanceof Error || !made.isDirectory()) throw new InputError(notWritable(setting, path, made instanceof Error ? made : undefined));
 }
+
+type Setting = 'AIDSAFE_DATA_DIR' | '--into';
 
 const WRITE_ERRORS: Record<string, string> = {
   EACCES: 'permission denied',
@@ -101,7 +126,7 @@ const WRITE_ERRORS: Record<string, string> = {
 };
 
 /** What a failure to make or write a data folder means for the user, and what to do about it. */
-export function notWritable(setting: 'AIDSAFE_DATA_DIR' | '--into', path: string, error?: NodeJS.ErrnoException): string {
+export function notWritable(setting: Setting, path: string, error?: NodeJS.ErrnoException): string {
   const code = error?.code ?? 'ENOENT';
   const what = setting === '--into' ? '--into' : 'the data folder';
   const fix = setting === '--into' ? 'give --into a folder this user can write' : 'set AIDSAFE_DATA_DIR to a folder this user can write';

@@ -63,31 +63,50 @@ describe('a data folder that cannot be written', () => {
     expect(result.stderr).toContain(`the data folder ${join(file, 'data')} is not writable: a part of the path is a file, not a folder (ENOTDIR)`);
   });
 
-  it('names a read-only data folder as not writable', async () => {
+  it('names a read-only data folder as not writable, one to be made and one there already that a run writes into', async () => {
     // chmod does not stop root; the immutable attribute does, where the file system has it.
     const readOnly = join(data.path, 'read-only');
+    const existing = join(data.path, 'existing');
     mkdirSync(readOnly);
-    chmodSync(readOnly, 0o555);
+    mkdirSync(join(existing, 'records'), { recursive: true });
+    const input = join(data.path, 'prompts.csv');
+    writeFileSync(input, 'prompt\nhello\n');
+    const folders = [readOnly, existing];
+    for (const dir of folders) chmodSync(dir, 0o555);
     const root = process.getuid?.() === 0;
     let immutable = false;
     if (root) {
       try {
-        execFileSync('chattr', ['+i', readOnly], { stdio: 'ignore' });
+        for (const dir of folders) execFileSync('chattr', ['+i', dir], { stdio: 'ignore' });
         immutable = true;
       } catch {
-        // no chattr or no right to use it: the message mapping above is what can be checked
+        // no chattr or no right to use it: only the message mapping above can be checked here
       }
     }
     try {
-      const result = await cliWithin(15_000, ['runs'], { AIDSAFE_DATA_DIR: join(readOnly, 'data') });
+      const made = await cliWithin(15_000, ['runs'], { AIDSAFE_DATA_DIR: join(readOnly, 'data') });
+      const run = await cliWithin(15_000, ['run', '--input', input], { AIDSAFE_DATA_DIR: existing });
       if (!root || immutable) {
-        expect(result.code).not.toBe(0);
-        expect(result.stderr).toMatch(new RegExp(`the data folder ${join(readOnly, 'data')} is not writable: permission denied \\((EACCES|EPERM)\\)`));
+        expect(made.code).not.toBe(0);
+        expect(made.stderr).toMatch(new RegExp(`the data folder ${join(readOnly, 'data')} is not writable: permission denied \\((EACCES|EPERM)\\)`));
         expect(existsSync(join(readOnly, 'data'))).toBe(false);
-      } else expect(result.code, result.stderr).toBe(0);
+        expect(run.code).not.toBe(0);
+        expect(run.stderr).toMatch(new RegExp(`the data folder ${existing} is not writable: permission denied \\((EACCES|EPERM)\\); set AIDSAFE_DATA_DIR`));
+      } else expect(made.code, made.stderr).toBe(0);
     } finally {
-      if (immutable) execFileSync('chattr', ['-i', readOnly]);
-      chmodSync(readOnly, 0o755);
+      if (immutable) for (const dir of folders) execFileSync('chattr', ['-i', dir]);
+      for (const dir of folders) chmodSync(dir, 0o755);
     }
+  });
+
+  it('refuses to merge into a folder it cannot write, before writing anything', async () => {
+    const source = join(data.path, 'merge-source');
+    mkdirSync(join(source, 'records'), { recursive: true });
+    writeFileSync(join(source, 'records', 'cot_0123456789abcdef.json'), '{"id":"cot_0123456789abcdef"}');
+    const file = join(data.path, 'merge-file');
+    writeFileSync(file, '');
+    const result = await cliWithin(15_000, ['merge', '--from', source, '--into', join(file, 'merged')], {});
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain(`--into ${join(file, 'merged')} is not writable: a part of the path is a file, not a folder (ENOTDIR); give --into a folder this user can write`);
   });
 });

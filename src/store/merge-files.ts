@@ -41,7 +41,7 @@ export async function filesUnder(dir: string): Promise<string[]> {
 export async function entriesUnder(dir: string): Promise<{ files: string[]; links: string[] }> {
   const self = await lstat(dir).catch((error: NodeJS.ErrnoException) => error);
   if (self instanceof Error) {
-    if (self.code === 'ENOENT') return { files: [], links: [] };
+    if (self.code === 'ENOENT' || self.code === 'ENOTDIR') return { files: [], links: [] };
     throw self;
   }
   if (self.isSymbolicLink()) return { files: [], links: [dir] };

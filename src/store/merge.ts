@@ -108,7 +108,7 @@ export async function mergeDataFolders(sources: string[], target: string): Promi
 
   const jobs = [...(await planJobs(into, plan, namedIds)), ...(await planNamedJobs(into, named))];
   for (const { manifest, result } of jobs) if (namedIds.has(manifest.id)) units.runs.set(manifest.id, result === 'created' ? 'copy' : result === 'updated' ? 'update' : 'skip');
-  await makeDataFolder(into, '--into');
+  await makeDataFolder(into, '--into', { writable: true });
   for (const file of plan.values()) await copyFileAtomic(file.from, file.to);
   const runs = new RunStore(into);
   for (const { manifest, log, result } of jobs) {
