@@ -65,12 +65,18 @@ describe('shards of a job run with --shard auto --run-id myjob, merged', () => {
     expect(json(resumed.stdout)).toMatchObject({ run_id: 'myjob', done: 12, total: 12 });
   });
 
-  it('merges a shard that arrives later into the job merged before', async () => {
-    const result = await runCli(['merge', '--from', dir('shard-0'), '--into', dir('late')], {});
-    expect(result.code, result.stderr).toBe(0);
+  it('merges a shard that arrives later: alone, it is copied as it is; with its sibling, the two become run myjob', async () => {
+    const first = await runCli(['merge', '--from', dir('shard-0'), '--into', dir('late')], {});
+    expect(first.code, first.stderr).toBe(0);
+    const alone = JSON.parse(readFileSync(join(dir('late'), 'runs', 'myjob', 'run.json'), 'utf8')) as { input: { shard?: string } };
+    expect(alone.input.shard).toBe('1/2');
     const late = await runCli(['merge', '--from', dir('shard-1'), '--into', dir('late')], {});
     expect(late.code, late.stderr).toBe(0);
     expect((json(late.stdout) as { jobs: unknown[] }).jobs).toEqual([expect.objectContaining({ run_id: 'myjob', done: 12, total: 12, missing_shards: [], result: 'updated' })]);
+    expect(JSON.parse(readFileSync(join(dir('late'), 'runs', 'myjob', 'run.json'), 'utf8'))).toMatchObject({ status: 'done', merged_from: [{ run_id: 'myjob', shard: '1/2' }, { run_id: 'myjob', shard: '2/2' }] });
+    // A third merge of both changes nothing.
+    const again = await runCli(['merge', '--from', dir('shard-0'), dir('shard-1'), '--into', dir('late')], {});
+    expect((json(again.stdout) as { jobs: { run_id: string; result: string }[] }).jobs.find((j) => j.run_id === 'myjob')).toMatchObject({ result: 'unchanged' });
   });
 
   it('refuses shards of that id made from other rows or split another way, naming the run id and both folders', async () => {

@@ -26,9 +26,10 @@ interface Found {
 
 /**
  * Finds the run ids that hold shard runs of more than one shard across the folders (the sources and
- * the target), or that the target holds as such a job merged before. Throws, naming the run id and
- * both folders, when they are not one job's disjoint shards: another input, options, models or
- * shard count, a run of that id that is no shard run, or one shard done differently in two folders.
+ * the target), or under which the target holds such a job from an earlier merge, when a source brings
+ * a shard run of that id. Throws, naming the run id and both
+ * folders, when they are not one job's disjoint shards: another input, options, models or shard
+ * count, a run of that id that is no shard run, or one shard done differently in two folders.
  */
 export async function findNamedShardJobs(sources: string[], into: string, runIdsOf: (dir: string) => Promise<string[]>): Promise<NamedShardJob[]> {
   const shardRuns = new Map<string, Found[]>();
@@ -53,7 +54,10 @@ export async function findNamedShardJobs(sources: string[], into: string, runIds
   for (const [id, found] of [...shardRuns].sort(([a], [b]) => a.localeCompare(b))) {
     const previous = mergedInTarget.get(id);
     const shards = new Set(found.map((f) => f.manifest.input.shard));
-    if (shards.size < 2 && !previous) continue; // one shard: copied as it is, like any run
+    if (!found.some((f) => f.dir !== into)) continue; // nothing of it comes in: the target's runs stay as they are
+    // One shard under an id (each shard given its own id, or the first shard of a named job to arrive) is
+    // copied as it is, and its job merged under the job's derived id, as for shards with derived ids.
+    if (shards.size < 2 && !previous) continue;
     const other = others.get(id)?.[0];
     if (other) throw new MergeConflictError(`run ${id}: ${other.dir} holds a run of that id that is not one of its shard runs (in ${found[0]!.dir}); merge stopped, nothing was written`);
     const first = found[0]!;
