@@ -40,8 +40,9 @@ type Category = 'records' | 'runs' | 'cache';
 /**
  * Merges data folders (each shard's, say) into one: records, runs and request cache files are copied
  * (temp name, then rename), what is already there is skipped, and the shard runs of each job become
- * one run covering the job. Everything is checked before anything is written: a record or log that
- * differs between two folders, or a sample done differently in two shards, stops the merge untouched.
+ * one run covering the job (shard runs that share one run id become the run of that id). Symbolic
+ * links in the sources are never followed. Everything is checked before anything is written: a record
+ * or log that differs between two folders, or a sample done differently in two shards, stops the merge untouched.
  */
 export async function mergeDataFolders(sources: string[], target: string): Promise<MergeReport> {
   const into = resolve(target);
@@ -132,9 +133,9 @@ export async function mergeDataFolders(sources: string[], target: string): Promi
   };
 }
 
-/** The merged run of every job that has shard runs in the target once the planned files are in. */
 type PlannedJob = { manifest: RunManifest; log: string; job: MergedJob; result: 'created' | 'updated' | 'unchanged' };
 
+/** The merged run of every job that has shard runs in the target once the planned files are in. */
 async function planJobs(into: string, plan: Map<string, PlannedFile>, namedIds: Set<string>): Promise<PlannedJob[]> {
   // Where each run's files will come from: the source planned to replace them, else the target.
   const homeOf = new Map<string, string>();
