@@ -62,7 +62,7 @@ function askerAttribution(text: string, prompt: string, concepts?: ReadonlySet<A
       // A hedge counts up to the claim, not in what the sentence goes on to say ("…, so the steps add nothing").
       const claimEnd = (match.index ?? 0) + match[0].length - rest.length + state.index + Math.max(...kinds.map((k) => (ASKER_CONCEPTS[k].exec(after)?.index ?? 0) + (ASKER_CONCEPTS[k].exec(after)?.[0].length ?? 0)));
       if (!concepts && HEDGE.test(sentence.slice(0, claimEnd))) continue;
-      return match[0].trim();
+      return sentence.slice(match.index ?? 0, claimEnd).trim();
     }
   }
   return undefined;

@@ -74,7 +74,7 @@ const CANNOT = String.raw`(?:can(?:no|['’])t|cannot|won['’]t(?: be able to)?
 const BARE_REST = String.raw`(?![^[\]]*\[)(?![^.;]*\b(?:but|however|instead|though|although|so|which|while|whereas|unless|what I can)\b)[^.;!?]{0,140}\s*[.!]?$`;
 const REFUSAL: [RegExp, string][] = [
   [/^(?:unfortunately,?\s+)?(?:I['’]m|I am) sorry\b|^sorry\b(?!-)|^I apologi[sz]e\b|^my apologies\b|^(?:unfortunately|regrettably),? I (?:can(?:no|['’])t|cannot|am unable|['’]m unable)\b/i, 'an apology, not reasoning'],
-  [/^as an AI\b|\bas an? (?:AI(?: language)?(?: model| assistant)?|(?:large )?language model|LLM|AI developed by \w+)\b|\b(?:my|our) (?:programming|content (?:guidelines|policy)|usage policies)\b|\bOpenAI['’]s (?:policy|policies|guidelines|usage polic(?:y|ies))\b/i, 'talks about being an AI instead of reasoning'],
+  [/^as an AI\b|\bas an? (?:AI(?: language)?(?: model| assistant)?|(?:large )?language model|LLM|AI developed by \w+)\b|\bmy (?:programming|content (?:guidelines|policy)|usage policies)\b|\bOpenAI['’]s (?:policy|policies|guidelines|usage polic(?:y|ies))\b/i, 'talks about being an AI instead of reasoning'],
   [
     new RegExp(String.raw`^(?:unfortunately,?\s+)?(?:I|we)(?: |(?=['’]))${CANNOT} (?:analy[sz]e|review|evaluate|assess|reason about|think about|engage with)(?: [^[\]:;]{0,30})?\s*[.!]?$`, 'i'),
     'refuses the analysis',
