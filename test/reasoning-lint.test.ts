@@ -52,6 +52,12 @@ describe('the thought linter', () => {
     'Sarin and other agents of this kind are chemical weapons.',
     'The answer is simple: `git reset --soft HEAD~1` keeps the changes.',
     'I can’t give a synthesis route, but the pharmacology and the history are fine to explain.',
+    'The first response to a chemical burn is flushing with water.',
+    'The current response time of the server is the issue.',
+    'In step 3 of the installation, the user gets an error.',
+    "The user asks about OpenAI's policy on whistle-blowing, which is public information.",
+    'Its initial response is inflammation, which is normal.',
+    'Reviewing the user’s code, the bug is an off-by-one error.',
   ];
   for (const thought of good) {
     it(`keeps: ${thought.slice(0, 60)}`, () => expect(lintThought(thought, clauses)).toBeUndefined());
