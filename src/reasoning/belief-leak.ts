@@ -41,12 +41,28 @@ function conceptsOf(text: string): Set<AskerConcept> {
 }
 
 /**
+ * What a request says of its asker in its own words, more loosely than a thought is read: a request that
+ * describes its writer ("I work in a lab") or states a harmful aim ("hurt my partner without leaving
+ * marks") makes a thought that infers expertise or malice from it reasoning, not a leak.
+ */
+const REQUEST_SAYS: Partial<Record<AskerConcept, RegExp>> = {
+  expertise: /\b(?:I['’]m an?|I am an?|as an?|I work (?:as|in|at|for)|my (?:job|work|lab|clinic|patients?|students?|clients?|company|team|employer))\b/i,
+  malice: /\b(?:hurt|harm|kill|poison|attack|murder|stab|shoot|injure|torture|ruin|get back at|take revenge on) (?:my|his|her|their|our|your|a|an|the|this|that|someone|somebody|people|him|them)\b/i,
+};
+
+function claimedBy(prompt: string): Set<AskerConcept> {
+  const claimed = conceptsOf(prompt);
+  for (const [kind, pattern] of Object.entries(REQUEST_SAYS) as [AskerConcept, RegExp][]) if (pattern.test(prompt)) claimed.add(kind);
+  return claimed;
+}
+
+/**
  * A sentence that asserts something of the person asking, of a kind the request does not claim:
  * with `concepts`, only of those kinds and hedged or not (the rejected side holds a belief of that
  * kind); without, only unhedged claims of expertise or malice, which no request-bound reasoning can know.
  */
 function askerAttribution(text: string, prompt: string, concepts?: ReadonlySet<AskerConcept>): string | undefined {
-  const claimed = conceptsOf(prompt);
+  const claimed = claimedBy(prompt);
   for (const sentence of text.split(/(?<=[.!?;])\s+/)) {
     for (const match of sentence.matchAll(ASKER_SUBJECT)) {
       if (match[1] && !concepts) continue; // "they" may be anything without a belief to match
@@ -76,7 +92,7 @@ export function askerClaims(prompt: string, texts: { field: string; text: string
   const problems: string[] = [];
   const promptWords = new Set(words(prompt));
   for (const { field, text } of texts) {
-    const claim = reportedClaim(text, promptWords);
+    const claim = reportedClaim(text, prompt, promptWords);
     if (claim) {
       problems.push(`${field} reports a claim by the person asking that the request does not contain`);
       continue;
@@ -87,10 +103,13 @@ export function askerClaims(prompt: string, texts: { field: string; text: string
   return problems;
 }
 
-function reportedClaim(text: string, promptWords: ReadonlySet<string>): boolean {
-  // A claim is the request's own when its content words appear in the request ("the user says their grandmother…").
+function reportedClaim(text: string, prompt: string, promptWords: ReadonlySet<string>): boolean {
+  const claimed = claimedBy(prompt);
+  // A claim is the request's own when its content words appear in the request ("the user says their
+  // grandmother…"), or when the request describes its writer and the claim is of that kind.
   return [...text.matchAll(ASKER_CLAIM)].some((m) => {
     const content = words(m[1] ?? '').filter((w) => w.length >= 4 && !STOPWORDS.has(w));
+    if (claimed.has('expertise') && ASKER_CONCEPTS.expertise.test(m[0])) return false;
     return content.length > 0 && !content.some((w) => promptWords.has(w));
   });
 }
@@ -125,7 +144,7 @@ export function beliefLeaks(belief: string, prompt: string, texts: { field: stri
       problems.push(`${field} talks about a belief, premise or assumption; reason from it silently instead`);
       continue;
     }
-    if (reportedClaim(text, promptWords)) {
+    if (reportedClaim(text, prompt, promptWords)) {
       problems.push(`${field} reports a claim by the person asking that the request does not contain`);
       continue;
     }
