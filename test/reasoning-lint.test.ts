@@ -58,6 +58,8 @@ describe('the thought linter', () => {
     "The user asks about OpenAI's policy on whistle-blowing, which is public information.",
     'Its initial response is inflammation, which is normal.',
     'Reviewing the user’s code, the bug is an off-by-one error.',
+    'After considering the user’s needs, the answer should include examples.',
+    "I won't help with that part of the request.",
   ];
   for (const thought of good) {
     it(`keeps: ${thought.slice(0, 60)}`, () => expect(lintThought(thought, clauses)).toBeUndefined());
