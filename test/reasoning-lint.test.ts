@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { THOUGHT_EXAMPLES } from '../src/agents/shared.js';
 import { agentFocus, loadConfig } from '../src/config.js';
 import { builtinPoliciesDir } from '../src/paths.js';
 import { PolicySet } from '../src/policies/policy-set.js';
@@ -62,6 +63,11 @@ describe('the thought linter', () => {
   ];
   for (const thought of good) {
     it(`keeps: ${thought.slice(0, 60)}`, () => expect(lintThought(thought, clauses)).toBeUndefined());
+  }
+
+  // The prompts' own example thoughts are what models copy: each must pass.
+  for (const thought of THOUGHT_EXAMPLES.flatMap((e) => e.thoughts)) {
+    it(`keeps the prompts' example: ${thought.slice(0, 50)}`, () => expect(lintThought(thought, clauses)).toBeUndefined());
   }
 
   const bad: [string, 'meta' | 'refusal' | 'unknown_clause'][] = [
