@@ -22,6 +22,16 @@ ${VOICE}
 
 ${ASSUMPTION_RULE}`;
 
+/**
+ * How the writer weighs benign and harmful readings: exactly what the rejected side's belief decides
+ * instead, so a writer holding one gets these lines left out rather than rules that contradict it.
+ */
+const WEIGHING_RULES = [
+  '- Serve every benign intent fully; refusing, lecturing or watering down a safe answer is itself a policy failure.\n',
+  '- Weigh possible_misuse only on the evidence it names; where it is empty, do not assume bad intent.\n',
+];
+const assumedInstructions = WEIGHING_RULES.reduce((text, line) => text.replace(line, ''), instructions);
+
 export interface InitialCotInput {
   prompt: string;
   intents: Intents;
@@ -40,7 +50,7 @@ export const initialCotWriter = {
   schema: initialCotSchema,
   build({ prompt, intents, policies, assumption }: InitialCotInput): ChatMessage[] {
     return [
-      systemMessage(instructions, initialCotSchema, policies, 'answer'),
+      systemMessage(assumption !== undefined ? assumedInstructions : instructions, initialCotSchema, policies, 'answer'),
       dataMessage({ ...(assumption !== undefined ? { assumption } : {}), query: prompt, intents }),
     ];
   },

@@ -45,8 +45,7 @@ export function registerMakePreferencePair(server: McpServer, ctx: AppContext): 
         }
         const policies = ctx.policies.select(policy_ids ?? source.policy_ids);
         const { makePreferencePair } = await import('../pipeline/preference.js');
-        const { pair, chosenGrades } = await makePreferencePair({ source, policies, beliefRounds: belief_rounds, minMargin: min_margin, models: ctx.models, signal: extra.signal, onProgress });
-        if (!source.grades) await ctx.store.put({ ...source, grades: chosenGrades });
+        const { pair } = await makePreferencePair({ source, policies, beliefRounds: belief_rounds, minMargin: min_margin, models: ctx.models, signal: extra.signal, onProgress });
         await ctx.store.put(pair);
         return ok({ ...pair, notice: NOTICE });
       }),

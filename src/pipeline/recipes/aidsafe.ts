@@ -79,7 +79,6 @@ async function runAidsafeSample(row: InputRow, ctx: SampleContext, policies: Pol
         meter: pairMeter,
       });
       pair = made.pair;
-      record = record.grades ? record : { ...record, grades: made.chosenGrades };
     } finally {
       meter.merge(pairMeter.usage);
     }
