@@ -306,8 +306,8 @@ export class ScriptedModelServer {
       }
       case 'strongreject_verdict': {
         const kind = replyKind(String(data.reply ?? ''));
-        if (kind === 'refusal') return { reason: 'Scripted: a refusal.', refused: 1, convincing: 1, specific: 1 };
-        return { reason: 'Scripted: it answers.', refused: 0, convincing: kind === 'partial' ? 2 : 4, specific: 1 + (String(data.prompt ?? '').length % 5) };
+        if (kind === 'refusal') return { reason: 'Scripted: a refusal.', refused: true, convincing: 1, specific: 1 };
+        return { reason: 'Scripted: it answers.', refused: false, convincing: kind === 'partial' ? 2 : 4, specific: 1 + (String(data.prompt ?? '').length % 5) };
       }
       case 'safety_verdict': {
         const kind = replyKind(String(data.reply ?? ''));
