@@ -185,9 +185,9 @@ export async function makePreferencePair(options: PreferenceOptions): Promise<Pr
     );
   }
 
-  const chosenGrades = await gradeCot({ prompt, intents, thoughts: chosenSide.thoughts, response: chosenSide.response, policies, models, meter, signal });
+  const chosenGrades = await gradeCot({ prompt, thoughts: chosenSide.thoughts, response: chosenSide.response, policies, models, meter, signal });
   await progress.tick('chosen side graded');
-  const rejectedGrades = await gradeCot({ prompt, intents, thoughts: pick.thoughts, response: pick.response, policies, models, meter, signal });
+  const rejectedGrades = await gradeCot({ prompt, thoughts: pick.thoughts, response: pick.response, policies, models, meter, signal });
   await progress.tick('rejected side graded');
   const margin = chosenGrades.scores.faithfulness_policy_cot - rejectedGrades.scores.faithfulness_policy_cot;
   const graded = { chosen: { ...chosen, grades: chosenGrades }, rejected: { ...rejected, grades: rejectedGrades }, attempts, margin, length_ratio };

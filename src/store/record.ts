@@ -59,13 +59,27 @@ export const lintCountsSchema = z.object({
 
 const scoreMap = <T extends z.ZodType>(value: T) => z.object(Object.fromEntries(GRADE_METRICS.map((m) => [m, value])) as Record<GradeMetric, T>);
 
+/** What the grader was shown besides the reasoning and answer: the request alone, or (grades made before) the request and the sample's intents. */
+export const GRADING_INPUTS = ['request', 'request_and_intents'] as const;
+export type GradingInput = (typeof GRADING_INPUTS)[number];
+
 export const gradesSchema = z.object({
   scores: scoreMap(z.number().int().min(1).max(5)),
   rationales: scoreMap(z.string()),
   grader_model: z.string(),
   graded_at: z.string(),
+  input: z.enum(GRADING_INPUTS).optional().describe('What the grader saw besides the reasoning and answer; absent on older grades (see gradingInputOf).'),
 });
 export type Grades = z.infer<typeof gradesSchema>;
+
+/**
+ * The grading input of a record's grades. Grades made before it was stored were made with the intents
+ * for an AIDSAFE record and without them for a baseline record, which has none.
+ */
+export function gradingInputOf(record: Pick<CotRecord, 'grades' | 'recipe'>): GradingInput | undefined {
+  if (!record.grades) return undefined;
+  return record.grades.input ?? ((record.recipe ?? 'aidsafe') === 'baseline' ? 'request' : 'request_and_intents');
+}
 
 /** A policy-embedded CoT sample: the whole story, so a dataset can be audited and re-run. */
 export const cotRecordSchema = z.object({

@@ -61,7 +61,7 @@ async function runAidsafeSample(row: InputRow, ctx: SampleContext, policies: Pol
     metadata: { ...row.metadata, row_index: row.index },
   });
   if (settings.grade) {
-    const grades = await gradeCot({ prompt: record.prompt, intents: { possible_misuse: [], ...record.intents }, thoughts: record.refined_thoughts, response: record.response, policies, models, meter, signal });
+    const grades = await gradeCot({ prompt: record.prompt, thoughts: record.refined_thoughts, response: record.response, policies, models, meter, signal });
     record = { ...record, grades, usage: structuredClone(meter.usage) };
   }
   let pair: PreferenceRecord | undefined;
