@@ -32,7 +32,8 @@ export async function gradeMissing(
   const dir = join(ctx.config.dataDir, 'comparisons');
   await mkdir(dir, { recursive: true });
   const inputPath = join(dir, `grading-${run.manifest.id}.jsonl`);
-  await writeFileAtomic(inputPath, records.map((r) => JSON.stringify({ prompt: r.prompt, record_id: r.id })).join('\n') + '\n');
+  // The grading input is in every row, so a listing graded by an older version (with intents) is a new run, not a finished one.
+  await writeFileAtomic(inputPath, records.map((r) => JSON.stringify({ prompt: r.prompt, record_id: r.id, grading_input: 'request' })).join('\n') + '\n');
   const policies = ctx.policies.select(run.manifest.options.policy_ids);
   const o = run.manifest.options;
   const request = {
