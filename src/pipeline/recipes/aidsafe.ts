@@ -38,8 +38,10 @@ export function aidsafeRecipe(config: Config, policies: Policy[], settings: Aids
     estimate: (rows, alreadyDone) => {
       const turnsMax = settings.agents * settings.maxRounds;
       const gradeCalls = settings.grade ? 1 : 0;
-      const prefMin = settings.preference ? 3 + (settings.grade ? 1 : 2) : 0;
-      const prefMax = settings.preference ? 3 * settings.beliefRounds + (settings.grade ? 1 : 2) : 0;
+      // A pair: the chosen side written, answered and judged (the fewest, when the judge finds it violating);
+      // at most, four calls a belief round (belief, writing, answer, verdict) and both sides graded.
+      const prefMin = settings.preference ? 3 : 0;
+      const prefMax = settings.preference ? 3 + 4 * settings.beliefRounds + 2 : 0;
       return estimateCalls(config, policies, rows, alreadyDone, { min: 5 + gradeCalls + prefMin, max: 4 + turnsMax + gradeCalls + prefMax });
     },
     runSample: (row, ctx) => runAidsafeSample(row, ctx, policies, settings),
