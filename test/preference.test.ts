@@ -106,6 +106,9 @@ describe('make_preference_pair', () => {
     expect(pair.attempts.map((a) => a.violated)).toEqual([false, false]);
     expect(model.callsFor('judgment')).toHaveLength(3);
     expect(model.callsFor('grading')).toHaveLength(0);
+    const list = (await call('list_records', { limit: 1 })).structuredContent as { records: Record<string, unknown>[] };
+    expect(list.records[0]).toMatchObject({ id: pair.id, kind: 'preference', kept: false, graded: false });
+    expect(list.records[0]).not.toHaveProperty('margin');
   });
 
   it('drops the pair before any belief is written when the judge finds the chosen side violating', async () => {

@@ -268,7 +268,7 @@ export function summarize(record: StoredRecord): RecordSummary {
     ...(record.kind === 'cot'
       ? { stop_reason: record.stop_reason, turns: record.deliberation.length, graded: record.grades !== undefined }
       : record.kind === 'preference'
-        ? { kept: record.kept, margin: record.margin, graded: true }
+        ? { kept: record.kept, ...(record.margin !== undefined ? { margin: record.margin } : {}), graded: record.chosen.grades !== undefined }
         : { graded: true }),
     ...(record.run_id ? { run_id: record.run_id } : {}),
   };
