@@ -342,6 +342,9 @@ describe('a run that makes preference pairs', () => {
     const args = { input_path: input, preference: true, belief_rounds: 1, agents: 1, max_rounds: 1, wait: true, run_id: 'pairs-run' };
     const done = (await client.callTool({ name: 'start_batch', arguments: args }, undefined, { onprogress: (p) => messages.push(p.message ?? '') })) as CallToolResult;
     expect((done.structuredContent as { final: { status: string } }).final.status).toBe('done');
+    // The chosen side's writing is the record's own first writing, the same request: the request cache answers it.
+    const unassumed = model.callsFor('initial_cot').filter((r) => !('assumption' in (JSON.parse(r.messages[1]!.content) as object)));
+    expect(unassumed.length).toBe(5);
     expect(messages.at(-1)).toMatch(/pairs 2 kept, 3 dropped \(1 chosen violates, 1 rejected not violating, 1 length\)/);
     const expected = { kept: 2, dropped: 3, dropped_by_reason: { chosen_violates: 1, rejected_not_violating: 1, length: 1 } };
     expect((await call('get_batch', { run_id: 'pairs-run' })).structuredContent).toMatchObject({ status: 'done', done: 5, pairs: expected });

@@ -57,7 +57,8 @@ type Leaks = (fields: { field: string; text: string }[]) => string[];
 export async function makePreferencePair(options: PreferenceOptions): Promise<PreferenceResult> {
   const { source, policies, beliefRounds, minMargin, models, signal } = options;
   const prompt = source.prompt;
-  const intents: Intents = { possible_misuse: [], ...source.intents };
+  // In the order the record's own writer saw them, so the chosen writing is that very request (a cache hit).
+  const intents: Intents = { explicit: source.intents.explicit, implicit: source.intents.implicit, possible_misuse: source.intents.possible_misuse ?? [] };
   const meter = options.meter ?? new UsageMeter();
   const clauses = new ClauseIndex(policies);
   const lint = emptyLintCounts();
