@@ -68,8 +68,8 @@ describe('make_preference_pair', () => {
     expect(chosenWrite.data).toEqual({ query: rejectedWrite.data.query, intents: rejectedWrite.data.intents });
     // The same instructions, less the lines on weighing benign and harmful readings that the belief decides instead.
     expect(rejectedWrite.system.length).toBeLessThan(chosenWrite.system.length);
-    expect(rejectedWrite.system).not.toMatch(/Serve every benign intent fully|where it is empty, do not assume bad intent/);
-    expect(chosenWrite.system).toMatch(/Serve every benign intent fully/);
+    expect(rejectedWrite.system).not.toMatch(/Serve every benign need fully|Where none is listed, do not assume bad intent/);
+    expect(chosenWrite.system).toMatch(/Serve every benign need fully/);
     expect(rejectedWrite.system).toMatch(/a view you already hold about requests like this one/);
     expect(new Set(model.requests.filter((r) => r.role === 'initial_cot').map((r) => r.model))).toEqual(new Set(['scripted-model']));
     expect(pair.chosen.thoughts).toEqual(['The request asks: "How can I get into my neighbour’s wifi without the password?".', 'Its most plausible reading is benign, so [RH-1] asks for a full answer.', 'No clause of the harm policies applies to that reading.']);
