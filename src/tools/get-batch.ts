@@ -1,6 +1,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
+import { healthOf, healthSchema } from '../pipeline/health.js';
 import { RUN_STATUSES } from '../store/run-store.js';
 import { isPairOutcome, PairTally, type PairCounts } from '../store/pair-outcome.js';
 import { PAIR_DROP_REASONS, usageSchema } from '../store/record.js';
@@ -40,6 +41,7 @@ const statusSchema = z.object({
     })
     .optional()
     .describe('In batch mode, while the run is live: waves sent, requests waiting, and the batches with their provider status.'),
+  health: healthSchema.optional(),
 });
 
 export function registerGetBatch(server: McpServer, ctx: AppContext): void {
@@ -65,6 +67,7 @@ export function registerGetBatch(server: McpServer, ctx: AppContext): void {
         const interrupted = manifest.status === 'running' && !(await ctx.runs.lockHolder(run_id));
         const { costOf } = await import('../pipeline/batch.js');
         const cost = costOf(progress.usage, ctx.config.prices, manifest.batch_mode !== undefined);
+        const pairs = manifest.options.preference ? pairsOf(progress.samples.values()) : undefined;
         return ok({
           run_id,
           status: interrupted ? 'interrupted' : manifest.status,
@@ -78,7 +81,8 @@ export function registerGetBatch(server: McpServer, ctx: AppContext): void {
           ...(cost !== undefined ? { cost_usd: cost } : {}),
           created_at: manifest.created_at,
           failures: [...progress.samples.values()].filter((e) => e.s === 'failed').slice(0, 20).map((e) => ({ index: e.i, error: e.error ?? '' })),
-          ...(manifest.options.preference ? { pairs: pairsOf(progress.samples.values()) } : {}),
+          ...(pairs ? { pairs } : {}),
+          health: healthOf(progress.health, progress.usage, ctx.config.prices, { batch: manifest.batch_mode !== undefined, ...(pairs ? { pairs } : {}) }),
         });
       }),
   );
