@@ -7,6 +7,16 @@ export const COMMAND_HELP = {
     Streamable HTTP at /mcp; set AIDSAFE_HTTP_TOKEN to require a bearer token
     (required on any host but loopback). AIDSAFE_HTTP_MAX_SESSIONS (default 64) caps
     live HTTP sessions; AIDSAFE_HTTP_SESSION_IDLE_MINUTES (default 10) closes idle ones.`,
+  preview: `aidsafe-mcp preview [--input FILE [--column C]] [--limit N] [--recipe aidsafe|baseline] [--agents N]
+                    [--max-rounds N] [--grade] [--preference] [--belief-rounds N] [--min-margin M]
+                    [--policy ID]... [--concurrency N] [--max-cost USD] [--run-id ID] [--json]
+    Try the configured model on a few prompts before a long run: 8 by default (half XSTest's
+    safe prompts, half StrongREJECT's harmful ones), or the first --limit rows of --input.
+    Prints a health table (replies valid on first try, repairs, thoughts the linter removed,
+    deliberations that agreed, pairs kept, tokens, cost and time per sample), a go/no-go
+    line naming the worst figure and what to change, and two samples as the sft export
+    writes them. The run is stored as preview-…; the same command resumes it.
+    Exits 0 on go, 1 on no-go.`,
   run: `aidsafe-mcp run --input PATH [--column C] [--limit N] [--concurrency N] [--run-id ID]
                 [--recipe aidsafe|baseline] [--grade] [--preference] [--shard I/N|auto] [--agents N] [--max-rounds N]
                 [--belief-rounds N] [--min-margin M] [--policy ID]...

@@ -96,6 +96,7 @@ export const healthSchema = z
     tokens_per_sample: z.number().optional(),
     cost_per_sample_usd: z.number().optional(),
     seconds_per_sample: z.number().optional(),
+    verdict: z.string().describe('Go or no-go, naming the worst figure and what to change.'),
   })
   .describe('How well the model fits the recipe; thresholds in docs/preview.md.');
 export type Health = z.infer<typeof healthSchema>;
@@ -105,6 +106,13 @@ export type Health = z.infer<typeof healthSchema>;
  * pairs their counts. Tokens, cost and time are per sample done (failed samples' spending included).
  */
 export function healthOf(tally: HealthTally, usage: Usage, prices: Config['prices'], options: { batch?: boolean; pairs?: PairCounts } = {}): Health {
+  const figures = healthFigures(tally, usage, prices, options);
+  return { ...figures, verdict: healthVerdict(figures).line };
+}
+
+type Figures = Omit<Health, 'verdict'>;
+
+function healthFigures(tally: HealthTally, usage: Usage, prices: Config['prices'], options: { batch?: boolean; pairs?: PairCounts }): Figures {
   const completions = usage.completions ?? 0;
   const removedTotal = LINT_REMOVAL_KINDS.reduce((n, k) => n + tally.removed[k], 0);
   const written = tally.thoughts + removedTotal;
@@ -166,13 +174,13 @@ export interface HealthCheck {
   label: string;
   value: number;
   level: 'ok' | 'warn' | 'fail';
-  /** How far past its warn threshold, relative to the threshold: the worst figure has the largest. */
+  /** How far past its warn threshold, in spans from warn to fail: the worst figure has the largest. */
   badness: number;
   advice: string;
 }
 
 /** Each figure that has a value, held to its thresholds. */
-export function healthChecks(h: Health): HealthCheck[] {
+export function healthChecks(h: Figures): HealthCheck[] {
   const values: Partial<Record<Figure, number>> = {
     first_try_valid: h.first_try_valid,
     repairs_per_call: h.repairs_per_call,
@@ -188,7 +196,8 @@ export function healthChecks(h: Health): HealthCheck[] {
     const { label, higherIsBetter, advice } = FIGURES[figure];
     const past = (limit: number) => (higherIsBetter ? value < limit : value > limit);
     const level = past(fail) ? 'fail' : past(warn) ? 'warn' : 'ok';
-    const badness = higherIsBetter ? (warn - value) / warn : (value - warn) / warn;
+    // Measured in spans from warn to fail, so figures on different scales compare: 1 is at the no-go line.
+    const badness = (higherIsBetter ? warn - value : value - warn) / Math.abs(warn - fail);
     checks.push({ figure, label, value, level, badness, advice: figure === 'pairs_kept' ? pairAdvice(h.pairs!) : advice });
   }
   return checks;
@@ -211,7 +220,7 @@ export interface HealthVerdict {
 }
 
 /** Go or no-go, naming the worst figure and what to change. */
-export function healthVerdict(h: Health): HealthVerdict {
+export function healthVerdict(h: Figures): HealthVerdict {
   const checks = healthChecks(h);
   if (h.samples === 0) return { go: false, line: 'no-go: no sample finished, so there is nothing to judge the model by (see the failures above)' };
   const worst = [...checks].sort((a, b) => b.badness - a.badness)[0];
