@@ -38,8 +38,8 @@ export function registerStartBatch(server: McpServer, ctx: AppContext): void {
           .min(1, 'input_path must not be empty')
           .max(MAX_NAME_CHARS, `input_path must be at most ${MAX_NAME_CHARS} characters`)
           .optional()
-          .describe('Path of the prompt file, inside the data folder’s inputs/ (a relative path is taken from there), AIDSAFE_INPUT_DIRS or a root the client declared. Optional with preview.'),
-        preview: z.boolean().default(false).describe('Try the model before a long run: the first 8 rows (limit) of input_path, or 8 shipped benign and harmful prompts; run id "preview-…"; get_batch\'s health gives the verdict.'),
+          .describe('Path of the prompt file, inside the data folder’s inputs/ (a relative path is taken from there), AIDSAFE_INPUT_DIRS or a root the client declared.'),
+        preview: z.boolean().default(false).describe('Try the model first: 8 shipped prompts (or rows of input_path) as run "preview-…"; get_batch health has the verdict.'),
         column: z.string().min(1).max(200, 'column must be at most 200 characters').optional().describe('The prompt column; default the first of prompt, question, goal, forbidden_prompt, Behavior.'),
         limit: range('limit', 1, MAX_ROWS).optional().describe(`Only the first N rows (1–${MAX_ROWS}).`),
         shard: z
