@@ -1,7 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Health } from '../src/pipeline/health.js';
+import { HealthTally, healthOf, type Health } from '../src/pipeline/health.js';
+import { emptyUsage } from '../src/pipeline/usage.js';
 import { runCli } from './helpers/cli.js';
 import { connectClient, contextFor, tempDir } from './helpers/fixtures.js';
 import { ScriptedModelServer, type RoleRequest } from './helpers/scripted-model-server.js';
@@ -45,6 +46,8 @@ describe('aidsafe-mcp preview against a cooperative model', () => {
     expect(out).toMatch(/cost per sample\s+– \(no prices in the config\)/);
     expect(out).toMatch(/time per sample\s+\d+\.\d s/);
     expect(out).toContain('\ngo: every figure is within its threshold\n');
+    // The status line carries the short form.
+    expect(result.stderr).toMatch(/8\/8 done · .* · first try 100% · 0\.00 repairs\/reply · 0% linted · agreed 100%/);
     expect(out.match(/Sample \d of 2, as `export --format sft` writes it:/g)).toHaveLength(2);
     expect(out).toContain('"content": "<think>\\n');
     // One benign and one harmful prompt are shown.
@@ -77,6 +80,19 @@ describe('aidsafe-mcp preview against a cooperative model', () => {
     expect(rows).toHaveLength(8);
     // The samples shown are rows of that export, key for key.
     for (const shown of json.samples) expect(rows).toContainEqual(shown);
+    // A server that did not run it reads the same figures from the run's log.
+    const ctx = await contextFor(server.url, data.path);
+    const { client, close } = await connectClient(ctx);
+    try {
+      const status = await client.callTool({ name: 'get_batch', arguments: { run_id: json.run_id } });
+      expect(status.isError, JSON.stringify(status.content)).toBeFalsy();
+      const { seconds_per_sample: _live, ...fromLog } = (status.structuredContent as { health: Health }).health;
+      const { seconds_per_sample: _preview, ...fromPreview } = json.health;
+      expect(fromLog).toEqual(fromPreview);
+    } finally {
+      await close();
+      await ctx.close();
+    }
   }, 60_000);
 });
 
@@ -142,9 +158,12 @@ describe('a preview with preference pairs whose judge never finds a violation', 
   });
 
   it('drops every pair for that reason and names the pairs figure', async () => {
-    const result = await runCli(['preview', '--limit', '2', '--preference', '--belief-rounds', '1', '--json'], envFor(server, data.path));
+    const config = join(data.path, 'config.json');
+    writeFileSync(config, JSON.stringify({ prices: { 'scripted-model': { input: 0.15, output: 0.6 } } }));
+    const result = await runCli(['preview', '--limit', '2', '--preference', '--belief-rounds', '1', '--json'], { ...envFor(server, data.path), AIDSAFE_CONFIG: config });
     expect(result.code, result.stderr).toBe(1);
     const json = JSON.parse(result.stdout) as PreviewJson;
+    expect(json.health.cost_per_sample_usd).toBeGreaterThan(0);
     expect(json.health.pairs).toMatchObject({ kept: 0, dropped: 2, dropped_by_reason: { rejected_not_violating: 2 }, kept_share: 0 });
     expect(json.verdict).toMatch(/^no-go: pairs kept 0% \(no-go below 25%\): use a larger whisperer/);
   }, 60_000);
@@ -184,4 +203,20 @@ describe('start_batch with preview, and get_batch', () => {
       await ctx.close();
     }
   }, 60_000);
+});
+
+describe('the verdict', () => {
+  const usage = (completions: number, firstTry: number, calls: number) => ({ ...emptyUsage(), completions, first_try_valid: firstTry, calls });
+  const tally = (agreed: number, budget: number) => {
+    const t = new HealthTally();
+    for (let i = 0; i < agreed + budget; i++) t.add({ thoughts: 4, removed: {}, turns: 2, agreed: i < agreed, ms: 1000 });
+    return t;
+  };
+
+  it('is go at the thresholds, a warning past the first line, and no-go past the second, naming the worst figure', () => {
+    expect(healthOf(tally(5, 5), usage(100, 90, 125), {}).verdict).toBe('go: every figure is within its threshold');
+    expect(healthOf(tally(5, 5), usage(100, 85, 125), {}).verdict).toMatch(/^go, with a warning: replies valid against the schema on first try 85% \(warning below 90%\)/);
+    expect(healthOf(tally(1, 9), usage(100, 85, 125), {}).verdict).toMatch(/^no-go: samples whose deliberation agreed 10% \(no-go below 20%\): use fewer agents/);
+    expect(healthOf(new HealthTally(), usage(10, 0, 30), {}).verdict).toMatch(/^no-go: no sample finished/);
+  });
 });
