@@ -6,10 +6,10 @@ import type { AppContext } from '../src/context.js';
 import { BatchRun, type BatchRequest } from '../src/pipeline/batch.js';
 import { exportDataset } from '../src/store/export.js';
 import type { CotRecord } from '../src/store/record.js';
-import { connectClient, contextFor, DATASETS, tempDir } from './helpers/fixtures.js';
+import { connectClient, contextFor, BENCHMARKS, tempDir } from './helpers/fixtures.js';
 import { ScriptedModelServer } from './helpers/scripted-model-server.js';
 
-const xstest = fileURLToPath(new URL('xstest_prompts.csv', DATASETS));
+const xstest = fileURLToPath(new URL('xstest.jsonl', BENCHMARKS));
 
 function request(overrides: Partial<BatchRequest> = {}): BatchRequest {
   return { inputPath: xstest, limit: 6, concurrency: 4, grade: true, preference: false, agents: 2, maxRounds: 3, beliefRounds: 3, minMargin: 1, budgets: {}, ...overrides };

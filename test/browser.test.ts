@@ -10,7 +10,7 @@ import { BatchRun } from '../src/pipeline/batch.js';
 import type { CotRecord } from '../src/store/record.js';
 import { launchBrowser } from './helpers/browser.js';
 import { runCli } from './helpers/cli.js';
-import { connectClient, contextFor, DATASETS, tempDir, testConfig } from './helpers/fixtures.js';
+import { connectClient, contextFor, BENCHMARKS, tempDir, testConfig } from './helpers/fixtures.js';
 import { ScriptedModelServer } from './helpers/scripted-model-server.js';
 
 const SHOTS = fileURLToPath(new URL('../test-output/', import.meta.url));
@@ -185,7 +185,7 @@ describe('the run report', () => {
   it('is one self-contained file with summary charts and a filterable sample list that opens each deliberation', async () => {
     await varied.start();
     const ctx = await createContext({ config: { ...testConfig(varied.url, data.path), maxRepairs: 1 } });
-    const xstest = fileURLToPath(new URL('xstest_prompts.csv', DATASETS));
+    const xstest = fileURLToPath(new URL('xstest.jsonl', BENCHMARKS));
     const run = await BatchRun.prepare(ctx, { inputPath: xstest, limit: 60, concurrency: 8, grade: true, preference: false, agents: 2, maxRounds: 3, beliefRounds: 3, minMargin: 1, budgets: {}, runId: 'report-run' });
     const final = await run.start();
     expect(final.failed).toBeGreaterThan(0);

@@ -9,11 +9,11 @@ import { bootstrapMean, BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED } from '../src/stats
 import type { CotRecord } from '../src/store/record.js';
 import { launchBrowser } from './helpers/browser.js';
 import { runCli, startCli } from './helpers/cli.js';
-import { cliAgainst, connectClient, contextFor, DATASETS, tempDir } from './helpers/fixtures.js';
+import { cliAgainst, connectClient, contextFor, BENCHMARKS, tempDir } from './helpers/fixtures.js';
 import { ScriptedModelServer } from './helpers/scripted-model-server.js';
 
-const xstest = fileURLToPath(new URL('xstest_prompts.csv', DATASETS));
-const advbench = fileURLToPath(new URL('advbench_harmful_behaviors.csv', DATASETS));
+const xstest = fileURLToPath(new URL('xstest.jsonl', BENCHMARKS));
+const advbench = fileURLToPath(new URL('advbench.jsonl', BENCHMARKS));
 
 /** A run's finished records, read straight from the store, by prompt. */
 async function recordsByPrompt(ctx: AppContext, runId: string): Promise<Map<string, CotRecord>> {

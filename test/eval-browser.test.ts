@@ -7,7 +7,7 @@ import type { EvalRecord } from '../src/store/record.js';
 import { viewAsset } from '../src/views/assets.js';
 import { launchBrowser } from './helpers/browser.js';
 import { runCli } from './helpers/cli.js';
-import { DATASETS, tempDir } from './helpers/fixtures.js';
+import { BENCHMARKS, tempDir } from './helpers/fixtures.js';
 import { ScriptedModelServer } from './helpers/scripted-model-server.js';
 
 const data = tempDir();
@@ -27,7 +27,7 @@ afterAll(async () => {
 describe('the eval report', () => {
   it('shows one column per target, and every sample filterable by target and verdict, opening its reasoning, reply and verdict', async () => {
     const out = join(data.path, 'eval.html');
-    const env = { OPENAI_BASE_URL: model.url, AIDSAFE_MODEL: 'judge-model', AIDSAFE_DATA_DIR: data.path, AIDSAFE_SUITES_DIR: fileURLToPath(DATASETS) };
+    const env = { OPENAI_BASE_URL: model.url, AIDSAFE_MODEL: 'judge-model', AIDSAFE_DATA_DIR: data.path, AIDSAFE_SUITES_DIR: fileURLToPath(BENCHMARKS) };
     const cli = await runCli(['eval', '--target', model.url, '--model', 'base-model', '--target', model.url, '--model', 'tuned-think-model', '--suite', 'xstest', '--limit', '30', '--out', out], env);
     expect(cli.code, cli.stderr).toBe(0);
     const records = readdirSync(join(data.path, 'records')).map((n) => JSON.parse(readFileSync(join(data.path, 'records', n), 'utf8')) as EvalRecord);

@@ -14,10 +14,10 @@ import { parseCsv } from '../src/inputs/csv.js';
 import { BatchRun } from '../src/pipeline/batch.js';
 import { exportDataset, type ExportOptions } from '../src/store/export.js';
 import type { CotRecord } from '../src/store/record.js';
-import { connectClient, DATASETS, tempDir, testConfig } from './helpers/fixtures.js';
+import { connectClient, BENCHMARKS, tempDir, testConfig } from './helpers/fixtures.js';
 import { ScriptedModelServer } from './helpers/scripted-model-server.js';
 
-const strongreject = fileURLToPath(new URL('strongreject_dataset.csv', DATASETS));
+const strongreject = fileURLToPath(new URL('strongreject.jsonl', BENCHMARKS));
 
 type Msg = { role: string; content: string; reasoning_content?: string; thinking?: string };
 

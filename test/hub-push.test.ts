@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './helpers/cli.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { connectClient, contextFor, DATASETS, tempDir } from './helpers/fixtures.js';
+import { connectClient, contextFor, BENCHMARKS, tempDir } from './helpers/fixtures.js';
 import { HubStandIn } from './helpers/hub-stand-in.js';
 import { ScriptedModelServer } from './helpers/scripted-model-server.js';
 
@@ -26,7 +26,7 @@ describe('export --push-to-hub against a loopback stand-in for the Hub', () => {
     await model.start();
     await hub.start();
     env = { OPENAI_BASE_URL: model.url, AIDSAFE_MODEL: 'scripted-model', AIDSAFE_DATA_DIR: data.path, HF_ENDPOINT: hub.url };
-    const run = await runCli(['run', '--input', fileURLToPath(new URL('xstest_prompts.csv', DATASETS)), '--limit', '12', '--run-id', 'hub-run'], env);
+    const run = await runCli(['run', '--input', fileURLToPath(new URL('xstest.jsonl', BENCHMARKS)), '--limit', '12', '--run-id', 'hub-run'], env);
     expect(run.code, run.stderr).toBe(0);
   });
   afterAll(async () => {

@@ -7,14 +7,14 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { ListRootsRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { createServer } from '../src/server.js';
-import { connectClient, contextFor, DATASETS, tempDir } from './helpers/fixtures.js';
+import { connectClient, contextFor, BENCHMARKS, tempDir } from './helpers/fixtures.js';
 import { ScriptedModelServer } from './helpers/scripted-model-server.js';
 
 const data = tempDir();
 const project = tempDir();
 const rootDir = tempDir();
 const model = new ScriptedModelServer({ latencyMs: 1 });
-const xstest = fileURLToPath(new URL('xstest_prompts.csv', DATASETS));
+const xstest = fileURLToPath(new URL('xstest.jsonl', BENCHMARKS));
 const SECRET = 'sk-input-access-secret-0123456789';
 const closers: (() => Promise<void>)[] = [];
 

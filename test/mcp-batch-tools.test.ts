@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { connectClient, contextFor, DATASETS, tempDir } from './helpers/fixtures.js';
+import { connectClient, contextFor, BENCHMARKS, tempDir } from './helpers/fixtures.js';
 import { ScriptedModelServer } from './helpers/scripted-model-server.js';
 
 const data = tempDir();
@@ -17,7 +17,7 @@ const input = join(data.path, 'inputs', 'xstest.csv');
 beforeAll(async () => {
   await model.start();
   mkdirSync(join(data.path, 'inputs'));
-  copyFileSync(fileURLToPath(new URL('xstest_prompts.csv', DATASETS)), input);
+  copyFileSync(fileURLToPath(new URL('xstest.jsonl', BENCHMARKS)), input);
   copyFileSync(input, join(outside.path, 'secret.csv'));
   ({ client, close } = await connectClient(await contextFor(model.url, data.path)));
 });

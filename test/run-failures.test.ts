@@ -5,12 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { createContext } from '../src/context.js';
 import { BatchRun } from '../src/pipeline/batch.js';
-import { connectClient, contextFor, DATASETS, tempDir, testConfig } from './helpers/fixtures.js';
+import { connectClient, contextFor, BENCHMARKS, tempDir, testConfig } from './helpers/fixtures.js';
 import { runCli } from './helpers/cli.js';
 import { ScriptedModelServer } from './helpers/scripted-model-server.js';
 
-const advbench = fileURLToPath(new URL('advbench_harmful_behaviors.csv', DATASETS));
-const xstest = fileURLToPath(new URL('xstest_prompts.csv', DATASETS));
+const advbench = fileURLToPath(new URL('advbench.jsonl', BENCHMARKS));
+const xstest = fileURLToPath(new URL('xstest.jsonl', BENCHMARKS));
 
 /** Every file under a folder, with its text. */
 function allFiles(dir: string): { path: string; text: string }[] {

@@ -7,10 +7,10 @@ import { findDuplicates } from '../src/exports/dedup.js';
 import { ContaminationIndex, loadBenchmarks } from '../src/exports/decontaminate.js';
 import type { RunManifest } from '../src/store/run-store.js';
 import { runCli } from './helpers/cli.js';
-import { cliAgainst, connectClient, contextFor, DATASETS, tempDir } from './helpers/fixtures.js';
+import { cliAgainst, connectClient, contextFor, BENCHMARKS, tempDir } from './helpers/fixtures.js';
 import { ScriptedModelServer } from './helpers/scripted-model-server.js';
 
-const xstest = fileURLToPath(new URL('xstest_prompts.csv', DATASETS));
+const xstest = fileURLToPath(new URL('xstest.jsonl', BENCHMARKS));
 
 describe('dedup', () => {
   it('drops exact duplicates after normalising case, whitespace and punctuation, and near duplicates over the threshold, keeping the first', () => {
