@@ -86,10 +86,10 @@ describe('the baseline recipe', () => {
 
   it('start_batch takes recipe "baseline" and runs the baseline', async () => {
     mkdirSync(join(data.path, 'inputs'), { recursive: true });
-    copyFileSync(xstest, join(data.path, 'inputs', 'xstest.csv'));
+    copyFileSync(xstest, join(data.path, 'inputs', 'xstest.jsonl'));
     const { client, close } = await connectClient(ctx);
     try {
-      const result = await client.callTool({ name: 'start_batch', arguments: { input_path: 'xstest.csv', limit: 3, recipe: 'baseline', wait: true } });
+      const result = await client.callTool({ name: 'start_batch', arguments: { input_path: 'xstest.jsonl', limit: 3, recipe: 'baseline', wait: true } });
       expect(result.isError, JSON.stringify(result.content)).toBeFalsy();
       const { run_id, final } = result.structuredContent as { run_id: string; final: { status: string; done: number } };
       expect(final).toMatchObject({ status: 'done', done: 3 });

@@ -45,7 +45,7 @@ describe('a model server that echoes the API key back in a 401', () => {
 
   it('keeps the key out of tool results, the run log, the store and the logs, and fails the run early', async () => {
     mkdirSync(join(data.path, 'inputs'));
-    const input = join(data.path, 'inputs', 'xstest.csv');
+    const input = join(data.path, 'inputs', 'xstest.jsonl');
     copyFileSync(xstest, input);
     const { client, close } = await connectClient(await contextFor(model.url, data.path));
     const call = async (name: string, args: Record<string, unknown>) => (await client.callTool({ name, arguments: args })) as CallToolResult;
