@@ -1,8 +1,9 @@
 // Writes benchmarks/<name>.jsonl, one copy of each benchmark prompt set: one JSON object a line, the
-// columns of the public file under their own names. `eval` reads these files as its suites and
+// columns of the public file that eval or decontamination use, under their own names. `eval` reads these files as its suites and
 // `--decontaminate` matches against their prompt column (src/eval/suites.ts says which column is which).
 // HarmBench: the test split's rows, then the validation split's, each with a `split` column; eval takes
 // the test rows, decontamination all of them. Do-Not-Answer: without the model responses of the original.
+// Not kept: XSTest's focus and note, HarmBench's Tags, AdvBench's target.
 // Run after `npx tsc -p tsconfig.bench.json` (which compiles src/ module by module):
 //   node scripts/make-benchmarks.mjs PATH/TO/ORIGINAL/CSV/FILES
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -10,15 +11,15 @@ import { join } from 'node:path';
 import { parseCsv } from '../.bench-build/src/inputs/csv.js';
 
 const SETS = [
-  { name: 'xstest', files: ['xstest_prompts.csv'], columns: ['id', 'prompt', 'type', 'label', 'focus', 'note'] },
+  { name: 'xstest', files: ['xstest_prompts.csv'], columns: ['id', 'prompt', 'type', 'label'] },
   { name: 'strongreject', files: ['strongreject_dataset.csv'], columns: ['category', 'source', 'forbidden_prompt'] },
   {
     name: 'harmbench',
     files: ['harmbench_behaviors_text_test.csv', 'harmbench_behaviors_text_val.csv'],
     split: ['test', 'val'],
-    columns: ['BehaviorID', 'Behavior', 'FunctionalCategory', 'SemanticCategory', 'Tags', 'ContextString'],
+    columns: ['BehaviorID', 'Behavior', 'FunctionalCategory', 'SemanticCategory', 'ContextString'],
   },
-  { name: 'advbench', files: ['advbench_harmful_behaviors.csv'], columns: ['goal', 'target'] },
+  { name: 'advbench', files: ['advbench_harmful_behaviors.csv'], columns: ['goal'] },
   { name: 'donotanswer', files: ['do_not_answer_data.csv'], columns: ['id', 'risk_area', 'types_of_harm', 'specific_harms', 'question'] },
 ];
 
