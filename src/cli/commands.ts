@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { createContext, type AppContext } from '../context.js';
 import { InputError, UsageError } from '../errors.js';
 import { BATCH_IN_FLIGHT, MAX_BATCH_IN_FLIGHT } from '../llm/batch/in-flight.js';
+import { preflight, rolesOfRun } from '../llm/preflight.js';
 import { BatchRun, type BatchRequest } from '../pipeline/batch.js';
 import { parseShard } from '../pipeline/shard.js';
 import { buildRunReport } from '../report/run-report.js';
@@ -109,6 +110,8 @@ export async function runCommand(argv: string[], ctxFactory: () => Promise<AppCo
   const screen = screenRequest(values);
   if (screen.dedup || screen.decontaminate) request.screen = { request: screen, options: await screenOptionsFor(screen) };
   const ctx = await ctxFactory();
+  // Offline batches (--batch-files) call no server; every other run checks its servers before it is created.
+  if (request.batch?.kind !== 'files') await preflight(ctx, rolesOfRun(request));
   const run = await BatchRun.prepare(ctx, request);
   const dropped = run.screened && screenSummary(run.screened);
   if (dropped) process.stderr.write(`input: ${dropped} (listed in ${join(ctx.runs.dir, run.runId, 'run.json')})\n`);

@@ -101,6 +101,8 @@ export function registerStartBatch(server: McpServer, ctx: AppContext): void {
         const { BatchRun, statusLine } = await import('../pipeline/batch.js');
         const inputPath = await allowedFile(ctx, server, 'input_path', args.input_path);
         if (args.max_cost !== undefined && Object.keys(ctx.config.prices).length === 0) throw new InputError('max_cost: no prices are configured; add "prices" to the AIDSAFE_CONFIG file');
+        const { preflight, rolesOfRun } = await import('../llm/preflight.js');
+        await preflight(ctx, rolesOfRun(args));
         const run = await BatchRun.prepare(ctx, {
           inputPath,
           column: args.column,
