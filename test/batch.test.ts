@@ -90,7 +90,7 @@ describe('CLI dataset run over the whole XSTest file, and its exports', () => {
       expect(completion.map((m) => m.role)).toEqual(['assistant']);
       expect(completion[0]!.content).toMatch(/^<think>\n[\s\S]+\n<\/think>\n\n\S/);
       expect(typeof row.metadata).toBe('string');
-      expect(Object.keys(JSON.parse(row.metadata as string) as object)).toEqual(['focus', 'id', 'label', 'note', 'row_index', 'type']);
+      expect(Object.keys(JSON.parse(row.metadata as string) as object)).toEqual(['id', 'label', 'row_index', 'type']);
       expect(row.run_id).toBe(runId);
     }
     expect(keys).toBe('["prompt","completion","id","run_id","metadata"]');
