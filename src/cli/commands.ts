@@ -13,6 +13,7 @@ import { screenOptionsFor, screenSummary, type ScreenRequest } from '../exports/
 import { parseSplits } from '../exports/splits.js';
 import { EXPORT_FORMATS, exportDataset, pairCounts, REASONING_MODES, SFT_SHAPES, type ExportFormat, type SystemPrompt } from '../store/export.js';
 import { RECIPES, type RecipeName } from '../store/record.js';
+import type { RunOptions } from '../store/run-store.js';
 import { writeOutput } from '../store/write-file.js';
 import { progressView } from './progress-view.js';
 
@@ -110,9 +111,9 @@ export async function runCommand(argv: string[], ctxFactory: () => Promise<AppCo
   const screen = screenRequest(values);
   if (screen.dedup || screen.decontaminate) request.screen = { request: screen, options: await screenOptionsFor(screen) };
   const ctx = await ctxFactory();
-  // Offline batches (--batch-files) call no server; every other run checks its servers before it is created.
-  if (request.batch?.kind !== 'files') await preflight(ctx, rolesOfRun(request));
   const run = await BatchRun.prepare(ctx, request);
+  // Checked once the input is, before the run is written; offline batches (--batch-files) call no server.
+  if (request.batch?.kind !== 'files') await preflight(ctx, rolesOfRun(request));
   const dropped = run.screened && screenSummary(run.screened);
   if (dropped) process.stderr.write(`input: ${dropped} (listed in ${join(ctx.runs.dir, run.runId, 'run.json')})\n`);
   const e = run.estimate;
@@ -258,8 +259,24 @@ export async function runsCommand(_argv: string[], ctxFactory: () => Promise<App
     const p = await ctx.runs.progress(m.id);
     const holder = m.status === 'running' ? await ctx.runs.lockHolder(m.id) : undefined;
     const status = m.status === 'running' && !holder ? 'interrupted' : m.status;
-    process.stdout.write(`${m.id}  ${status.padEnd(11)} ${p.done}/${m.total} done, ${p.failed} failed  ${m.created_at}  ${m.input.path}${m.input.shard ? ` shard ${m.input.shard}` : ''}\n`);
+    process.stdout.write(`${m.id}  ${status.padEnd(11)} ${p.done}/${m.total} done, ${p.failed} failed  ${m.created_at}  ${runOptionsLine(m)}  ${m.input.path}${m.input.shard ? ` shard ${m.input.shard}` : ''}\n`);
   }
   return 0;
+}
+
+/** A run's recipe and the options that tell two runs of one file apart, in one short field. */
+export function runOptionsLine(m: { options: RunOptions; batch_mode?: string }): string {
+  const o = m.options;
+  if (o.eval) return `eval ${o.eval.suite} of ${o.eval.target_model}`;
+  const recipe = o.recipe ?? 'aidsafe';
+  const parts = [recipe];
+  if (recipe === 'aidsafe') parts.push(`agents ${o.agents}`, `rounds ${o.max_rounds}`);
+  if (o.grade) parts.push('grade');
+  if (o.preference) parts.push(`preference (min margin ${o.min_margin})`);
+  if (o.policy_ids.length > 0) parts.push(`policies ${o.policy_ids.join(',')}`);
+  if (o.screen?.dedup_threshold !== undefined) parts.push('dedup');
+  if (o.screen?.decontaminate) parts.push(`decontaminate ${o.screen.decontaminate}`);
+  if (m.batch_mode) parts.push(`batch ${m.batch_mode}`);
+  return parts.join(' · ');
 }
 

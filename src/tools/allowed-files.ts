@@ -1,5 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { isAbsolute, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { isAbsolute, join, relative, sep } from 'node:path';
 import { clientRootDirs } from '../client-roots.js';
 import type { AppContext } from '../context.js';
 import { checkInputPath } from '../paths.js';
@@ -30,6 +31,12 @@ export async function allowedFile(ctx: AppContext, server: McpServer, field: str
   const allowed = await allowedInputDirs(ctx, server);
   const requested = isAbsolute(path) ? path : join(ctx.config.dataDir, 'inputs', path);
   const checked = await checkInputPath(requested, allowed);
+  // On a fresh data folder inputs/ is not there yet, so a relative path inside it cannot resolve: it does not exist.
+  const inputs = join(ctx.config.dataDir, 'inputs');
+  const within = relative(inputs, requested);
+  if (!checked.ok && checked.why === 'outside' && !isAbsolute(path) && !within.startsWith('..' + sep) && within !== '..' && !existsSync(inputs)) {
+    throw new InputError(`${field}: "${path}" does not exist: ${inputs} is not there yet; create it and put the file in it (or give an absolute path inside the allowed folders: ${allowed.join(', ')})`);
+  }
   if (!checked.ok) throw new InputError(`${field}: "${path}" ${REFUSALS[checked.why]}; allowed folders: ${allowed.join(', ')} (add more with AIDSAFE_INPUT_DIRS, or declare the folder as a root in the client)`);
   return checked.path;
 }

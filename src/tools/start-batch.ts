@@ -101,8 +101,6 @@ export function registerStartBatch(server: McpServer, ctx: AppContext): void {
         const { BatchRun, statusLine } = await import('../pipeline/batch.js');
         const inputPath = await allowedFile(ctx, server, 'input_path', args.input_path);
         if (args.max_cost !== undefined && Object.keys(ctx.config.prices).length === 0) throw new InputError('max_cost: no prices are configured; add "prices" to the AIDSAFE_CONFIG file');
-        const { preflight, rolesOfRun } = await import('../llm/preflight.js');
-        await preflight(ctx, rolesOfRun(args));
         const run = await BatchRun.prepare(ctx, {
           inputPath,
           column: args.column,
@@ -123,6 +121,9 @@ export function registerStartBatch(server: McpServer, ctx: AppContext): void {
           ...(args.batch_api ? { batch: { kind: 'api' as const } } : {}),
         });
         if (ctx.batches.get(run.runId)?.snapshot().status === 'running') throw new InputError(`run_id: run "${run.runId}" is already running`);
+        // Checked once the input is, before the run is written (run.start writes it).
+        const { preflight, rolesOfRun } = await import('../llm/preflight.js');
+        await preflight(ctx, rolesOfRun(args));
         ctx.batches.set(run.runId, run);
         const screened = run.screened ? { screened: { duplicates: run.screened.dedup?.dropped ?? 0, contaminated: run.screened.decontamination?.dropped ?? 0 } } : {};
         const token = extra._meta?.progressToken;
