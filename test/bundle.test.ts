@@ -1,7 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { inflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -9,35 +8,21 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { BENCHMARKS, tempDir } from './helpers/fixtures.js';
 import { serverJs } from './helpers/raw-stdio.js';
 import { ScriptedModelServer } from './helpers/scripted-model-server.js';
+import { unzip } from './helpers/unzip.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const work = tempDir('aidsafe-bundle-');
 const model = new ScriptedModelServer();
 
-/** Unpacks a zip archive as Claude Desktop does: every entry of the central directory, with its mode. */
-function unzip(archive: Buffer, into: string): string[] {
-  const end = archive.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
-  const count = archive.readUInt16LE(end + 10);
-  let at = archive.readUInt32LE(end + 16);
-  const names: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const method = archive.readUInt16LE(at + 10);
-    const packed = archive.readUInt32LE(at + 20);
-    const nameLength = archive.readUInt16LE(at + 28);
-    const skip = nameLength + archive.readUInt16LE(at + 30) + archive.readUInt16LE(at + 32);
-    const mode = (archive.readUInt32LE(at + 38) >>> 16) & 0o777;
-    const name = archive.toString('utf8', at + 46, at + 46 + nameLength);
-    const local = archive.readUInt32LE(at + 42);
-    const start = local + 30 + archive.readUInt16LE(local + 26) + archive.readUInt16LE(local + 28);
-    const body = archive.subarray(start, start + packed);
-    const path = join(into, name);
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, method === 8 ? inflateRawSync(body) : body);
-    if (mode) chmodSync(path, mode);
-    names.push(name);
-    at += 46 + skip;
+/** Unpacks a bundle as Claude Desktop does: every entry, with its mode. */
+function unpack(archive: Buffer, into: string): string[] {
+  const entries = unzip(archive);
+  for (const [name, { data, mode }] of entries) {
+    mkdirSync(dirname(join(into, name)), { recursive: true });
+    writeFileSync(join(into, name), data);
+    if (mode & 0o777) chmodSync(join(into, name), mode & 0o777);
   }
-  return names;
+  return [...entries.keys()];
 }
 
 let unpacked = '';
@@ -48,7 +33,7 @@ beforeAll(async () => {
   execFileSync(process.execPath, [join(root, 'scripts', 'bundle.mjs'), '--out', out], { cwd: root, stdio: 'pipe' });
   // Outside the repository, so nothing resolves from its node_modules.
   unpacked = join(work.path, 'unpacked');
-  files = unzip(readFileSync(out), unpacked);
+  files = unpack(readFileSync(out), unpacked);
   await model.start();
 }, 120_000);
 afterAll(async () => {
