@@ -59,7 +59,14 @@ export const configFileSchema = z
     roles: z.partialRecord(z.enum(ROLES), endpointSchema).optional().describe('Per-role overrides.'),
     agents: z.array(agentSchema).max(8).optional().describe('Deliberation agent i uses entry i (cycling).'),
     max_prompt_chars: z.number().int().min(100).max(200_000).optional(),
-    request_timeout_ms: z.number().int().min(1_000).max(600_000).optional(),
+    request_timeout_ms: z.number().int().min(1_000).max(600_000).optional().describe('One deadline per model request: connecting, headers and the whole reply body. Default 120,000.'),
+    max_reply_bytes: z
+      .number()
+      .int()
+      .min(65_536)
+      .max(268_435_456)
+      .optional()
+      .describe('Largest reply body read from a model server; a longer one is cut off and counts as an invalid reply. Default 4,194,304 (4 MB).'),
     max_retries: z.number().int().min(0).max(20).optional(),
     max_repairs: z.number().int().min(0).max(5).optional(),
     prices: z
@@ -89,6 +96,7 @@ export interface Config {
   agents: AgentConfig[];
   maxPromptChars: number;
   requestTimeoutMs: number;
+  maxReplyBytes: number;
   maxRetries: number;
   maxRepairs: number;
   prices: Record<string, { input: number; output: number; batch_factor?: number }>;
@@ -106,6 +114,9 @@ export interface Config {
 }
 
 export const DEFAULT_MODEL = 'gpt-4o-mini';
+
+/** A schema-shaped reply is a few KB; 4 MB leaves room for any real one and keeps a runaway reply's memory bounded. */
+export const DEFAULT_MAX_REPLY_BYTES = 4 * 1024 * 1024;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -156,6 +167,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     agents: file.agents && file.agents.length > 0 ? file.agents : envAgents,
     maxPromptChars: file.max_prompt_chars ?? 20_000,
     requestTimeoutMs: file.request_timeout_ms ?? 120_000,
+    maxReplyBytes: file.max_reply_bytes ?? DEFAULT_MAX_REPLY_BYTES,
     maxRetries: file.max_retries ?? 6,
     maxRepairs: file.max_repairs ?? 2,
     prices: file.prices ?? {},
