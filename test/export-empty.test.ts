@@ -45,7 +45,7 @@ describe('exports with nothing to put in a split, or nothing at all', () => {
     const summary = JSON.parse(again.stdout) as { pairs: { kept: number; dropped: number } };
     expect(summary.pairs.kept + summary.pairs.dropped).toBe(6);
     expect(summary.pairs.kept).toBe(prompts.length);
-    expect(again.stderr).toContain(`preference pairs: ${summary.pairs.kept} kept for dpo, ${summary.pairs.dropped} dropped by the pair rule`);
+    expect(again.stderr).toMatch(new RegExp(`preference pairs: ${summary.pairs.kept} kept, ${summary.pairs.dropped} dropped.*; a dpo export takes the kept ones`));
   });
 
   it('a split that gets no row is not written and not in the card, and the output says so', async () => {
@@ -71,7 +71,7 @@ describe('exports with nothing to put in a split, or nothing at all', () => {
   it('an export with no row fails with the reason and writes nothing: how many pairs there are and why none was kept', async () => {
     const screen = await screenOptionsFor({ decontaminate: 'strongreject' });
     await expect(exportTo('none/dpo.jsonl', { format: 'dpo', runId, screen })).rejects.toThrow(
-      new RegExp(`^export: no rows to write: run ${runId} has 6 preference pairs and none was kept: (\\d+ not kept by the pair rule .*, )?${prompts.length} matched a benchmark \\(--decontaminate\\); no file was written$`),
+      new RegExp(`^export: no rows to write: run ${runId} has 6 preference pairs and none was kept: (\\d+ dropped by the pair rule .*, )?${prompts.length} matched a benchmark \\(--decontaminate\\); no file was written$`),
     );
     expect(existsSync(join(data.path, 'none', 'dpo.jsonl')) || existsSync(join(data.path, 'none', 'README.md'))).toBe(false);
     const cli = await runCli(['export', '--format', 'dpo', '--run-id', runId, '--min-score', '5', '--decontaminate', 'strongreject', '--out', join(data.path, 'cli-none', 'dpo.jsonl')], env());

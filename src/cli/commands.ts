@@ -11,8 +11,9 @@ import { buildRunReport } from '../report/run-report.js';
 import { HUB_REPO_PATTERN, HubPushError, pushToHub } from '../exports/hub.js';
 import { screenOptionsFor, screenSummary, type ScreenRequest } from '../exports/screen.js';
 import { parseSplits } from '../exports/splits.js';
-import { EXPORT_FORMATS, exportDataset, pairCounts, REASONING_MODES, SFT_SHAPES, type ExportFormat, type SystemPrompt } from '../store/export.js';
+import { EXPORT_FORMATS, exportDataset, REASONING_MODES, SFT_SHAPES, type ExportFormat, type SystemPrompt } from '../store/export.js';
 import { RECIPES, type RecipeName } from '../store/record.js';
+import { pairCountsLine } from '../store/pair-outcome.js';
 import type { RunOptions } from '../store/run-store.js';
 import { writeOutput } from '../store/write-file.js';
 import { progressView } from './progress-view.js';
@@ -130,9 +131,9 @@ export async function runCommand(argv: string[], ctxFactory: () => Promise<AppCo
   const final = await run.start(progressView(process.stderr));
   process.off('SIGINT', stop);
   process.off('SIGTERM', stop);
-  const pairs = request.preference ? await pairCounts(ctx.store, ctx.runs, final.run_id) : undefined;
+  const pairs = final.pairs;
   await ctx.close();
-  if (pairs) process.stderr.write(`preference pairs: ${pairs.kept} kept for dpo, ${pairs.dropped} dropped by the pair rule (each pair's kept_reason says why)\n`);
+  if (pairs) process.stderr.write(`preference pairs: ${pairCountsLine(pairs)}; a dpo export takes the kept ones\n`);
   process.stdout.write(JSON.stringify({ run_id: final.run_id, status: final.status, stop_reason: final.stop_reason, total: final.total, done: final.done, failed: final.failed, ...(pairs ? { pairs } : {}), usage: { calls: final.usage.calls, cached_calls: final.usage.cached_calls, prompt_tokens: final.usage.prompt_tokens, completion_tokens: final.usage.completion_tokens }, cost_usd: final.cost_usd }) + '\n');
   if (final.status === 'failed') {
     process.stderr.write(`run failed: ${final.error ?? 'unknown error'}\n`);

@@ -11,6 +11,7 @@ import { policiesSystemPrompt, toRow, type ExportFormat, type ReasoningMode, typ
 import { decontaminationReport, screen, type DecontaminationReport, type ScreenOptions, type ScreenReport } from '../exports/screen.js';
 import { splitOf, splitPath, type Split } from '../exports/splits.js';
 import type { Policy } from '../policies/policy.js';
+import { pairOutcome, PairTally, type PairCounts } from './pair-outcome.js';
 import type { CotRecord, Grades, PreferenceRecord } from './record.js';
 import type { RecordStore } from './record-store.js';
 import type { RunStore } from './run-store.js';
@@ -59,6 +60,8 @@ export interface ExportResult {
   card?: string;
   dedup?: ScreenReport['dedup'];
   decontamination?: ScreenReport['decontamination'];
+  /** With format "dpo": the pairs read, kept and dropped by reason (before dedup and decontamination). */
+  pairs?: PairCounts;
 }
 
 type DataFormat = 'jsonl' | 'csv' | 'parquet';
@@ -112,12 +115,17 @@ export async function exportDataset(store: RecordStore, runs: RunStore, options:
   const skipped = { below_min_score: 0, not_kept: 0, duplicates: 0, contaminated: 0 };
   /** Records of the format's kind, before any was left out: what an empty export reports. */
   let ofKind = 0;
+  const pairs = new PairTally();
   const selects = (record: CotRecord | PreferenceRecord): boolean => {
     if (record.kind !== wanted) return false;
     ofKind++;
-    if (record.kind === 'preference' && !record.kept) {
-      skipped.not_kept++;
-      return false;
+    if (record.kind === 'preference') {
+      const outcome = pairOutcome(record);
+      pairs.add(outcome);
+      if (outcome !== 'kept') {
+        skipped.not_kept++;
+        return false;
+      }
     }
     if (options.minScore !== undefined) {
       const lowest = lowestGrade(record.kind === 'cot' ? record.grades : record.chosen.grades);
@@ -180,7 +188,7 @@ export async function exportDataset(store: RecordStore, runs: RunStore, options:
     }
     if (decontaminate) report.decontamination = decontaminationReport(decontaminate, contaminated);
     skipped.contaminated = contaminated.length;
-    if ([...files.values()].every((f) => f.count === 0)) throw new InputError(noRows(format, ofKind, skipped, options.runId));
+    if ([...files.values()].every((f) => f.count === 0)) throw new InputError(noRows(format, ofKind, skipped, options.runId, pairs.summary()));
     for (const sink of sinks.values()) await sink.close(columns, reasoning);
     for (const file of files.values()) {
       if (file.count > 0) await finishOutput(temps.get(file.split)!, targets.get(file.split)!);
@@ -211,6 +219,7 @@ export async function exportDataset(store: RecordStore, runs: RunStore, options:
     skipped,
     screen: report,
     recipe: 'AIDSAFE',
+    ...(format === 'dpo' ? { pairs: pairs.summary() } : {}),
   });
   // A card beside a device or FIFO (/dev/stdout, a pipe) would land in a system folder: none is written then.
   const intoFiles = written.every((f) => 'replace' in targets.get(f.split)!);
@@ -222,6 +231,7 @@ export async function exportDataset(store: RecordStore, runs: RunStore, options:
     ...(emptySplits.length > 0 ? { empty_splits: emptySplits } : {}),
     count: written.reduce((n, f) => n + f.count, 0),
     skipped,
+    ...(format === 'dpo' ? { pairs: pairs.summary() } : {}),
     ...(cardPath ? { card: cardPath } : {}),
     ...(report.dedup ? { dedup: report.dedup } : {}),
     ...(report.decontamination ? { decontamination: report.decontamination } : {}),
@@ -229,12 +239,13 @@ export async function exportDataset(store: RecordStore, runs: RunStore, options:
 }
 
 /** Why an export has no row to write: how many records of the format's kind there are, and why each was left out. */
-function noRows(format: ExportFormat, ofKind: number, skipped: ExportResult['skipped'], runId: string | undefined): string {
+function noRows(format: ExportFormat, ofKind: number, skipped: ExportResult['skipped'], runId: string | undefined, pairs: PairCounts): string {
   const where = runId ? `run ${runId}` : 'the store';
   const kind = format === 'dpo' ? 'preference pairs' : 'CoT records';
   if (ofKind === 0) return `export: no rows to write: ${where} has no ${kind}${format === 'dpo' ? ' (pairs are made by a run with --preference / preference: true)' : ''}; no file was written`;
+  const reasons = Object.entries(pairs.dropped_by_reason).map(([r, n]) => `${n} ${r.replace(/_/g, ' ')}`);
   const why = [
-    skipped.not_kept && `${skipped.not_kept} not kept by the pair rule (margin below min_margin, a leaked belief or lengths too far apart; see each pair's kept_reason)`,
+    skipped.not_kept && `${skipped.not_kept} dropped by the pair rule${reasons.length ? ` (${reasons.join(', ')})` : ''}`,
     skipped.below_min_score && `${skipped.below_min_score} ungraded or below --min-score`,
     skipped.contaminated && `${skipped.contaminated} matched a benchmark (--decontaminate)`,
     skipped.duplicates && `${skipped.duplicates} duplicates (--dedup)`,
@@ -303,18 +314,6 @@ function openSink(path: string, format: DataFormat): Sink {
     },
     destroy: () => stream.destroy(),
   };
-}
-
-/** A run's preference pairs: how many were kept for dpo and how many the pair rule dropped. */
-export async function pairCounts(store: RecordStore, runs: RunStore, runId: string): Promise<{ kept: number; dropped: number }> {
-  const { samples } = await runs.progress(runId);
-  const counts = { kept: 0, dropped: 0 };
-  for (const event of samples.values()) {
-    if (event.s !== 'done' || !event.pair_id) continue;
-    const pair = await store.get(event.pair_id);
-    if (pair?.kind === 'preference') counts[pair.kept ? 'kept' : 'dropped']++;
-  }
-  return counts;
 }
 
 /** A run's records, in input order: every done sample's CoT record and, when made, its pair. */
