@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HealthTally, healthOf, type Health } from '../src/pipeline/health.js';
@@ -203,6 +203,23 @@ describe('start_batch with preview, and get_batch', () => {
       await ctx.close();
     }
   }, 60_000);
+});
+
+describe('a preview against a server that is not there', () => {
+  const data = tempDir();
+  afterAll(() => data.remove());
+
+  it('fails in seconds with the endpoint check, before any run is written', async () => {
+    const gone = await new ScriptedModelServer().start();
+    await gone.close();
+    const started = Date.now();
+    const result = await runCli(['preview'], { OPENAI_BASE_URL: gone.url, AIDSAFE_MODEL: 'm', AIDSAFE_DATA_DIR: data.path });
+    expect(Date.now() - started).toBeLessThan(8_000);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain(`cannot reach ${gone.url} (set by OPENAI_BASE_URL)`);
+    expect(result.stdout).toBe('');
+    expect(existsSync(join(data.path, 'runs'))).toBe(false);
+  }, 30_000);
 });
 
 describe('the verdict', () => {

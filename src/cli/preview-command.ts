@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { createContext, type AppContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { toRow } from '../exports/rows.js';
+import { preflight, rolesOfRun } from '../llm/preflight.js';
 import { BatchRun } from '../pipeline/batch.js';
 import { healthTable, healthVerdict } from '../pipeline/health.js';
 import { PREVIEW_SAMPLES, previewSampleFile } from '../pipeline/preview-sample.js';
@@ -43,7 +44,10 @@ export async function previewCommand(argv: string[], ctxFactory: () => Promise<A
   });
   const limit = int('limit', values.limit, 1, 200) ?? PREVIEW_SAMPLES;
   const recipe = recipeArg(values.recipe);
-  if (recipe === 'baseline' && values.preference) throw new UsageError('--preference goes with --recipe aidsafe: pairs are made from AIDSAFE samples');
+  const agents = int('agents', values.agents, 1, 8) ?? 2;
+  const grade = values.grade ?? false;
+  const preference = values.preference ?? false;
+  if (recipe === 'baseline' && preference) throw new UsageError('--preference goes with --recipe aidsafe: pairs are made from AIDSAFE samples');
   const ctx = await ctxFactory();
   try {
     const inputPath = values.input ? resolve(values.input) : await previewSampleFile(ctx.config.dataDir, limit);
@@ -53,9 +57,9 @@ export async function previewCommand(argv: string[], ctxFactory: () => Promise<A
       limit,
       concurrency: int('concurrency', values.concurrency, 1, 64) ?? 4,
       recipe,
-      grade: values.grade ?? false,
-      preference: values.preference ?? false,
-      agents: int('agents', values.agents, 1, 8) ?? 2,
+      grade,
+      preference,
+      agents,
       maxRounds: int('max-rounds', values['max-rounds'], 1, 10) ?? 3,
       beliefRounds: int('belief-rounds', values['belief-rounds'], 1, 5) ?? 3,
       minMargin: num('min-margin', values['min-margin'], 0, 4) ?? 1,
@@ -66,6 +70,8 @@ export async function previewCommand(argv: string[], ctxFactory: () => Promise<A
       // A preview judges the model by every sample, failed ones included: it never stops early.
       failFast: 0,
     });
+    // The endpoint is checked before the run is written, so a wrong address or key costs seconds.
+    await preflight(ctx, rolesOfRun({ recipe, grade, preference, agents }));
     const err = process.stderr;
     err.write(`preview ${run.runId}: ${run.estimate.samples} prompts from ${inputPath} (${run.estimate.already_done} already done)\n`);
     const stop = (signal: NodeJS.Signals) => run.interrupt(`interrupted: ${signal}`);

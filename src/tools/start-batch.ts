@@ -140,7 +140,7 @@ export function registerStartBatch(server: McpServer, ctx: AppContext): void {
         // Checked once the input is, before the run is written (run.start writes it).
         const { preflight, rolesOfRun } = await import('../llm/preflight.js');
         await preflight(ctx, rolesOfRun(args)).catch(async (error: unknown) => {
-          await input.close();
+          await input?.close();
           throw error;
         });
         ctx.batches.set(run.runId, run);
