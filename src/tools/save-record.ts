@@ -36,7 +36,7 @@ export async function trySave(ctx: AppContext, tool: string, record: StoredRecor
 export function answerSaved<T extends object>(value: T, notSaved: string | undefined, what = 'The record below is'): CallToolResult {
   if (notSaved === undefined) return ok({ ...value, saved: true });
   const result = ok({ ...value, saved: false, save_error: notSaved });
-  result.content.unshift({ type: 'text', text: `Not saved: ${notSaved}. ${what} complete, but it is only in this result; keep it from here, and make room so later records are saved.` });
+  result.content.unshift({ type: 'text', text: `Not saved: ${notSaved}. ${what} complete, but only in this result: keep this result, and make room so later records are saved.` });
   return result;
 }
 
