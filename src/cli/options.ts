@@ -143,11 +143,16 @@ function wrap(text: string, width: number): string[] {
   return [...lines, line];
 }
 
+/** Help text as Markdown: flags and environment variables it names as code. */
+function asMarkdown(text: string): string {
+  return text.replace(/(?<![\w`-])(--[a-z][a-z0-9-]*|[A-Z][A-Z0-9]*_[A-Z0-9_]+)/g, '`$1`');
+}
+
 /** docs/cli.md's table of a command's flags. */
 export function flagTable(flags: Flags): string {
   const cell = (s: string) => s.replaceAll('|', '\\|');
   const rows = Object.entries(flags).map(([name, flag]) => {
-    const text = [flag.help + (flag.multiple ? ' (repeatable)' : ''), flag.details].filter(Boolean).join('; ');
+    const text = [asMarkdown(flag.help) + (flag.multiple ? ' (repeatable)' : ''), flag.details].filter(Boolean).join('; ');
     return `| \`${cell(flagLabel(name, flag))}\` | ${cell(text)} | ${flag.default !== undefined ? cell(flag.default) : ''} |`;
   });
   if (rows.length === 0) return 'No flags.';
