@@ -107,6 +107,19 @@ export interface Config {
   endpointConfigured: boolean;
   /** The model named by AIDSAFE_MODEL or the config file, if any: a hint for sampling clients. */
   modelHint: string | undefined;
+  /**
+   * AIDSAFE_EVAL_TARGETS: the base URLs a client may name as start_eval targets, each with the variable
+   * holding its key if the operator gave one; undefined when unset (any URL, sent no key of ours).
+   */
+  evalTargets: EvalTargetRule[] | undefined;
+  /** AIDSAFE_HTTP_TRUST_ROOTS=1: `serve --http` takes the roots a remote client declares as folders it may read. */
+  httpTrustRoots: boolean;
+}
+
+export interface EvalTargetRule {
+  /** Normalised by evalBaseKey. */
+  baseURL: string;
+  apiKeyEnv?: string;
 }
 
 export const DEFAULT_MODEL = 'gpt-4o-mini';
@@ -171,7 +184,56 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     inputDirs: (env.AIDSAFE_INPUT_DIRS ?? '').split(':').filter(Boolean),
     endpointConfigured: Boolean(env.OPENAI_BASE_URL || env.OPENAI_API_KEY || env.AIDSAFE_CONFIG),
     modelHint: defaults.model,
+    evalTargets: parseEvalTargets(env.AIDSAFE_EVAL_TARGETS),
+    httpTrustRoots: parseSwitch('AIDSAFE_HTTP_TRUST_ROOTS', env.AIDSAFE_HTTP_TRUST_ROOTS),
   };
+}
+
+/** A variable that turns something on: 1 or 0 (unset or empty: 0). */
+function parseSwitch(name: string, value: string | undefined): boolean {
+  if (value === undefined || value === '' || value === '0') return false;
+  if (value === '1') return true;
+  throw new ConfigError(`${name} must be 1 (on) or 0 (off, the default); got "${value}"`);
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * A base URL as eval target rules compare it: scheme, host and port as the URL parser writes them, the
+ * path without trailing slashes. Undefined for what is not a plain http(s) base URL (a user name,
+ * password, query or fragment in it), which no rule matches.
+ */
+export function evalBaseKey(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return undefined;
+  }
+  if (!/^https?:$/.test(parsed.protocol) || parsed.username || parsed.password || parsed.search || parsed.hash) return undefined;
+  return `${parsed.protocol}//${parsed.host}${parsed.pathname.replace(/\/+$/, '')}`;
+}
+
+/** `URL[=KEY_VARIABLE],…` or `none`; unset or empty means no list. */
+function parseEvalTargets(value: string | undefined): EvalTargetRule[] | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  if (value.trim() === 'none') return [];
+  return value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const eq = entry.lastIndexOf('=');
+      const keyVar = eq > 0 ? entry.slice(eq + 1) : undefined;
+      const url = keyVar !== undefined ? entry.slice(0, eq) : entry;
+      const baseURL = evalBaseKey(url);
+      if (!baseURL || (keyVar !== undefined && !ENV_NAME.test(keyVar))) {
+        throw new ConfigError(
+          `AIDSAFE_EVAL_TARGETS: "${entry}" is not an http(s) base URL optionally followed by =KEY_VARIABLE; give a comma-separated list such as http://127.0.0.1:8000/v1,https://api.together.xyz/v1=TOGETHER_API_KEY, or none`,
+        );
+      }
+      return keyVar ? { baseURL, apiKeyEnv: keyVar } : { baseURL };
+    });
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

@@ -21,6 +21,8 @@ export interface AppContext {
   requestCache: () => Promise<RequestCache>;
   /** Batch runs started by this process, by run id. */
   batches: Map<string, BatchRun>;
+  /** Set when this connection's client roots are not folders it may read (HTTP, unless trusted): the reason, for refusals. */
+  rootsIgnored?: string;
   /** Closes open files (the request cache); call before the process ends. */
   close: () => Promise<void>;
 }

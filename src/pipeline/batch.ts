@@ -87,17 +87,21 @@ export class BatchRun {
     this.stop('cancelled', 'cancelled');
   }
 
-  /** Stops the run because whoever started it is gone (the client closed the connection); it resumes when started again. */
-  interrupt(reason: string): void {
-    this.stop('interrupted', reason);
+  /**
+   * Stops the run because whoever started it is gone (the client closed the connection) or a signal
+   * stopped the process; it resumes when started again. Batches still out are left for the next start
+   * to collect, unless `withdrawBatches` (Ctrl-C at the CLI: the person stopping it wants no more spent).
+   */
+  interrupt(reason: string, options: { withdrawBatches?: boolean } = {}): void {
+    this.stop('interrupted', reason, options.withdrawBatches === true);
   }
 
-  private stop(status: 'cancelled' | 'interrupted', reason: string): void {
+  private stop(status: 'cancelled' | 'interrupted', reason: string, withdrawBatches = status === 'cancelled'): void {
     if (this.status !== 'running') return;
     this.status = status;
     this.stopReason = reason;
     this.abortAll();
-    if (status === 'cancelled') void this.waves?.cancel();
+    if (withdrawBatches) void this.waves?.cancel();
   }
 
   snapshot(): BatchStatus {

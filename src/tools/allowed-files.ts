@@ -7,11 +7,13 @@ import { InputError } from './tool-kit.js';
 
 /**
  * The folders a client may have files read from: the data folder's inputs/, AIDSAFE_INPUT_DIRS and
- * the roots the client declared. Never the working folder: a client starts the server in a folder
- * nobody chose (often / or a home folder), and every file there would become readable.
+ * the roots the client declared (unless this connection ignores them: HTTP by default). Never the
+ * working folder: a client starts the server in a folder nobody chose (often / or a home folder), and
+ * every file there would become readable.
  */
 export async function allowedInputDirs(ctx: AppContext, server: McpServer): Promise<string[]> {
-  return [join(ctx.config.dataDir, 'inputs'), ...ctx.config.inputDirs, ...(await clientRootDirs(server.server))];
+  const roots = ctx.rootsIgnored ? [] : await clientRootDirs(server.server);
+  return [join(ctx.config.dataDir, 'inputs'), ...ctx.config.inputDirs, ...roots];
 }
 
 const REFUSALS = {
@@ -30,6 +32,9 @@ export async function allowedFile(ctx: AppContext, server: McpServer, field: str
   const allowed = await allowedInputDirs(ctx, server);
   const requested = isAbsolute(path) ? path : join(ctx.config.dataDir, 'inputs', path);
   const checked = await checkInputPath(requested, allowed);
-  if (!checked.ok) throw new InputError(`${field}: "${path}" ${REFUSALS[checked.why]}; allowed folders: ${allowed.join(', ')} (add more with AIDSAFE_INPUT_DIRS, or declare the folder as a root in the client)`);
+  if (!checked.ok) {
+    const more = ctx.rootsIgnored ? `add more with AIDSAFE_INPUT_DIRS on the server; ${ctx.rootsIgnored}` : 'add more with AIDSAFE_INPUT_DIRS, or declare the folder as a root in the client';
+    throw new InputError(`${field}: "${path}" ${REFUSALS[checked.why]}; allowed folders: ${allowed.join(', ')} (${more})`);
+  }
   return checked.path;
 }
