@@ -62,7 +62,11 @@ async function run(argv: string[]): Promise<number> {
     case '--help':
     case '-h':
     case 'help':
-      process.stdout.write(USAGE + '\n');
+      if (rest[0] !== undefined && !Object.hasOwn(COMMANDS, rest[0])) {
+        process.stderr.write(`aidsafe-mcp: ${unknownCommand(rest[0])}\n`);
+        return 2;
+      }
+      process.stdout.write((rest[0] === undefined ? USAGE : commandUsage(rest[0] as CommandName)) + '\n');
       return 0;
     default:
       process.stderr.write(`aidsafe-mcp: ${unknownCommand(command)}\n`);

@@ -25,6 +25,16 @@ describe('aidsafe-mcp --help', () => {
     });
   }
 
+  it('help COMMAND prints that command\'s usage; help with an unknown command lists the commands', async () => {
+    expect((await runCli(['help', 'export'], {})).stdout).toBe((await runCli(['export', '--help'], {})).stdout);
+    expect(await runCli(['help', 'exprt'], {})).toMatchObject({ code: 2, stdout: '' });
+  });
+
+  it('every command the CLI dispatches is declared, so it has help and flag tables', () => {
+    const dispatched = [...read('src/cli.ts').matchAll(/^ {4}case '([a-z]+)':/gm)].map((m) => m[1]!).filter((c) => c !== 'help');
+    expect(dispatched.sort()).toEqual([...COMMAND_NAMES].sort());
+  });
+
   it('--help lists every command', async () => {
     const { stdout, code } = await runCli(['--help'], {});
     expect(code).toBe(0);
