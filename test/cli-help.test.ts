@@ -5,6 +5,7 @@ import { flagTable } from '../src/cli/options.js';
 import { bar, progressView } from '../src/cli/progress-view.js';
 import { COMMAND_NAMES, COMMANDS, ENVIRONMENT, type CommandName } from '../src/cli/usage.js';
 import { SUITE_NAMES } from '../src/eval/suites.js';
+import { ANSWER_COLUMNS, PROMPT_COLUMNS, THOUGHT_COLUMNS } from '../src/reasoning/dataset-chains.js';
 import { EXPORT_FORMATS, REASONING_MODES, SFT_SHAPES } from '../src/store/export.js';
 import { RECIPES } from '../src/store/record.js';
 import type { BatchStatus } from '../src/pipeline/batch.js';
@@ -95,6 +96,9 @@ describe('every flag a command accepts is in its --help and in docs/cli.md', () 
     expect(COMMANDS.export.flags.reasoning.value).toBe(REASONING_MODES.join('|'));
     expect(COMMANDS.run.flags.recipe.value).toBe(RECIPES.join('|'));
     expect(COMMANDS.eval.flags.suite.help).toContain(SUITE_NAMES.join(', '));
+    const known = (columns: readonly string[]) => columns.map((c) => `\`${c}\``).join(', ');
+    expect(COMMANDS.lint.flags.column.details).toContain(known([...THOUGHT_COLUMNS, ...ANSWER_COLUMNS]));
+    expect(COMMANDS.lint.flags['prompt-column'].details).toContain(known(PROMPT_COLUMNS));
   });
 
   it('docs/cli.md has the flag tables made from the declarations', async () => {

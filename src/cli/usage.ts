@@ -191,6 +191,41 @@ before writing anything when two folders disagree. Merging again adds nothing.`,
       into: { type: 'string', value: 'DIR', help: 'the data folder to merge into, made if missing (required)' },
     },
   },
+  lint: {
+    synopsis: 'lint --input FILE [--column C]... [--prompt-column P] [--out FILE.jsonl] [--policy ID]... [--examples N]',
+    title: 'check the chains of thought of any CoT dataset with the thought linter',
+    summary: `Checks the chains of thought of a CSV or JSONL dataset (an export of this program or
+another CoT dataset) for process talk, refusals, invented clause ids, belief leaks and
+list markers. Prints findings by kind with examples. Exits 0 when clean, 1 with findings,
+2 when the input cannot be read.`,
+    flags: {
+      input: { type: 'string', value: 'FILE', help: 'the dataset, CSV or JSONL (required)', details: '`.jsonl`, `.ndjson` and `.json` are read as JSON lines' },
+      column: {
+        type: 'string',
+        multiple: true,
+        value: 'C',
+        help: 'a column with the thoughts, or with text holding a <think> block',
+        default: 'chosen and rejected, else the first known thought column',
+        details:
+          'a list of thoughts, text with a `<think>` block, plain reasoning text, or a message list. The known columns, in order: `refined_thoughts`, `thoughts`, `cot`, `chain_of_thought`, `reasoning`, `reasoning_content`, `thinking`, `think`, `rationale`, `completion`, `messages`, `response`, `output`, `answer`, `generation`',
+      },
+      'prompt-column': {
+        type: 'string',
+        value: 'P',
+        help: 'the column with the request, for the belief-leak check',
+        default: 'the first known prompt column',
+        details: 'text, or a message list whose user turns are used. The known columns, in order: `prompt`, `question`, `goal`, `forbidden_prompt`, `Behavior`, `instruction`, `input`, `query`, `messages`',
+      },
+      out: {
+        type: 'string',
+        value: 'FILE.jsonl',
+        help: 'also write one JSONL line per chain with findings',
+        details: '`{row, id?, column, findings: [{kind, index, thought, why}]}` (`row` and `index` count from 0)',
+      },
+      policy: { type: 'string', multiple: true, value: 'ID', help: 'check clause ids against this policy only', default: 'every policy loaded, built-in and AIDSAFE_POLICIES_DIR' },
+      examples: { type: 'string', value: 'N', help: 'examples printed per kind of finding, 0 to 100', default: '3' },
+    },
+  },
 } as const satisfies Record<string, CommandSpec>;
 
 export type CommandName = keyof typeof COMMANDS;
@@ -206,9 +241,9 @@ export const ENVIRONMENT: readonly { name: string; help: string; commands: reado
     { name: 'OPENAI_API_KEY', help: 'its API key (never stored or logged)', commands: models },
     { name: 'AIDSAFE_MODEL', help: 'the model of every role', commands: models },
     { name: 'AIDSAFE_AGENT_MODELS', help: 'models of deliberation agents 1, 2, … (comma-separated)', commands: models },
-    { name: 'AIDSAFE_CONFIG', help: 'a JSON or YAML file: roles, agents, prices, limits', commands: data },
+    { name: 'AIDSAFE_CONFIG', help: 'a JSON or YAML file: roles, agents, prices, limits', commands: [...data, 'lint'] },
     { name: 'AIDSAFE_DATA_DIR', help: 'where records and runs are stored', commands: data },
-    { name: 'AIDSAFE_POLICIES_DIR', help: 'folders of extra policies (:-separated)', commands: [...data] },
+    { name: 'AIDSAFE_POLICIES_DIR', help: 'folders of extra policies (:-separated)', commands: [...data, 'lint'] },
     { name: 'AIDSAFE_INPUT_DIRS', help: 'extra folders start_batch may read prompts from', commands: ['serve'] },
     { name: 'AIDSAFE_SUITES_DIR', help: 'the benchmark prompt files eval reads', commands: ['serve', 'eval'] },
     { name: 'AIDSAFE_LOG_LEVEL', help: 'debug, info, warning or error (logs go to stderr)', commands: [...data, 'merge'] },
