@@ -53,18 +53,14 @@ export function parseFlags<F extends Flags, E extends Pick<ParseArgsConfig, 'tok
 /** The flags in `argv` that `flags` does not declare, as written (`--limt`, `-x`). */
 export function unknownFlags(flags: Flags, argv: string[]): string[] {
   const { tokens } = parseArgs({ args: argv, strict: false, allowPositionals: true, tokens: true, options: parserOptions(flags) });
-  const unknown = tokens.filter((t) => t.kind === 'option' && !Object.hasOwn(flags, t.name)).map((t) => (t.kind === 'option' ? (t.rawName.startsWith('--') ? `--${t.name}` : t.rawName) : ''));
-  return [...new Set(unknown)];
+  return [...new Set(tokens.flatMap((t) => (t.kind === 'option' && !Object.hasOwn(flags, t.name) ? [t.rawName] : [])))];
 }
 
 function rejectUnknownFlags(command: string, flags: Flags, argv: string[]): void {
   const unknown = unknownFlags(flags, argv);
   if (unknown.length === 0) return;
   const known = Object.keys(flags).map((name) => `--${name}`);
-  const named = unknown.map((flag) => {
-    const near = closest(flag, known);
-    return { flag, near };
-  });
+  const named = unknown.map((flag) => ({ flag, near: closest(flag, known) }));
   const where = `\`aidsafe-mcp ${command} --help\` lists its options`;
   if (named.length === 1) {
     const { flag, near } = named[0]!;
