@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { createContext, type AppContext } from '../context.js';
 import { InputError, UsageError } from '../errors.js';
 import { BATCH_IN_FLIGHT, MAX_BATCH_IN_FLIGHT } from '../llm/batch/in-flight.js';
+import { preflight, rolesOfRun } from '../llm/preflight.js';
 import { BatchRun, type BatchRequest } from '../pipeline/batch.js';
 import { parseShard } from '../pipeline/shard.js';
 import { buildRunReport } from '../report/run-report.js';
@@ -12,8 +12,12 @@ import { screenOptionsFor, screenSummary, type ScreenRequest } from '../exports/
 import { parseSplits } from '../exports/splits.js';
 import { EXPORT_FORMATS, exportDataset, REASONING_MODES, SFT_SHAPES, type ExportFormat, type SystemPrompt } from '../store/export.js';
 import { RECIPES, type RecipeName } from '../store/record.js';
+import { pairCountsLine } from '../store/pair-outcome.js';
+import type { RunOptions } from '../store/run-store.js';
 import { writeOutput } from '../store/write-file.js';
+import { parseFlags } from './options.js';
 import { progressView } from './progress-view.js';
+import { COMMANDS } from './usage.js';
 
 export { InputError, UsageError };
 
@@ -49,38 +53,7 @@ function batchMode(values: { 'batch-api'?: boolean; 'batch-files'?: string; 'bat
 
 /** `aidsafe-mcp run`: a dataset run from a prompt file, resumable by running the same command again. */
 export async function runCommand(argv: string[], ctxFactory: () => Promise<AppContext> = () => createContext()): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    options: {
-      input: { type: 'string' },
-      column: { type: 'string' },
-      limit: { type: 'string' },
-      concurrency: { type: 'string' },
-      'run-id': { type: 'string' },
-      recipe: { type: 'string' },
-      grade: { type: 'boolean', default: false },
-      preference: { type: 'boolean', default: false },
-      shard: { type: 'string' },
-      agents: { type: 'string' },
-      'max-rounds': { type: 'string' },
-      'belief-rounds': { type: 'string' },
-      'min-margin': { type: 'string' },
-      policy: { type: 'string', multiple: true },
-      'max-samples': { type: 'string' },
-      'max-tokens': { type: 'string' },
-      'max-cost': { type: 'string' },
-      'fail-fast': { type: 'string' },
-      dedup: { type: 'boolean', default: false },
-      'dedup-threshold': { type: 'string' },
-      decontaminate: { type: 'string' },
-      ngram: { type: 'string' },
-      'ngram-overlap': { type: 'string' },
-      'batch-api': { type: 'boolean', default: false },
-      'batch-files': { type: 'string' },
-      'batch-results': { type: 'string', multiple: true },
-    },
-  });
+  const { values } = parseFlags('run', COMMANDS.run, argv);
   if (!values.input) throw new UsageError('--input PATH is required (a CSV or JSONL prompt file)');
   const batch = batchMode(values);
   const request: BatchRequest = {
@@ -110,6 +83,8 @@ export async function runCommand(argv: string[], ctxFactory: () => Promise<AppCo
   if (screen.dedup || screen.decontaminate) request.screen = { request: screen, options: await screenOptionsFor(screen) };
   const ctx = await ctxFactory();
   const run = await BatchRun.prepare(ctx, request);
+  // Checked once the input is, before the run is written; offline batches (--batch-files) call no server.
+  if (request.batch?.kind !== 'files') await preflight(ctx, rolesOfRun(request));
   const dropped = run.screened && screenSummary(run.screened);
   if (dropped) process.stderr.write(`input: ${dropped} (listed in ${join(ctx.runs.dir, run.runId, 'run.json')})\n`);
   const e = run.estimate;
@@ -126,8 +101,10 @@ export async function runCommand(argv: string[], ctxFactory: () => Promise<AppCo
   const final = await run.start(progressView(process.stderr));
   process.off('SIGINT', stop);
   process.off('SIGTERM', stop);
+  const pairs = final.pairs;
   await ctx.close();
-  process.stdout.write(JSON.stringify({ run_id: final.run_id, status: final.status, stop_reason: final.stop_reason, total: final.total, done: final.done, failed: final.failed, usage: { calls: final.usage.calls, cached_calls: final.usage.cached_calls, prompt_tokens: final.usage.prompt_tokens, completion_tokens: final.usage.completion_tokens }, cost_usd: final.cost_usd }) + '\n');
+  if (pairs) process.stderr.write(`preference pairs: ${pairCountsLine(pairs)}; a dpo export takes the kept ones\n`);
+  process.stdout.write(JSON.stringify({ run_id: final.run_id, status: final.status, stop_reason: final.stop_reason, total: final.total, done: final.done, failed: final.failed, ...(pairs ? { pairs } : {}), usage: { calls: final.usage.calls, cached_calls: final.usage.cached_calls, prompt_tokens: final.usage.prompt_tokens, completion_tokens: final.usage.completion_tokens }, cost_usd: final.cost_usd }) + '\n');
   if (final.status === 'failed') {
     process.stderr.write(`run failed: ${final.error ?? 'unknown error'}\n`);
     return RUN_EXIT.failed;
@@ -145,27 +122,7 @@ export const RUN_EXIT = { ok: 0, failed: 1, someFailed: 3, cancelled: 130 } as c
 
 /** `aidsafe-mcp export`: a run's (or every) record as files that TRL and the Hub take as they are, with a dataset card. */
 export async function exportCommand(argv: string[], ctxFactory: () => Promise<AppContext> = () => createContext()): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    options: {
-      format: { type: 'string' },
-      out: { type: 'string' },
-      'run-id': { type: 'string' },
-      'min-score': { type: 'string' },
-      'sft-shape': { type: 'string' },
-      reasoning: { type: 'string' },
-      system: { type: 'string' },
-      split: { type: 'string' },
-      dedup: { type: 'boolean', default: false },
-      'dedup-threshold': { type: 'string' },
-      decontaminate: { type: 'string' },
-      ngram: { type: 'string' },
-      'ngram-overlap': { type: 'string' },
-      'push-to-hub': { type: 'string' },
-      private: { type: 'boolean', default: false },
-    },
-  });
+  const { values } = parseFlags('export', COMMANDS.export, argv);
   if (!values.format || !(EXPORT_FORMATS as readonly string[]).includes(values.format)) throw new UsageError(`--format must be one of ${EXPORT_FORMATS.join(', ')}`);
   if (!values.out) throw new UsageError('--out PATH is required');
   const sftShape = oneOf('sft-shape', values['sft-shape'], SFT_SHAPES);
@@ -187,6 +144,7 @@ export async function exportCommand(argv: string[], ctxFactory: () => Promise<Ap
     screen,
     policies: ctx.policies,
   });
+  for (const split of result.empty_splits ?? []) process.stderr.write(`split ${split}: no rows, so no file and no entry in the card\n`);
   if (hubRepo === undefined) {
     process.stdout.write(JSON.stringify(result) + '\n');
     return 0;
@@ -233,7 +191,7 @@ async function systemOption(value: string | undefined): Promise<SystemPrompt | u
 
 /** `aidsafe-mcp report`: a run's self-contained HTML report. */
 export async function reportCommand(argv: string[], ctxFactory: () => Promise<AppContext> = () => createContext()): Promise<number> {
-  const { values } = parseArgs({ args: argv, strict: true, options: { 'run-id': { type: 'string' }, out: { type: 'string' } } });
+  const { values } = parseFlags('report', COMMANDS.report, argv);
   if (!values['run-id']) throw new UsageError('--run-id ID is required (`aidsafe-mcp runs` lists them)');
   if (!values.out) throw new UsageError('--out FILE.html is required');
   const ctx = await ctxFactory();
@@ -245,7 +203,8 @@ export async function reportCommand(argv: string[], ctxFactory: () => Promise<Ap
 }
 
 /** `aidsafe-mcp runs`: the runs in the data folder, newest first. */
-export async function runsCommand(_argv: string[], ctxFactory: () => Promise<AppContext> = () => createContext()): Promise<number> {
+export async function runsCommand(argv: string[], ctxFactory: () => Promise<AppContext> = () => createContext()): Promise<number> {
+  parseFlags('runs', COMMANDS.runs, argv);
   const ctx = await ctxFactory();
   const manifests = await ctx.runs.list();
   if (manifests.length === 0) process.stdout.write(`no runs in ${join(ctx.config.dataDir, 'runs')}\n`);
@@ -253,8 +212,24 @@ export async function runsCommand(_argv: string[], ctxFactory: () => Promise<App
     const p = await ctx.runs.progress(m.id);
     const holder = m.status === 'running' ? await ctx.runs.lockHolder(m.id) : undefined;
     const status = m.status === 'running' && !holder ? 'interrupted' : m.status;
-    process.stdout.write(`${m.id}  ${status.padEnd(11)} ${p.done}/${m.total} done, ${p.failed} failed  ${m.created_at}  ${m.input.path}${m.input.shard ? ` shard ${m.input.shard}` : ''}\n`);
+    process.stdout.write(`${m.id}  ${status.padEnd(11)} ${p.done}/${m.total} done, ${p.failed} failed  ${m.created_at}  ${runOptionsLine(m)}  ${m.input.path}${m.input.shard ? ` shard ${m.input.shard}` : ''}\n`);
   }
   return 0;
+}
+
+/** A run's recipe and the options that tell two runs of one file apart, in one short field. */
+export function runOptionsLine(m: { options: RunOptions; batch_mode?: string }): string {
+  const o = m.options;
+  if (o.eval) return `eval ${o.eval.suite} of ${o.eval.target_model}`;
+  const recipe = o.recipe ?? 'aidsafe';
+  const parts = [recipe];
+  if (recipe === 'aidsafe') parts.push(`agents ${o.agents}`, `rounds ${o.max_rounds}`);
+  if (o.grade) parts.push('grade');
+  if (o.preference) parts.push(`preference (min margin ${o.min_margin})`);
+  if (o.policy_ids.length > 0) parts.push(`policies ${o.policy_ids.join(',')}`);
+  if (o.screen?.dedup_threshold !== undefined) parts.push('dedup');
+  if (o.screen?.decontaminate) parts.push(`decontaminate ${o.screen.decontaminate}`);
+  if (m.batch_mode) parts.push(`batch ${m.batch_mode}`);
+  return parts.join(' · ');
 }
 

@@ -35,6 +35,7 @@ export function registerExportDataset(server: McpServer, ctx: AppContext): void 
       outputSchema: z.object({
         path: z.string(),
         files: z.array(z.object({ split: z.string(), path: z.string(), count: z.number().int() })),
+        empty_splits: z.array(z.string()).optional().describe('Splits that got no row: not written and not in the card.'),
         card: z.string().optional().describe('The dataset card (README.md) beside the files.'),
         count: z.number().int(),
         skipped: z.object({ below_min_score: z.number().int(), not_kept: z.number().int(), duplicates: z.number().int(), contaminated: z.number().int() }),
