@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { notWritable } from '../src/paths.js';
 import { startCli, type CliResult } from './helpers/cli.js';
 import { tempDir } from './helpers/fixtures.js';
+import { ScriptedModelServer } from './helpers/scripted-model-server.js';
 
 /** The CLI, stopped after `ms` if it has not ended by then (a hang is the failure these tests look for). */
 async function cliWithin(ms: number, args: string[], env: NodeJS.ProcessEnv): Promise<CliResult & { ms: number }> {
@@ -85,7 +86,9 @@ describe('a data folder that cannot be written', () => {
     }
     try {
       const made = await cliWithin(15_000, ['runs'], { AIDSAFE_DATA_DIR: join(readOnly, 'data') });
-      const run = await cliWithin(15_000, ['run', '--input', input], { AIDSAFE_DATA_DIR: existing });
+      // A model server that answers, so the run passes its endpoint preflight and gets as far as its data folder.
+      const model = await new ScriptedModelServer().start();
+      const run = await cliWithin(15_000, ['run', '--input', input], { AIDSAFE_DATA_DIR: existing, OPENAI_BASE_URL: model.url, AIDSAFE_MODEL: 'scripted-model' }).finally(() => model.close());
       if (!root || immutable) {
         expect(made.code).not.toBe(0);
         expect(made.stderr).toMatch(new RegExp(`the data folder ${join(readOnly, 'data')} is not writable: permission denied \\((EACCES|EPERM)\\)`));

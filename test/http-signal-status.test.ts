@@ -6,10 +6,10 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliJs, startCli } from './helpers/cli.js';
-import { DATASETS, tempDir } from './helpers/fixtures.js';
+import { BENCHMARKS, tempDir } from './helpers/fixtures.js';
 import { ScriptedModelServer } from './helpers/scripted-model-server.js';
 
-const xstest = fileURLToPath(new URL('xstest_prompts.csv', DATASETS));
+const xstest = fileURLToPath(new URL('xstest.jsonl', BENCHMARKS));
 // Slow enough that a signal finds the run with samples in flight.
 const model = new ScriptedModelServer({ latencyMs: 150 });
 
@@ -51,9 +51,9 @@ describe('a run started over HTTP and stopped by a signal is saved as interrupte
     it(`serve --http, ${signal}`, async () => {
       const data = tempDir();
       mkdirSync(join(data.path, 'inputs'));
-      copyFileSync(xstest, join(data.path, 'inputs', 'xstest.csv'));
+      copyFileSync(xstest, join(data.path, 'inputs', 'xstest.jsonl'));
       const env = { OPENAI_BASE_URL: model.url, AIDSAFE_MODEL: 'scripted-model', AIDSAFE_DATA_DIR: data.path };
-      const args = { input_path: 'xstest.csv', limit: 6, concurrency: 2, run_id: 'served-over-http' };
+      const args = { input_path: 'xstest.jsonl', limit: 6, concurrency: 2, run_id: 'served-over-http' };
       try {
         const first = await serveHttp(env);
         const client = await connect(first.url);
