@@ -46,6 +46,8 @@ cleanup() {
   wait 2>/dev/null
 }
 trap cleanup EXIT
+# A stop (CI's timeout, Ctrl-C) still ends the servers this script started.
+trap 'exit 143' TERM INT
 
 TIMES=()
 LOOP_START=$SECONDS
