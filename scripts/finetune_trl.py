@@ -350,8 +350,11 @@ def train(args) -> None:
     bad = [(step, loss) for step, loss in losses if not math.isfinite(loss)]
     if not math.isfinite(result.training_loss) or bad:
         step, loss = bad[0] if bad else (trainer.state.global_step, result.training_loss)
-        raise Unfit(f"the training loss is {loss} at step {step}: lower --lr (now {lr}) or check the data; nothing was saved.")
-    steps = max(1, trainer.state.global_step - (int(Path(checkpoint).name.split("-")[-1]) if isinstance(checkpoint, str) and checkpoint.split("-")[-1].isdigit() else 0))
+        raise Unfit(f"the training loss is {loss} at step {step}: lower --lr (now {lr}) or check the data; the model was not saved in --out.")
+    # After a resume, only the steps past the checkpoint ran here; HF's training_loss averages over all of them.
+    first = int(Path(checkpoint).name.split("-")[-1]) if checkpoint and Path(checkpoint).name.split("-")[-1].isdigit() else 0
+    steps = max(1, trainer.state.global_step - first)
+    loss = losses[-1][1] if losses else result.training_loss
 
     trainer.save_model(args.out)
     tokenizer.save_pretrained(args.out)
@@ -365,13 +368,14 @@ def train(args) -> None:
         "mode": args.mode,
         "steps": trainer.state.global_step,
         "seconds_per_step": round(seconds / steps, 2),
-        "loss": round(result.training_loss, 4),
+        "steps_this_run": steps,
+        "last_loss": round(loss, 4),
         "masked_tokens": counts["masked"],
         "trained_tokens": counts["trained"],
         "load_seconds": round(timings["load"], 1),
         "prepare_seconds": round(timings["prepare"], 1),
     }
-    print(f"trained {trainer.state.global_step} steps at {seconds / steps:.1f} s a step, loss {result.training_loss:.4f}; saved {saved}", flush=True)
+    print(f"trained {steps} steps (to step {trainer.state.global_step}) at {seconds / steps:.1f} s a step, last logged loss {loss:.4f}; saved {saved}", flush=True)
     print(json.dumps(summary), flush=True)
 
 
