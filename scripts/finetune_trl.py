@@ -1,15 +1,18 @@
-"""Fine-tune a model with TRL on an `aidsafe-mcp export`: SFT on `--format sft`, DPO on `--format dpo`.
+r"""Fine-tune a model with TRL on an `aidsafe-mcp export`: SFT on `--format sft`, DPO on `--format dpo`.
 
-    pip install "transformers>=5" "trl>=1.13" peft accelerate datasets          # plus bitsandbytes for --quantize 4bit
-    python scripts/finetune_trl.py --mode sft --data aidsafe-sft.jsonl --model Qwen/Qwen3-8B --quantize 4bit --out qwen3-aidsafe-sft
-    python scripts/finetune_trl.py --mode dpo --data aidsafe-dpo.jsonl --model Qwen/Qwen3-8B --init-adapter qwen3-aidsafe-sft \\
-        --quantize 4bit --out qwen3-aidsafe-dpo
+    pip install -r scripts/training-requirements.txt          # plus bitsandbytes for --quantize 4bit (a CUDA GPU)
+    python scripts/finetune_trl.py --mode sft --data aidsafe-sft.jsonl --model Qwen/Qwen2.5-7B-Instruct --out qwen-aidsafe-sft
+    python scripts/finetune_trl.py --mode dpo --data aidsafe-dpo.jsonl --model Qwen/Qwen2.5-7B-Instruct \
+        --init-adapter qwen-aidsafe-sft --merge --out qwen-aidsafe-dpo
+
+The first saves a LoRA adapter in qwen-aidsafe-sft; the second merges it into the base (qwen-aidsafe-dpo/base),
+trains a DPO adapter on that, and with --merge saves base and adapter as one model in qwen-aidsafe-dpo/merged.
 
 Before loading any weights it checks that the export fits the mode (prompt/completion or messages rows for
 sft, prompt/chosen/rejected for dpo) and which field holds the chain of thought (`--reasoning`, the same
 setting the export was made with); once the tokenizer is loaded, that its chat template keeps that field,
-and for one batch that the prompt's tokens are left out of the loss. It prints the counts, the time per
-step and the final loss, and exits 1 with a message naming what to change when a check fails.
+and for one batch that exactly the prompt's tokens are left out of the loss. It prints the counts, the time
+per step and the last logged loss, and exits 1 with a message naming what to change when a check fails.
 """
 import argparse
 import json
@@ -57,7 +60,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     model = parser.add_argument_group("model")
     model.add_argument("--model", required=True, help="the base model: a Hub name (Qwen/Qwen3-8B) or a local folder")
     model.add_argument("--tokenizer", help="tokenizer folder or name, when not the model's")
-    model.add_argument("--init-adapter", metavar="DIR", help="a LoRA adapter (from an earlier sft run) merged into the base before training: DPO then starts from, and is measured against, the SFT model")
+    model.add_argument("--init-adapter", metavar="DIR", help="a LoRA adapter (from an earlier sft run) merged into the base before training, saved in OUT/base: DPO then starts from, and is measured against, the SFT model, and the new adapter applies to OUT/base")
     method = model.add_mutually_exclusive_group()
     method.add_argument("--lora", dest="lora", action="store_true", default=True, help="train a LoRA adapter on every linear layer (the default)")
     method.add_argument("--full", dest="lora", action="store_false", help="train every weight instead of an adapter")
@@ -234,7 +237,7 @@ def count_mask(trainer, tokenizer, raw, mode: str, sft_shape: str, rows: int, ma
 # ---------------------------------------------------------------------------------------------------------
 
 
-def load_model(args, torch):
+def load_model(args, torch, tokenizer):
     from transformers import AutoModelForCausalLM
 
     kwargs = {}
@@ -250,15 +253,17 @@ def load_model(args, torch):
         kwargs["device_map"] = "auto"
     dtype = torch.bfloat16 if cuda and torch.cuda.is_bf16_supported() else torch.float32
     if args.init_adapter:
-        # The adapter is merged into unquantized weights, then quantized if asked, by saving and reloading the merged model.
+        # The earlier adapter is merged into unquantized weights and saved in OUT/base: the new adapter applies
+        # to that model (serve it as the base), and with --quantize it is reloaded from there in 4 bits.
         from peft import PeftModel
 
         base = AutoModelForCausalLM.from_pretrained(args.model, dtype=dtype)
         merged = PeftModel.from_pretrained(base, args.init_adapter).merge_and_unload()
+        folder = Path(args.out) / "base"
+        merged.save_pretrained(folder)
+        tokenizer.save_pretrained(folder)
         if not kwargs:
             return merged, dtype
-        folder = Path(args.out) / "init-merged"
-        merged.save_pretrained(folder)
         return AutoModelForCausalLM.from_pretrained(folder, dtype=dtype, **kwargs), dtype
     return AutoModelForCausalLM.from_pretrained(args.model, dtype=dtype, **kwargs), dtype
 
@@ -301,7 +306,7 @@ def train(args) -> None:
     check_template(tokenizer, row, args.mode, args.sft_shape, held, args.tokenizer or args.model)
     dataset = load_dataset("parquet" if args.data.endswith(".parquet") else "json", data_files=args.data, split="train").select_columns(list(columns))
 
-    model, dtype = load_model(args, torch)
+    model, dtype = load_model(args, torch, tokenizer)
     timings["load"] = time.monotonic() - started
     lr = args.lr if args.lr is not None else (2e-4 if args.lora else 2e-5) / (10 if args.mode == "dpo" else 1)
     peft_config = None
@@ -375,7 +380,7 @@ def train(args) -> None:
         "load_seconds": round(timings["load"], 1),
         "prepare_seconds": round(timings["prepare"], 1),
     }
-    print(f"trained {steps} steps (to step {trainer.state.global_step}) at {seconds / steps:.1f} s a step, last logged loss {loss:.4f}; saved {saved}", flush=True)
+    print(f"trained {steps} step{'' if steps == 1 else 's'} (to step {trainer.state.global_step}) at {seconds / steps:.1f} s a step, last logged loss {loss:.4f}; saved {saved}", flush=True)
     print(json.dumps(summary), flush=True)
 
 

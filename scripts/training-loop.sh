@@ -38,6 +38,7 @@ if [ "${1:-}" = "--check" ]; then
   exit 0
 fi
 
+why=$(can_run) || { echo "training loop: step 'venv' cannot run: $why" >&2; exit 1; }
 WORK=${AIDSAFE_TRAINING_WORK:-$(mktemp -d "${TMPDIR:-/tmp}/aidsafe-training-loop.XXXXXX")}
 mkdir -p "$WORK/logs"
 PIDS=()
@@ -142,7 +143,6 @@ TRAIN=(--max-length 256 --batch-size 1 --grad-accum 1 --logging-steps 1 --save-s
 SHOW_TRAIN='^(data:|resuming:|masking:|trained )'
 
 echo "training loop in $WORK"
-why=$(can_run) || { echo "training loop: step 'venv' cannot run: $why" >&2; exit 1; }
 step venv 'torch |reusing' make_venv
 step build '' build_cli
 step tokenizer 'Qwen3' tokenizer

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -70,6 +71,26 @@ describe('finetune_trl.py refuses an export that does not fit the mode', () => {
     expect(help.code, help.stderr).toBe(0);
     for (const flag of ['--mode', '--data', '--sft-shape', '--reasoning', '--max-length', '--model', '--tokenizer', '--init-adapter', '--lora', '--full', '--rank', '--quantize', '--gradient-checkpointing', '--epochs', '--max-steps', '--lr', '--beta', '--batch-size', '--grad-accum', '--logging-steps', '--save-steps', '--seed', '--out', '--resume', '--merge']) {
       expect(help.stdout).toContain(flag);
+    }
+  });
+});
+
+/** The tiny-model walkthrough in docs/reproducing-the-paper.md shows the commands scripts/training-loop.sh runs. */
+describe('the reproducing-the-paper page and the training loop script', () => {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const loop = readFileSync(join(root, 'scripts', 'training-loop.sh'), 'utf8');
+  const page = readFileSync(join(root, 'docs', 'reproducing-the-paper.md'), 'utf8');
+  const walkthrough = page.slice(page.indexOf('## The loop on a tiny model, first'));
+
+  it('gives each run and export of the script as the page writes it, paths relative to the work folder', () => {
+    const commands = [...loop.matchAll(/^step [\w-]+ '[^']*' cli ((?:run|export) .*)$/gm)].map((m) => 'aidsafe-mcp ' + m[1]!.replace(/"\$WORK\/([^"]+)"/g, '$1'));
+    expect(commands.length).toBe(4);
+    for (const command of commands.filter((c) => !c.includes('sft-shape messages'))) expect(walkthrough).toContain(command);
+    expect(walkthrough).toMatch(/aidsafe-mcp eval --target http:\/\/127\.0\.0\.1:PORT\/v1 --model dpo\/merged --suite xstest --limit 10/);
+    expect(loop).toMatch(/cli eval --target "http:\/\/127\.0\.0\.1:\$PORT\/v1" --model "\$SERVED" --suite xstest --limit 10/);
+    for (const flags of ['--max-steps 2', '--max-steps 3 --resume', '--init-adapter', '--merge', '--max-length 256 --batch-size 1 --grad-accum 1 --logging-steps 1 --save-steps 1']) {
+      expect(loop).toContain(flags);
+      expect(walkthrough).toContain(flags);
     }
   });
 });
