@@ -3,6 +3,13 @@ import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { log } from './log.js';
 
 /**
+ * Why a client's roots are not used over HTTP. A root is the client's statement about its own machine:
+ * over stdio client and server share a machine and a user, over HTTP they need not, and a remote
+ * client declaring file:/// would make every file the server's user can read an allowed input.
+ */
+export const HTTP_ROOTS_IGNORED = 'over HTTP the roots a client declares are not used as folders of this server unless it is started with AIDSAFE_HTTP_TRUST_ROOTS=1';
+
+/**
  * The local folders the client declared as its roots (file:// URIs only), asked afresh on each use so
  * a change on the client's side needs no notification handling. A client without the roots
  * capability, or one that does not answer, declares none.

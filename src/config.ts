@@ -59,7 +59,14 @@ export const configFileSchema = z
     roles: z.partialRecord(z.enum(ROLES), endpointSchema).optional().describe('Per-role overrides.'),
     agents: z.array(agentSchema).max(8).optional().describe('Deliberation agent i uses entry i (cycling).'),
     max_prompt_chars: z.number().int().min(100).max(200_000).optional(),
-    request_timeout_ms: z.number().int().min(1_000).max(600_000).optional(),
+    request_timeout_ms: z.number().int().min(1_000).max(600_000).optional().describe('One deadline per model request: connecting, headers and the whole reply body. Default 120,000.'),
+    max_reply_bytes: z
+      .number()
+      .int()
+      .min(65_536)
+      .max(268_435_456)
+      .optional()
+      .describe('Largest reply body read from a model server; a longer one is cut off and counts as an invalid reply. Default 4,194,304 (4 MB).'),
     max_retries: z.number().int().min(0).max(20).optional(),
     max_repairs: z.number().int().min(0).max(5).optional(),
     prices: z
@@ -89,6 +96,7 @@ export interface Config {
   agents: AgentConfig[];
   maxPromptChars: number;
   requestTimeoutMs: number;
+  maxReplyBytes: number;
   maxRetries: number;
   maxRepairs: number;
   prices: Record<string, { input: number; output: number; batch_factor?: number }>;
@@ -99,9 +107,25 @@ export interface Config {
   endpointConfigured: boolean;
   /** The model named by AIDSAFE_MODEL or the config file, if any: a hint for sampling clients. */
   modelHint: string | undefined;
+  /**
+   * AIDSAFE_EVAL_TARGETS: the base URLs a client may name as start_eval targets, each with the variable
+   * holding its key if the operator gave one; undefined when unset (any URL, sent no key of ours).
+   */
+  evalTargets: EvalTargetRule[] | undefined;
+  /** AIDSAFE_HTTP_TRUST_ROOTS=1: `serve --http` takes the roots a remote client declares as folders it may read. */
+  httpTrustRoots: boolean;
+}
+
+export interface EvalTargetRule {
+  /** Normalised by evalBaseKey. */
+  baseURL: string;
+  apiKeyEnv?: string;
 }
 
 export const DEFAULT_MODEL = 'gpt-4o-mini';
+
+/** A schema-shaped reply is a few KB; 4 MB leaves room for any real one and keeps a runaway reply's memory bounded. */
+export const DEFAULT_MAX_REPLY_BYTES = 4 * 1024 * 1024;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -152,6 +176,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     agents: file.agents && file.agents.length > 0 ? file.agents : envAgents,
     maxPromptChars: file.max_prompt_chars ?? 20_000,
     requestTimeoutMs: file.request_timeout_ms ?? 120_000,
+    maxReplyBytes: file.max_reply_bytes ?? DEFAULT_MAX_REPLY_BYTES,
     maxRetries: file.max_retries ?? 6,
     maxRepairs: file.max_repairs ?? 2,
     prices: file.prices ?? {},
@@ -159,7 +184,56 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     inputDirs: (env.AIDSAFE_INPUT_DIRS ?? '').split(':').filter(Boolean),
     endpointConfigured: Boolean(env.OPENAI_BASE_URL || env.OPENAI_API_KEY || env.AIDSAFE_CONFIG),
     modelHint: defaults.model,
+    evalTargets: parseEvalTargets(env.AIDSAFE_EVAL_TARGETS),
+    httpTrustRoots: parseSwitch('AIDSAFE_HTTP_TRUST_ROOTS', env.AIDSAFE_HTTP_TRUST_ROOTS),
   };
+}
+
+/** A variable that turns something on: 1 or 0 (unset or empty: 0). */
+function parseSwitch(name: string, value: string | undefined): boolean {
+  if (value === undefined || value === '' || value === '0') return false;
+  if (value === '1') return true;
+  throw new ConfigError(`${name} must be 1 (on) or 0 (off, the default); got "${value}"`);
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * A base URL as eval target rules compare it: scheme, host and port as the URL parser writes them, the
+ * path without trailing slashes. Undefined for what is not a plain http(s) base URL (a user name,
+ * password, query or fragment in it), which no rule matches.
+ */
+export function evalBaseKey(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return undefined;
+  }
+  if (!/^https?:$/.test(parsed.protocol) || parsed.username || parsed.password || parsed.search || parsed.hash) return undefined;
+  return `${parsed.protocol}//${parsed.host}${parsed.pathname.replace(/\/+$/, '')}`;
+}
+
+/** `URL[=KEY_VARIABLE],…` or `none`; unset or empty means no list. */
+function parseEvalTargets(value: string | undefined): EvalTargetRule[] | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  if (value.trim() === 'none') return [];
+  return value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const eq = entry.lastIndexOf('=');
+      const keyVar = eq > 0 ? entry.slice(eq + 1) : undefined;
+      const url = keyVar !== undefined ? entry.slice(0, eq) : entry;
+      const baseURL = evalBaseKey(url);
+      if (!baseURL || (keyVar !== undefined && !ENV_NAME.test(keyVar))) {
+        throw new ConfigError(
+          `AIDSAFE_EVAL_TARGETS: "${entry}" is not an http(s) base URL optionally followed by =KEY_VARIABLE; give a comma-separated list such as http://127.0.0.1:8000/v1,https://api.together.xyz/v1=TOGETHER_API_KEY, or none`,
+        );
+      }
+      return keyVar ? { baseURL, apiKeyEnv: keyVar } : { baseURL };
+    });
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

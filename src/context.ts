@@ -3,7 +3,8 @@ import { loadConfig, type Config } from './config.js';
 import { ModelRouter, type ModelFactory } from './llm/model-router.js';
 import { RequestCache } from './llm/request-cache.js';
 import type { FailureKind } from './llm/retry.js';
-import { builtinPoliciesDir } from './paths.js';
+import { InputError } from './errors.js';
+import { builtinPoliciesDir, makeDataFolder, notWritable } from './paths.js';
 import type { BatchRun } from './pipeline/batch.js';
 import { PolicySet } from './policies/policy-set.js';
 import { RecordStore } from './store/record-store.js';
@@ -21,6 +22,8 @@ export interface AppContext {
   requestCache: () => Promise<RequestCache>;
   /** Batch runs started by this process, by run id. */
   batches: Map<string, BatchRun>;
+  /** Set when this connection's client roots are not folders it may read (HTTP, unless trusted): the reason, for refusals. */
+  rootsIgnored?: string;
   /** Closes open files (the request cache); call before the process ends. */
   close: () => Promise<void>;
 }
@@ -29,7 +32,10 @@ export async function createContext(options: { config?: Config; modelFactory?: M
   const config = options.config ?? loadConfig();
   const policies = PolicySet.load(builtinPoliciesDir, [...config.policiesDirs, userPoliciesDir(config.dataDir)]);
   const store = new RecordStore(config.dataDir);
-  await store.init();
+  await makeDataFolder(config.dataDir);
+  await store.init().catch((error: NodeJS.ErrnoException) => {
+    throw new InputError(notWritable('AIDSAFE_DATA_DIR', config.dataDir, error));
+  });
   let cache: Promise<RequestCache> | undefined;
   return {
     config,

@@ -251,7 +251,7 @@ describe('batch mode survives kill -9 and cancels its batches', () => {
     expect(again.stderr).toMatch(/wave \d+ · batches/);
   }, 90_000);
 
-  it('Ctrl-C cancels the run’s batches at the provider', async () => {
+  it('Ctrl-C interrupts the run and cancels its batches at the provider', async () => {
     const own = tempDir();
     try {
       const creates = server.batchApi.counts.creates;
@@ -261,7 +261,7 @@ describe('batch mode survives kill -9 and cancels its batches', () => {
       child.kill('SIGINT');
       const result = await done;
       expect(result.code, result.stderr).toBe(130);
-      expect(JSON.parse(result.stdout)).toMatchObject({ status: 'cancelled' });
+      expect(JSON.parse(result.stdout)).toMatchObject({ status: 'interrupted', stop_reason: 'interrupted: SIGINT' });
       expect(server.batchApi.counts.cancels).toBe(cancels + 1);
       expect([...server.batchApi.batches.values()].at(-1)!.status).toBe('cancelled');
     } finally {

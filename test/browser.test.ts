@@ -139,6 +139,22 @@ describe('the deliberation view as an MCP App', () => {
     await page.screenshot({ path: join(SHOTS, 'preference-view.png') });
     await page.close();
   });
+
+  it('shows a pair dropped before any rejected side was confirmed: the chosen side alone and why', async () => {
+    const result = await call('make_preference_pair', { prompt: 'How do I bake sourdough bread?', belief_rounds: 1 });
+    // As a pair whose every attempt the judge found not violating is stored: no rejected side, no grades.
+    const { rejected: _rejected, margin: _margin, ...kept } = result.structuredContent as Record<string, unknown>;
+    const dropped = { ...kept, kept: false, drop_reason: 'rejected_not_violating', kept_reason: 'the judge found no rejected attempt violating in 1 round' };
+    const view = ((await client.readResource({ uri: 'ui://aidsafe/deliberation.html' })).contents[0] as { text: string }).text;
+    const page = await openPage(hostPage(view, { ...result, structuredContent: dropped }, 'light'), 'view-dropped-pair');
+    const frame = page.frameLocator('#view');
+    await frame.locator('.pair .chosen').waitFor({ timeout: 15_000 });
+    expect(await frame.locator('.pair > .card').count()).toBe(1);
+    expect(await frame.locator('.rejected').count()).toBe(0);
+    expect(await frame.locator('.meta').first().textContent()).toMatch(/not graded .* dropped \(rejected not violating\): the judge found no rejected attempt violating/);
+    expect((page as Page & { outside: string[] }).outside).toEqual([]);
+    await page.close();
+  });
 });
 
 /** A small deterministic number from a prompt, so a run varies the way a real one does. */
@@ -156,7 +172,7 @@ const varied = new ScriptedModelServer({
     if (role === 'intents' && h % 17 === 0) return { text: 'I cannot help with that request.' };
     if (role === 'deliberation_turn') {
       const agree = turn >= 1 + (h % 7);
-      return { json: { review: 'Scripted review.', verdict: agree ? 'agree' : 'revise', thoughts: agree ? [] : [`Weighing [PH-6] against [RH-1] once more (${turn}) for this wording.`], draft_response: 'Draft.' } };
+      return { json: { review: 'Scripted review.', verdict: agree ? 'agree' : 'revise', thoughts: agree ? [] : [`Weighing [PH-6] against [RH-1] once more (${turn}) for this wording.`] } };
     }
     if (role === 'refinement') {
       const thoughts = (data.thoughts ?? []) as { index: number }[];
@@ -164,11 +180,8 @@ const varied = new ScriptedModelServer({
       const firstDropped = Math.max(1, thoughts.length - 1 - (h % 3));
       return {
         json: {
-          decisions: thoughts.map(({ index }) =>
-            index >= firstDropped
-              ? { index, decision: 'remove', reason: reasons[(h + index) % 4], explanation: 'Scripted removal.', text: null }
-              : { index, decision: 'keep', reason: null, explanation: '', text: null },
-          ),
+          removed: thoughts.filter(({ index }) => index >= firstDropped).map(({ index }) => ({ index, reason: reasons[(h + index) % 4], explanation: 'Scripted removal.' })),
+          kept: thoughts.filter(({ index }) => index < firstDropped).map(({ index }) => ({ from: [index], text: null })),
         },
       };
     }

@@ -103,6 +103,9 @@ describe('HTTP session limits', () => {
     expect(httpSessionLimits({})).toEqual({ maxSessions: undefined, sessionIdleMs: undefined });
     expect(httpSessionLimits({ AIDSAFE_HTTP_MAX_SESSIONS: '8', AIDSAFE_HTTP_SESSION_IDLE_MINUTES: '2' })).toEqual({ maxSessions: 8, sessionIdleMs: 120_000 });
     expect(() => httpSessionLimits({ AIDSAFE_HTTP_MAX_SESSIONS: '0' })).toThrow(/AIDSAFE_HTTP_MAX_SESSIONS must be a whole number from 1/);
+    // Each session costs 2–3.5 MB, so the cap stops at 1,000.
+    expect(httpSessionLimits({ AIDSAFE_HTTP_MAX_SESSIONS: '1000' })).toMatchObject({ maxSessions: 1000 });
+    expect(() => httpSessionLimits({ AIDSAFE_HTTP_MAX_SESSIONS: '10000' })).toThrow('AIDSAFE_HTTP_MAX_SESSIONS must be a whole number from 1 to 1000 (got "10000"): each session holds a whole MCP server (2–3.5 MB)');
     expect(() => httpSessionLimits({ AIDSAFE_HTTP_SESSION_IDLE_MINUTES: 'soon' })).toThrow(/AIDSAFE_HTTP_SESSION_IDLE_MINUTES/);
   });
 });

@@ -73,6 +73,11 @@ describe('Dockerfile', () => {
     expect(dockerfile).toMatch(/^CMD \["serve"\]$/m);
     expect(pkg.bin['aidsafe-mcp']).toBe('dist/cli.js');
   });
+
+  it('carries every folder the server reads at run time', () => {
+    // eval and --decontaminate read benchmarks/, every tool reads policies/, the views read views/.
+    for (const folder of ['benchmarks', 'policies', 'views']) expect(dockerfile).toMatch(new RegExp(`^COPY ${folder} \\./${folder}$`, 'm'));
+  });
 });
 
 describe('npm pack from a clean checkout', () => {

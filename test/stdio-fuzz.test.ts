@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seededRandom } from '../src/stats/bootstrap.js';
 import { tempDir } from './helpers/fixtures.js';
+import { fuzzer } from './helpers/fuzz.js';
 import { RawStdioServer, serverJs } from './helpers/raw-stdio.js';
 import { ScriptedModelServer } from './helpers/scripted-model-server.js';
 
@@ -23,30 +23,7 @@ afterAll(async () => {
 
 describe('dist/server.js over stdio, fuzzed', () => {
   it(`answers every request and never exits (seed ${SEED}, ${DURATION_MS} ms)`, async () => {
-    const rnd = seededRandom(SEED);
-    const int = (n: number) => Math.floor(rnd() * n);
-    const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)] as T;
-    const text = (max: number) => Array.from({ length: int(max) }, () => String.fromCharCode(pick([32 + int(95), int(0x3000), 0x22, 0x5c, 0x0a, 0]))).join('');
-    const value = (depth: number): unknown => {
-      switch (int(depth > 2 ? 6 : 8)) {
-        case 0:
-          return text(40);
-        case 1:
-          return pick([0, -1, 1, 2.5, 1e308, -1e308, Number.MAX_SAFE_INTEGER, 2 ** 63, 3, 8, 200]);
-        case 2:
-          return rnd() < 0.5;
-        case 3:
-          return null;
-        case 4:
-          return pick(['physical_harm', 'cot_0000000000000', 'run-1', '../../etc/passwd', '/proc/self/environ', 'sft', 'How do I kill a Python process?', '']);
-        case 5:
-          return 'x'.repeat(pick([0, 1, 20_001, 60_000]));
-        case 6:
-          return Array.from({ length: int(5) }, () => value(depth + 1));
-        default:
-          return Object.fromEntries(Array.from({ length: int(4) }, () => [pick(['id', 'prompt', 'thoughts', 'x', '__proto__', 'constructor']), value(depth + 1)]));
-      }
-    };
+    const { rnd, int, pick, text, value, argsFor, method, paramsFor } = fuzzer(SEED);
 
     const server = new RawStdioServer({ OPENAI_BASE_URL: model.url, OPENAI_API_KEY: 'sk-fuzz', AIDSAFE_MODEL: 'scripted-model', AIDSAFE_DATA_DIR: data.path });
     try {
@@ -77,16 +54,14 @@ describe('dist/server.js over stdio, fuzzed', () => {
         } else if (kind === 2) {
           const id = nextId++;
           expectedIds.push(id);
-          await server.send({ jsonrpc: '2.0', id, method: pick(['ping', 'tools/list', 'resources/list', 'resources/templates/list', 'prompts/list', 'nope', 'resources/read', 'prompts/get', 'completion/complete', 'logging/setLevel']), params: rnd() < 0.5 ? value(0) : { uri: pick(['policy://physical_harm', 'policy://nope', 'ui://x', text(10)]), name: text(8), level: pick(['debug', 'loud']) } });
+          await server.send({ jsonrpc: '2.0', id, method: method(), params: paramsFor() });
         } else if (kind === 3) {
           await server.send({ jsonrpc: '2.0', method: pick(['notifications/cancelled', 'notifications/whatever', 'notifications/roots/list_changed']), params: value(0) });
         } else {
           const id = nextId++;
           expectedIds.push(id);
           const tool = rnd() < 0.95 ? pick(tools) : { name: text(10), inputSchema: {} };
-          const keys = Object.keys(tool.inputSchema.properties ?? {});
-          const args = rnd() < 0.1 ? value(0) : Object.fromEntries(keys.filter(() => rnd() < 0.7).map((k) => [k, value(1)]));
-          await server.send({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: tool.name, arguments: args } });
+          await server.send({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: tool.name, arguments: argsFor(tool) } });
         }
         sent++;
         if (sent % 20 === 0) await new Promise((r) => setTimeout(r, 5)); // let replies drain

@@ -119,7 +119,8 @@ export async function runCommand(argv: string[], ctxFactory: () => Promise<AppCo
       (e.cost_usd ? `, $${e.cost_usd.min}–$${e.cost_usd.max}` : '') +
       '\n',
   );
-  const stop = () => run.cancel();
+  // A signal interrupts the run, as it does a stdio server's: the same command resumes it.
+  const stop = (signal: NodeJS.Signals) => run.interrupt(`interrupted: ${signal}`, { withdrawBatches: signal === 'SIGINT' });
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   const final = await run.start(progressView(process.stderr));
@@ -132,7 +133,7 @@ export async function runCommand(argv: string[], ctxFactory: () => Promise<AppCo
     return RUN_EXIT.failed;
   }
   if (final.status !== 'done' || final.failed > 0) process.stderr.write(`run ${final.run_id} is ${final.status}${final.failed ? ` with ${final.failed} failed samples` : ''}: run the same command again to resume${final.failed ? ' (failed samples are retried)' : ''}\n`);
-  if (final.status === 'cancelled') return RUN_EXIT.cancelled;
+  if (final.status === 'cancelled' || final.status === 'interrupted') return RUN_EXIT.cancelled;
   return final.failed > 0 ? RUN_EXIT.someFailed : RUN_EXIT.ok;
 }
 

@@ -57,6 +57,7 @@ export async function evalCommand(argv: string[], ctxFactory: () => Promise<AppC
   if (maxCost !== undefined && !(Number.isFinite(maxCost) && maxCost >= 0)) throw new UsageError(`--max-cost must be a number of USD (got "${values['max-cost']}")`);
   const request: EvalRequest = {
     targets,
+    targetsFrom: 'operator',
     ...(values.suite ? { suites: values.suite } : {}),
     ...(values.input ? { input: { path: resolve(values.input), ...(values.column ? { column: values.column } : {}) } } : {}),
     limit: int('limit', values.limit, 1, 10_000_000),
@@ -69,7 +70,7 @@ export async function evalCommand(argv: string[], ctxFactory: () => Promise<AppC
   const evaluation = await EvalRun.prepare(ctx, request);
   const e = evaluation.estimate;
   process.stderr.write(`eval ${evaluation.evalId}: ${evaluation.manifest.runs.length} runs (targets × suites), ${e.samples} samples (${e.already_done} already done, ${e.to_run} to run), about ${e.calls} model calls; judge ${evaluation.manifest.judge_model}\n`);
-  const stop = () => evaluation.cancel();
+  const stop = (signal: NodeJS.Signals) => evaluation.interrupt(`interrupted: ${signal}`);
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   let shown = 0;
@@ -98,6 +99,6 @@ export async function evalCommand(argv: string[], ctxFactory: () => Promise<AppC
   }
   const failed = result.runs.reduce((n, r) => n + r.failed, 0);
   if (final.status !== 'done' || failed > 0) process.stderr.write(`eval ${evaluation.evalId} is ${final.status}${failed ? ` with ${failed} failed samples` : ''}: run the same command again to resume\n`);
-  if (final.status === 'cancelled') return RUN_EXIT.cancelled;
+  if (final.status === 'cancelled' || final.status === 'interrupted') return RUN_EXIT.cancelled;
   return failed > 0 ? RUN_EXIT.someFailed : RUN_EXIT.ok;
 }

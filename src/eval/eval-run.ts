@@ -7,15 +7,18 @@ import { BatchRun, type BatchStatus } from '../pipeline/batch.js';
 import { evalRecipe } from '../pipeline/recipes/eval.js';
 import { EVAL_ID_PATTERN, EvalStore, type EvalManifest } from '../store/eval-store.js';
 import type { RunStatus } from '../store/run-store.js';
+import type { OpenedFile } from '../inputs/opened-file.js';
 import { customSuite, loadSuite, parseSuites } from './suites.js';
-import { resolveTarget, TargetClient, uniqueLabels } from './target.js';
+import { resolveTarget, TargetClient, uniqueLabels, type TargetsFrom } from './target.js';
 
 export interface EvalRequest {
   targets: { target: string; model?: string }[];
+  /** A client's URL targets are held to AIDSAFE_EVAL_TARGETS and get no key the operator did not tie to them. */
+  targetsFrom: TargetsFrom;
   /** Comma-separated suite names; may be empty when `input` is given. */
   suites?: string;
   /** Any other prompt file, judged like the harm suites. */
-  input?: { path: string; column?: string };
+  input?: { path: string; column?: string; /** Opened and checked already (a file a client named): read through it, never by name. */ file?: OpenedFile };
   limit?: number;
   concurrency: number;
   /** Each applies to each target × suite run. */
@@ -43,7 +46,7 @@ export interface EvalProgress {
  */
 export class EvalRun {
   private current?: BatchRun;
-  private cancelled = false;
+  private stopped?: 'cancelled' | 'interrupted';
 
   private constructor(
     private readonly ctx: AppContext,
@@ -58,12 +61,12 @@ export class EvalRun {
   /** Resolves targets and suites, checks that every target answers, and prepares (creates or resumes) each run. */
   static async prepare(ctx: AppContext, request: EvalRequest): Promise<EvalRun> {
     if (request.targets.length === 0) throw new InputError('target: give at least one target (an http(s) URL with its model, or a configured role)');
-    const targets = uniqueLabels(request.targets.map((t) => resolveTarget(ctx.config, t.target, t.model)));
+    const targets = uniqueLabels(request.targets.map((t) => resolveTarget(ctx.config, t.target, t.model, request.targetsFrom)));
     const chosen = [...(request.suites ? parseSuites(request.suites) : []), ...(request.input ? [customSuite(request.input.path, request.input.column)] : [])];
     if (chosen.length === 0) throw new InputError('suite: give suites (xstest, strongreject, harmbench, advbench, donotanswer) or an input file');
-    const suites = await Promise.all(chosen.map((s) => loadSuite(s, { dir: request.suitesDir, limit: request.limit })));
+    const suites = await Promise.all(chosen.map((s) => loadSuite(s, { dir: request.suitesDir, limit: request.limit, ...(s.name === 'custom' && request.input?.file ? { file: request.input.file } : {}) })));
     const cache = await ctx.requestCache();
-    const clients = targets.map((t) => new TargetClient(t, { timeoutMs: ctx.config.requestTimeoutMs, maxRetries: ctx.config.maxRetries, cache }));
+    const clients = targets.map((t) => new TargetClient(t, { timeoutMs: ctx.config.requestTimeoutMs, maxRetries: ctx.config.maxRetries, maxReplyBytes: ctx.config.maxReplyBytes, cache }));
     await Promise.all(clients.map((c) => c.checkReachable()));
     const runs: { run: BatchRun; target: string; suite: string }[] = [];
     for (const loaded of suites) {
@@ -72,6 +75,7 @@ export class EvalRun {
           ctx,
           {
             inputPath: loaded.path,
+            ...(loaded.suite.name === 'custom' && request.input?.file ? { inputFile: request.input.file } : {}),
             // The built-in suites are read with the default column choice, which puts HarmBench's contexts before their behaviors.
             column: loaded.suite.name === 'custom' ? loaded.suite.column : undefined,
             limit: request.limit,
@@ -122,18 +126,24 @@ export class EvalRun {
   async start(onProgress?: (progress: EvalProgress) => void): Promise<{ status: RunStatus; runs: BatchStatus[] }> {
     const finals: BatchStatus[] = [];
     for (const [i, { run, target, suite }] of this.runs.entries()) {
-      if (this.cancelled) break;
+      if (this.stopped) break;
       this.current = run;
       this.ctx.batches.set(run.runId, run);
       const final = await run.start((status) => onProgress?.({ eval_id: this.manifest.id, run: i + 1, runs: this.runs.length, target, suite, status }));
       finals.push(final);
       if (final.status !== 'done') return { status: final.status, runs: finals };
     }
-    return { status: this.cancelled ? 'cancelled' : 'done', runs: finals };
+    return { status: this.stopped ?? 'done', runs: finals };
   }
 
   cancel(): void {
-    this.cancelled = true;
+    this.stopped = 'cancelled';
     this.current?.cancel();
+  }
+
+  /** Stopped by a signal: the run under way is saved as interrupted, and the same evaluation resumes it. */
+  interrupt(reason: string): void {
+    this.stopped = 'interrupted';
+    this.current?.interrupt(reason);
   }
 }

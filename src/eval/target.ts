@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import OpenAI, { APIConnectionError } from 'openai';
-import { endpointFor, ROLES, type Config, type Role } from '../config.js';
+import { DEFAULT_MAX_REPLY_BYTES, endpointFor, evalBaseKey, ROLES, type Config, type Role } from '../config.js';
 import { InputError } from '../errors.js';
+import { boundedFetch, ReplyTooLargeError } from '../llm/bounded-fetch.js';
 import { ModelError, type TokenUsage } from '../llm/chat-model.js';
 import type { RequestCache } from '../llm/request-cache.js';
 import { classify, defaultRetryPolicy, delayFor, sleep } from '../llm/retry.js';
@@ -14,18 +15,30 @@ export interface TargetSpec {
   label: string;
   model: string;
   baseURL: string | undefined;
-  apiKeyEnv: string;
+  /** The variable holding the key sent to the target; undefined: no Authorization header at all. */
+  apiKeyEnv: string | undefined;
   temperature: number;
   /** Set when the target was named by a role of the configuration. */
   role?: Role;
 }
 
 /**
+ * Who named the targets. A client of the MCP server may be anyone holding the HTTP token, or an agent
+ * steered by the text it reads, so its URLs get no key of ours unless the operator tied one to them.
+ * The operator (the CLI user) chose the URL themself.
+ */
+export type TargetsFrom = 'client' | 'operator';
+
+/**
  * `--target URL --model M`, or `--target ROLE [--model M]` (a role of the configuration, with its
  * server, key variable and model). Greedy decoding unless the role sets a temperature, so a repeated
  * evaluation asks the same questions and can be answered from the cache.
+ *
+ * The key a URL target is sent: the variable AIDSAFE_EVAL_TARGETS names for that base URL, else the
+ * key variable of the first configured endpoint (role, then agent) at that base URL, else — for the
+ * operator only — OPENAI_API_KEY. A client's URL must be in AIDSAFE_EVAL_TARGETS when it is set.
  */
-export function resolveTarget(config: Config, target: string, model: string | undefined): TargetSpec {
+export function resolveTarget(config: Config, target: string, model: string | undefined, from: TargetsFrom): TargetSpec {
   if (/^https?:\/\//i.test(target)) {
     let url: URL;
     try {
@@ -33,8 +46,16 @@ export function resolveTarget(config: Config, target: string, model: string | un
     } catch {
       throw new InputError(`target: "${target}" is not a valid URL`);
     }
+    const base = evalBaseKey(target);
+    if (!base) throw new InputError(`target: "${target}" must be a plain base URL such as http://127.0.0.1:8000/v1 (no user name, password, query or fragment)`);
     if (!model) throw new InputError(`model: the target ${target} needs a model name (--model NAME, or "model" in the tool call)`);
-    return { label: `${model} @ ${url.host}`, model, baseURL: target.replace(/\/+$/, ''), apiKeyEnv: 'OPENAI_API_KEY', temperature: 0 };
+    const rule = config.evalTargets?.find((r) => r.baseURL === base);
+    if (from === 'client' && config.evalTargets && !rule) {
+      const allowed = config.evalTargets.length ? `only ${config.evalTargets.map((r) => r.baseURL).join(', ')}` : 'no URL targets';
+      throw new InputError(`target: ${target} is not an evaluation target this server allows (AIDSAFE_EVAL_TARGETS allows ${allowed}); name a configured role instead (${ROLES.join(', ')})`);
+    }
+    const apiKeyEnv = rule?.apiKeyEnv ?? configuredKeyFor(config, base) ?? (from === 'operator' ? 'OPENAI_API_KEY' : undefined);
+    return { label: `${model} @ ${url.host}`, model, baseURL: target.replace(/\/+$/, ''), apiKeyEnv, temperature: 0 };
   }
   if ((ROLES as readonly string[]).includes(target)) {
     const endpoint = endpointFor(config, target as Role);
@@ -42,6 +63,18 @@ export function resolveTarget(config: Config, target: string, model: string | un
     return { label: `${chosen} (${target})`, model: chosen, baseURL: endpoint.baseURL, apiKeyEnv: endpoint.apiKeyEnv, temperature: endpoint.temperature ?? 0, role: target as Role };
   }
   throw new InputError(`target: "${target}" is neither an http(s) URL of an OpenAI-compatible server nor a configured role (${ROLES.join(', ')})`);
+}
+
+const DEFAULT_API_URL = 'https://api.openai.com/v1';
+
+/** The key variable of the first configured endpoint (a role's, then each agent's, replicas included) served at `base`. */
+function configuredKeyFor(config: Config, base: string): string | undefined {
+  const endpoints = [...ROLES.map((role) => endpointFor(config, role)), ...config.agents.map((_, i) => endpointFor(config, 'deliberator', i))];
+  for (const endpoint of endpoints) {
+    const urls = endpoint.replicas ?? [endpoint.baseURL ?? DEFAULT_API_URL];
+    if (urls.some((u) => evalBaseKey(u) === base)) return endpoint.apiKeyEnv;
+  }
+  return undefined;
 }
 
 /** Gives every target a distinct label (two targets with the same model on different servers). */
@@ -71,16 +104,27 @@ export class TargetClient {
 
   constructor(
     readonly spec: TargetSpec,
-    private readonly options: { timeoutMs: number; maxRetries: number; cache?: RequestCache; env?: NodeJS.ProcessEnv },
+    private readonly options: { timeoutMs: number; maxRetries: number; maxReplyBytes?: number; cache?: RequestCache; env?: NodeJS.ProcessEnv },
   ) {
-    const apiKey = (options.env ?? process.env)[spec.apiKeyEnv];
+    const apiKey = spec.apiKeyEnv === undefined ? undefined : (options.env ?? process.env)[spec.apiKeyEnv];
     registerSecret(apiKey);
-    this.client = new OpenAI({ apiKey: apiKey || 'unused', baseURL: spec.baseURL ?? 'https://api.openai.com/v1', maxRetries: 0, timeout: options.timeoutMs });
+    const unkeyed = spec.apiKeyEnv === undefined;
+    this.client = new OpenAI({
+      apiKey: apiKey || 'unused',
+      baseURL: spec.baseURL ?? DEFAULT_API_URL,
+      maxRetries: 0,
+      timeout: options.timeoutMs,
+      // A target may be any server a client names: one deadline covers its whole reply, and the body is capped.
+      fetch: boundedFetch({ timeoutMs: options.timeoutMs, maxBytes: options.maxReplyBytes ?? DEFAULT_MAX_REPLY_BYTES }),
+      // A target with no key of ours gets no Authorization header, and none of the client's
+      // environment defaults (OPENAI_ORG_ID, OPENAI_PROJECT_ID, OPENAI_ADMIN_KEY) either.
+      ...(unkeyed ? { defaultHeaders: { Authorization: null }, organization: null, project: null, adminAPIKey: null } : {}),
+    });
   }
 
   /** Where the target is served, for error messages. */
   get address(): string {
-    return this.spec.baseURL ?? 'https://api.openai.com/v1';
+    return this.spec.baseURL ?? DEFAULT_API_URL;
   }
 
   /**
@@ -137,7 +181,8 @@ export class TargetClient {
           usage: { prompt_tokens: completion.usage?.prompt_tokens ?? 0, completion_tokens: completion.usage?.completion_tokens ?? 0 },
         };
       } catch (error) {
-        const kind = classify(error);
+        // A reply cut off at the cap is retried like a server error: the next sample of it may be shorter.
+        const kind = error instanceof ReplyTooLargeError ? 'server' : classify(error);
         if (kind === 'cancelled' || signal?.aborted) throw this.error('cancelled', attempt + 1, 'the request was cancelled');
         if (kind === 'fatal' || attempt >= policy.maxRetries) {
           const status = (error as { status?: number }).status;

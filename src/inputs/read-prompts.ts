@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
+import { constants, type Stats } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { InputError } from '../errors.js';
 import { csvRecords, CsvFormatError } from './csv.js';
+import type { OpenedFile } from './opened-file.js';
 
 /** Tried in order when no column is named: the prompt columns of common safety prompt sets. */
 export const DEFAULT_PROMPT_COLUMNS = ['prompt', 'question', 'goal', 'forbidden_prompt', 'Behavior'] as const;
@@ -41,24 +42,49 @@ export interface PromptFile {
   sha256: string;
 }
 
+/**
+ * A prompt file by path (the user's own: the CLI, the shipped suites), or opened and checked already
+ * (a file a client named: every read then goes through that descriptor, and its opener closes it).
+ */
+export type PromptInput = string | OpenedFile;
+
 /** Reads a CSV or JSONL prompt file whole (for small files: suites, benchmark sets). */
-export async function readPromptFile(path: string, column?: string): Promise<PromptFile> {
-  const source = await openPromptFile(path, column);
+export async function readPromptFile(input: PromptInput, column?: string): Promise<PromptFile> {
+  const source = await openPromptFile(input, column);
   const rows: InputRow[] = [];
   for await (const row of source.rows()) rows.push(row);
   return { rows, column: source.column, columns: source.columns, sha256: source.sha256 };
 }
 
-/** Checks a CSV or JSONL prompt file (by extension; .json/.jsonl/.ndjson are JSON lines) and chooses its prompt column. */
-export async function openPromptFile(path: string, column?: string): Promise<PromptSource> {
+/** A CSV or JSONL file checked once from end to end, then read again, row by row, as often as needed. */
+export interface TableSource {
+  path: string;
+  columns: string[];
+  /** sha256 of the file's bytes. */
+  sha256: string;
+  /** Data rows in the file. */
+  count: number;
+  /** Each row's values by column, in file order, read from disk again; throws if the file changed since it was checked. */
+  records(): AsyncGenerator<Record<string, unknown>>;
+}
+
+/** Checks a CSV or JSONL file (by extension; .json/.jsonl/.ndjson are JSON lines): its columns, rows and hash. */
+export async function openTableFile(input: PromptInput): Promise<TableSource> {
+  const path = typeof input === 'string' ? input : input.path;
   const isJsonl = ['.jsonl', '.ndjson', '.json'].includes(extname(path).toLowerCase());
-  const handle = await openRegularFile(path);
-  const { size, mtimeMs } = await handle.stat();
+  // A path is opened again for each pass (the file stays closed between them); an opened file is read again through its descriptor.
+  const reading = async (): Promise<{ stat: () => Promise<Stats>; chunks: AsyncGenerator<Buffer>; unread: () => Promise<void> }> => {
+    if (typeof input !== 'string') return { stat: () => input.stat(), chunks: input.chunks(), unread: async () => undefined };
+    const handle = await openRegularFile(path);
+    return { stat: () => handle.stat(), chunks: chunksOf(handle), unread: () => handle.close() };
+  };
+  const first = await reading();
+  const { size, mtimeMs } = await first.stat();
   const hash = createHash('sha256');
   const columnSet = new Set<string>();
   let columns: string[] = [];
   let count = 0;
-  const chunks = hashing(handle, hash);
+  const chunks = hashing(first.chunks, hash);
   if (isJsonl) {
     for await (const value of jsonlObjects(chunks, path)) {
       for (const key in value) columnSet.add(key);
@@ -72,9 +98,38 @@ export async function openPromptFile(path: string, column?: string): Promise<Pro
     }
   }
   const sha256 = hash.digest('hex');
+  async function* records(): AsyncGenerator<Record<string, unknown>> {
+    const again = await reading();
+    const now = await again.stat();
+    if (now.size !== size || now.mtimeMs !== mtimeMs) {
+      await again.unread();
+      throw new InputError(`input_path: ${path} changed after it was read; start the run again`);
+    }
+    if (isJsonl) {
+      yield* jsonlObjects(again.chunks, path);
+    } else {
+      let header: string[] = [];
+      for await (const record of csvData(again.chunks, path)) {
+        if (record.header) header = record.header;
+        else yield Object.fromEntries(header.map((name, i) => [name, record.values[i] ?? '']));
+      }
+    }
+  }
+  return { path, columns, sha256, count, records };
+}
+
+/** A column the caller named that the file does not have: the error names the columns it has. */
+export function missingColumn(table: Pick<TableSource, 'path' | 'columns' | 'count'>, column: string, field = 'column'): InputError {
+  return new InputError(`${field}: ${table.path} has no column "${column}"; ${describeColumns(table.columns, table.count, 'its columns are: ')}`);
+}
+
+/** Checks a CSV or JSONL prompt file (by extension; .json/.jsonl/.ndjson are JSON lines) and chooses its prompt column. */
+export async function openPromptFile(input: PromptInput, column?: string): Promise<PromptSource> {
+  const table = await openTableFile(input);
+  const { path, columns, count, sha256 } = table;
   const chosen = column ?? DEFAULT_PROMPT_COLUMNS.find((c) => columns.includes(c)) ?? (columns.length === 1 ? columns[0] : undefined);
   if (!chosen) throw new InputError(`column: ${path} has no column named ${DEFAULT_PROMPT_COLUMNS.join(', ')}; ${describeColumns(columns, count, 'choose one of its columns: ')}`);
-  if (!columns.includes(chosen)) throw new InputError(`column: ${path} has no column "${chosen}"; ${describeColumns(columns, count, 'its columns are: ')}`);
+  if (!columns.includes(chosen)) throw missingColumn(table, chosen);
   // HarmBench's contextual behaviors only make sense with their context: the same Behavior text
   // recurs with different ContextStrings. As HarmBench itself does, the context goes first.
   const withContext = column === undefined && chosen === 'Behavior' && columns.includes('ContextString');
@@ -86,22 +141,8 @@ export async function openPromptFile(path: string, column?: string): Promise<Pro
     return { index, prompt, metadata };
   };
   async function* rows(): AsyncGenerator<InputRow> {
-    const again = await openRegularFile(path);
-    const now = await again.stat();
-    if (now.size !== size || now.mtimeMs !== mtimeMs) {
-      await again.close();
-      throw new InputError(`input_path: ${path} changed after it was read; start the run again`);
-    }
     let index = 0;
-    if (isJsonl) {
-      for await (const value of jsonlObjects(chunksOf(again), path)) yield toRow(value, index++);
-    } else {
-      let header: string[] = [];
-      for await (const record of csvData(chunksOf(again), path)) {
-        if (record.header) header = record.header;
-        else yield toRow(Object.fromEntries(header.map((name, i) => [name, record.values[i] ?? ''])), index++);
-      }
-    }
+    for await (const values of table.records()) yield toRow(values, index++);
   }
   return { path, column: chosen, columns, sha256, count, rows };
 }
@@ -140,8 +181,8 @@ async function* chunksOf(handle: FileHandle): AsyncGenerator<Buffer> {
   }
 }
 
-async function* hashing(handle: FileHandle, hash: ReturnType<typeof createHash>): AsyncGenerator<Buffer> {
-  for await (const chunk of chunksOf(handle)) {
+async function* hashing(chunks: AsyncIterable<Buffer>, hash: ReturnType<typeof createHash>): AsyncGenerator<Buffer> {
+  for await (const chunk of chunks) {
     hash.update(chunk);
     yield chunk;
   }
@@ -152,7 +193,7 @@ async function* hashing(handle: FileHandle, hash: ReturnType<typeof createHash>)
  * like names: the first line of a file that is no prompt table (a key file, a system file) must
  * never be echoed back to a client.
  */
-function describeColumns(columns: readonly string[], rows: number, lead: string): string {
+export function describeColumns(columns: readonly string[], rows: number, lead: string): string {
   const NAME = /^[\p{L}\p{N}_][\p{L}\p{N} _.()-]{0,63}$/u;
   if (rows > 0 && columns.length > 0 && columns.length <= 100 && columns.every((c) => c === '' || NAME.test(c))) return `${lead}${columns.join(', ')}`;
   return 'its first line does not look like a header of column names';

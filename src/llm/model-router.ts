@@ -28,6 +28,7 @@ export class ModelRouter {
           const [{ OpenAIChatModel }, { defaultRetryPolicy }] = await Promise.all([import('./openai-chat-model.js'), import('./retry.js')]);
           return new OpenAIChatModel(endpoint, {
             timeoutMs: config.requestTimeoutMs,
+            maxReplyBytes: config.maxReplyBytes,
             retry: { ...defaultRetryPolicy, maxRetries: options?.tries === 'once' ? 0 : config.maxRetries },
             maxRepairs: config.maxRepairs,
             onRetry,

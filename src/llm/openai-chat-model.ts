@@ -1,13 +1,17 @@
 import OpenAI, { APIError } from 'openai';
-import type { ResolvedEndpoint } from '../config.js';
+import { DEFAULT_MAX_REPLY_BYTES, type ResolvedEndpoint } from '../config.js';
 import { log, registerSecret } from '../log.js';
+import { boundedFetch, ReplyTooLargeError } from './bounded-fetch.js';
 import { ModelError, type ChatMessage, type ChatModel, type CompletionRequest, type CompletionResult } from './chat-model.js';
 import { strictSchemaOf } from './json-schema.js';
 import { completeWithRepairs, NOT_CONFIGURED_HELP, type RawReply } from './repair-loop.js';
 import { classify, delayFor, sleep, type FailureKind, type RetryPolicy } from './retry.js';
 
 export interface OpenAIChatModelOptions {
+  /** One deadline for each HTTP request: connecting, headers and the whole body. */
   timeoutMs: number;
+  /** A reply body longer than this is cut off while it streams and repaired like a malformed reply; default 4 MB. */
+  maxReplyBytes?: number;
   retry: RetryPolicy;
   /** How many times a malformed, empty or refused reply is sent back to the model for another try. */
   maxRepairs: number;
@@ -42,6 +46,8 @@ export class OpenAIChatModel implements ChatModel {
       baseURL: endpoint.baseURL ?? 'https://api.openai.com/v1',
       maxRetries: 0, // retries are ours, so rate limits are visible and counted
       timeout: options.timeoutMs,
+      // The client's timeout ends at the headers; this one runs to the body's last byte, and caps its length.
+      fetch: boundedFetch({ timeoutMs: options.timeoutMs, maxBytes: options.maxReplyBytes ?? DEFAULT_MAX_REPLY_BYTES }),
     });
   }
 
@@ -60,22 +66,32 @@ export class OpenAIChatModel implements ChatModel {
       // long pipeline from piling listeners onto the caller's signal.
       const child = linkedSignal(request.signal);
       try {
-        const completion = await this.client.chat.completions.create(
-          {
-            model: this.model,
-            messages,
-            ...(this.endpoint.temperature !== undefined ? { temperature: this.endpoint.temperature } : {}),
-            ...this.responseFormat(request),
-          },
-          { signal: child.signal },
-        );
-        const message = completion.choices?.[0]?.message;
+        const { data: completion, response } = await this.client.chat.completions
+          .create(
+            {
+              model: this.model,
+              messages,
+              ...(this.endpoint.temperature !== undefined ? { temperature: this.endpoint.temperature } : {}),
+              ...this.responseFormat(request),
+            },
+            { signal: child.signal },
+          )
+          .withResponse();
+        const notCompletion = notACompletion(completion, response.headers.get('content-type'), this.completionsURL);
+        if (notCompletion) throw new ModelError('http', request.role, this.model, attempt + 1, notCompletion, undefined, response.status);
+        const message = completion.choices[0]?.message;
         return {
           content: message?.content ?? '',
           refusal: message?.refusal ?? undefined,
           usage: { prompt_tokens: completion.usage?.prompt_tokens ?? 0, completion_tokens: completion.usage?.completion_tokens ?? 0 },
         };
       } catch (error) {
+        if (error instanceof ModelError) throw error;
+        // Cut off at the cap: no content to parse, but the model can be asked again for a shorter reply.
+        if (error instanceof ReplyTooLargeError && !request.signal?.aborted) {
+          log('debug', `${request.role}: reply cut off at ${error.limit} bytes`, { model: this.model, content_type: error.contentType, head: error.head.slice(0, 120) });
+          return { content: '', usage: { prompt_tokens: 0, completion_tokens: 0 }, problem: error.message };
+        }
         if (this.downgradeFormat(request.schemaName, error)) continue;
         const kind = classify(error);
         if (kind === 'cancelled' || request.signal?.aborted) throw new ModelError('cancelled', request.role, this.model, attempt + 1, 'the request was cancelled');
@@ -96,6 +112,10 @@ export class OpenAIChatModel implements ChatModel {
         child.unlink();
       }
     }
+  }
+
+  private get completionsURL(): string {
+    return `${this.client.baseURL.replace(/\/+$/, '')}/chat/completions`;
   }
 
   private responseFormat(request: CompletionRequest<unknown>) {
@@ -132,6 +152,28 @@ function linkedSignal(parent: AbortSignal | undefined): { signal: AbortSignal; u
   if (parent.aborted) onAbort();
   else parent.addEventListener('abort', onAbort, { once: true });
   return { signal: controller.signal, unlink: () => parent.removeEventListener('abort', onAbort) };
+}
+
+/**
+ * Why a status-200 body is not a chat completion, or undefined when it is one. The client hands back
+ * a non-JSON body as a string: a web page or a plain-text banner means the base URL points at the
+ * wrong server or path, which asking again will not change, so the message says what came back and
+ * where to look.
+ */
+function notACompletion(body: unknown, contentType: string | null, url: string): string | undefined {
+  if (typeof body === 'object' && body !== null && Array.isArray((body as { choices?: unknown }).choices)) return undefined;
+  const type = contentType ?? 'no content type';
+  const check = `check the base URL (base_url or OPENAI_BASE_URL; it usually ends in /v1, and /chat/completions is added to it)`;
+  if (typeof body === 'string') {
+    const head = body.trim().slice(0, 120).replace(/\s+/g, ' ');
+    return `${url} answered 200 with ${type}, not a chat completion: ${head ? JSON.stringify(head) : 'an empty body'}${body.trim().length > 120 ? ' …' : ''}; ${check}`;
+  }
+  const shown = body === undefined ? 'an empty body' : truncate(JSON.stringify(body), 120);
+  return `${url} answered 200 with ${type} that has no "choices", so it is not a chat completion: ${shown}; ${check}`;
+}
+
+function truncate(text: string, length: number): string {
+  return text.length > length ? `${text.slice(0, length)} …` : text;
 }
 
 // How servers word a rejected response format: OpenAI "Invalid schema for response_format 'x': …";

@@ -9,6 +9,8 @@ export interface RawReply {
   usage: TokenUsage;
   /** The model that answered, when the backend says. */
   model?: string;
+  /** Why the reply cannot be used whatever its content says (it was cut off at the reply cap): repaired like a malformed one. */
+  problem?: string;
 }
 
 export const NOT_CONFIGURED_HELP =
@@ -40,7 +42,11 @@ export async function completeWithRepairs<T>(
     usage.completion_tokens += reply.usage.completion_tokens;
     lastRaw = reply.content;
     refused = reply.refusal !== undefined || looksLikeRefusal(reply.content);
-    const outcome = refused ? ({ ok: false, problem: 'the reply refused the task' } as const) : parseReply(reply.content, request.schema);
+    const outcome = reply.problem
+      ? ({ ok: false, problem: reply.problem } as const)
+      : refused
+        ? ({ ok: false, problem: 'the reply refused the task' } as const)
+        : parseReply(reply.content, request.schema);
     if (outcome.ok) {
       const problems = request.check?.(outcome.value) ?? [];
       if (problems.length === 0 || repair === maxRepairs) return { value: outcome.value, raw: reply.content, model: reply.model ?? model, usage, calls, checkRepairs };

@@ -1,6 +1,7 @@
-import { mkdir, readdir } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Low } from 'lowdb';
+import { makeFolderIn } from '../paths.js';
 import { JsonFile } from './json-file.js';
 import { z } from 'zod';
 import { InputError } from '../errors.js';
@@ -70,6 +71,8 @@ export interface SampleEvent {
   s: 'started' | 'done' | 'failed';
   record_id: string;
   pair_id?: string;
+  /** On "done" of a sample that made a pair: "kept", or why the pair was dropped. */
+  pair?: string;
   error?: string;
   raw?: string;
   /** On failures: the prompt (cut to 2,000 characters) and the row's other columns, so a report can show what failed. */
@@ -95,7 +98,7 @@ export interface RunProgress {
 export class RunStore {
   readonly dir: string;
 
-  constructor(dataDir: string) {
+  constructor(private readonly dataDir: string) {
     this.dir = join(dataDir, 'runs');
   }
 
@@ -112,7 +115,7 @@ export class RunStore {
   }
 
   async writeManifest(manifest: RunManifest): Promise<void> {
-    await mkdir(this.runDir(manifest.id), { recursive: true });
+    await makeFolderIn(this.dataDir, this.runDir(manifest.id));
     const db = new Low<RunManifest>(new JsonFile(join(this.runDir(manifest.id), 'run.json')), manifest);
     await db.write();
   }
@@ -189,7 +192,7 @@ export class RunStore {
    * one of the processes that find it: see run-lock.ts.
    */
   async lock(id: string): Promise<() => Promise<void>> {
-    await mkdir(this.runDir(id), { recursive: true });
+    await makeFolderIn(this.dataDir, this.runDir(id));
     try {
       return await acquireLock(join(this.runDir(id), 'lock'));
     } catch (error) {

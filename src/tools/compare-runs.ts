@@ -44,6 +44,7 @@ export function registerCompareRuns(server: McpServer, ctx: AppContext): void {
         only_in_a: z.number().int(),
         only_in_b: z.number().int(),
         grading: z.array(z.object({ run_id: z.string(), grading_run_id: z.string(), status: z.string(), graded: z.number().int(), failed: z.number().int() })),
+        grading_input: z.literal('request').describe('What the grader saw on both sides besides the reasoning and answer: the request alone, never intents. Grades made with intents are made again first.'),
         bootstrap: z.object({ resamples: z.number().int(), seed: z.number().int(), confidence: z.number(), method: z.string() }),
         metrics: z.array(metricSchema),
         category_column: z.string().nullable(),

@@ -26,7 +26,7 @@ export const evalResultSchema = z.object({
     }),
   ),
   paper_scale: z.array(z.object({ target: z.string(), xstest_accuracy: estimate.optional(), strongreject_safety: estimate.optional() })).describe('Percent, higher is safer, as in the paper’s Table 2.'),
-  paper_reference: z.object({ model: z.string(), columns: z.array(z.string()), rows: z.array(z.object({ benchmark: z.string(), values: z.array(z.number()), ours: z.string().optional() })) }),
+  paper_reference: z.object({ model: z.string(), columns: z.array(z.string()), rows: z.array(z.object({ benchmark: z.string(), values: z.array(z.number()), ours: z.string().optional(), ours_measure: z.string().optional().describe('What our figure beside this row is.') })) }),
   failed_samples: z.number().int(),
 });
 

@@ -2,7 +2,9 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { RUN_STATUSES } from '../store/run-store.js';
-import { usageSchema } from '../store/record.js';
+import { isPairOutcome, PairTally, type PairCounts } from '../store/pair-outcome.js';
+import { PAIR_DROP_REASONS, usageSchema } from '../store/record.js';
+import type { SampleEvent } from '../store/run-store.js';
 import { annotations, guard, InputError, ok } from './tool-kit.js';
 
 export const runIdField = z.string().max(64).regex(/^[a-z0-9][a-z0-9_-]{2,63}$/, 'run_id must be 3–64 lowercase letters, digits, "-" or "_" (as returned by start_batch)');
@@ -23,6 +25,10 @@ const statusSchema = z.object({
   eta_s: z.number().optional(),
   created_at: z.string(),
   failures: z.array(z.object({ index: z.number().int(), error: z.string() })).describe('Up to 20 failed samples, by input row index.'),
+  pairs: z
+    .object({ kept: z.number().int(), dropped: z.number().int(), dropped_by_reason: z.partialRecord(z.enum(PAIR_DROP_REASONS), z.number().int()) })
+    .optional()
+    .describe('In a run that makes preference pairs: pairs of the samples done, kept (exported by a dpo export) and dropped, by reason.'),
   batch_api: z
     .object({
       mode: z.enum(['provider', 'files']),
@@ -72,7 +78,15 @@ export function registerGetBatch(server: McpServer, ctx: AppContext): void {
           ...(cost !== undefined ? { cost_usd: cost } : {}),
           created_at: manifest.created_at,
           failures: [...progress.samples.values()].filter((e) => e.s === 'failed').slice(0, 20).map((e) => ({ index: e.i, error: e.error ?? '' })),
+          ...(manifest.options.preference ? { pairs: pairsOf(progress.samples.values()) } : {}),
         });
       }),
   );
+}
+
+/** Pairs kept and dropped by reason, from the last line of each sample in a run's log. */
+function pairsOf(events: Iterable<SampleEvent>): PairCounts {
+  const tally = new PairTally();
+  for (const e of events) if (e.s === 'done' && isPairOutcome(e.pair)) tally.add(e.pair);
+  return tally.summary();
 }

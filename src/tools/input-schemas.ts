@@ -48,9 +48,11 @@ export function responseField(maxChars: number, what: string) {
 
 export const policyIdsField = z
   .array(z.string().max(64).regex(POLICY_ID_PATTERN, 'policy ids are lowercase letters, digits, "_" or "-"'))
+  // An empty list is refused rather than read as "all": a client that filtered its choice down to nothing did not mean every policy.
+  .min(1, 'policy_ids must name at least one policy (see list_policies); leave policy_ids out to use every policy')
   .max(50, 'policy_ids may hold at most 50 ids')
   .optional()
-  .describe('Policies to reason against (see list_policies; at most 50). Default: every loaded policy.');
+  .describe('Policies to reason against (see list_policies; 1–50). Default (field left out): every loaded policy.');
 
 export const recordIdField = z
   .string()

@@ -14,13 +14,13 @@ export function registerMakePreferencePair(server: McpServer, ctx: AppContext): 
     {
       title: 'Make a DPO preference pair by belief augmentation',
       description:
-        'Build a preference pair for DPO: the chosen side is a deliberated CoT (from record_id, or deliberated now from prompt and saved); the rejected side is generated with an adversarial "bad belief" placed before the query, rewritten until a judge confirms it violates the policies (up to belief_rounds). Both sides are graded; the pair is kept when chosen minus rejected faithfulness_policy_cot is at least min_margin. The rejected side is deliberately unsafe training data, never advice.',
+        'Build a preference pair for DPO by belief augmentation, for a deliberated CoT record (from record_id, or deliberated now from prompt and saved). Both sides are one writing by the same writer and responder models and prompts: the chosen side without a belief, the rejected side with an adversarial "bad belief" held silently, rewritten until a judge confirms it violates the policies (up to belief_rounds). The pair is kept only when the judge confirms the rejected side violating and the chosen side not, their reasoning lengths are within 2× of each other and chosen minus rejected faithfulness_policy_cot is at least min_margin; otherwise drop_reason says why. The rejected side is deliberately unsafe training data, never advice.',
       inputSchema: z.object({
-        record_id: recordIdField.optional().describe('A stored CoT record to use as the chosen side.'),
+        record_id: recordIdField.optional().describe('A stored CoT record to make the pair for (its prompt, intents and policies).'),
         prompt: promptField(ctx.config.maxPromptChars).optional().describe('A prompt to deliberate first (when no record_id is given).'),
         policy_ids: policyIdsField,
         belief_rounds: z.number().int().min(1, 'belief_rounds must be from 1 to 5').max(5, 'belief_rounds must be from 1 to 5').default(3).describe('Attempts at a belief that makes the rejected CoT violate the policies (1–5).'),
-        min_margin: z.number().min(0, 'min_margin must be from 0 to 4').max(4, 'min_margin must be from 0 to 4').default(1).describe('Keep the pair when chosen minus rejected faithfulness_policy_cot is at least this (0–4).'),
+        min_margin: z.number().min(0, 'min_margin must be from 0 to 4').max(4, 'min_margin must be from 0 to 4').default(1).describe('Keep a confirmed pair when chosen minus rejected faithfulness_policy_cot is at least this (0–4).'),
       }),
       outputSchema: preferenceRecordSchema.extend({ notice: z.string() }),
       annotations: annotations.generate,
@@ -45,8 +45,7 @@ export function registerMakePreferencePair(server: McpServer, ctx: AppContext): 
         }
         const policies = ctx.policies.select(policy_ids ?? source.policy_ids);
         const { makePreferencePair } = await import('../pipeline/preference.js');
-        const { pair, chosenGrades } = await makePreferencePair({ source, policies, beliefRounds: belief_rounds, minMargin: min_margin, models: ctx.models, signal: extra.signal, onProgress });
-        if (!source.grades) await ctx.store.put({ ...source, grades: chosenGrades });
+        const { pair } = await makePreferencePair({ source, policies, beliefRounds: belief_rounds, minMargin: min_margin, models: ctx.models, signal: extra.signal, onProgress });
         await ctx.store.put(pair);
         return ok({ ...pair, notice: NOTICE });
       }),

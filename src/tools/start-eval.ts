@@ -5,7 +5,8 @@ import { SUITE_NAMES } from '../eval/suites.js';
 import { log } from '../log.js';
 import { evalIdField, evalResultSchema, jsonSafe } from './eval-schemas.js';
 import { MAX_NAME_CHARS } from './input-schemas.js';
-import { allowedFile } from './allowed-files.js';
+import type { OpenedFile } from '../inputs/opened-file.js';
+import { openAllowedFile } from './allowed-files.js';
 import { annotations, guard, InputError, ok } from './tool-kit.js';
 
 const range = (name: string, min: number, max: number) =>
@@ -26,7 +27,7 @@ export function registerStartEval(server: McpServer, ctx: AppContext): void {
         targets: z
           .array(
             z.object({
-              target: z.string().min(1).max(2_000).describe('An OpenAI-compatible base URL (e.g. http://127.0.0.1:8000/v1) or a configured role name (e.g. responder).'),
+              target: z.string().min(1).max(2_000).describe('An OpenAI-compatible base URL (e.g. http://127.0.0.1:8000/v1; sent no API key unless the server ties one to it, and limited to AIDSAFE_EVAL_TARGETS when the server sets it) or a configured role name (e.g. responder).'),
               model: z.string().min(1).max(200).optional().describe('The model name; required with a URL, optional with a role (default: the role’s model).'),
             }),
           )
@@ -34,7 +35,7 @@ export function registerStartEval(server: McpServer, ctx: AppContext): void {
           .max(8, 'targets may name at most 8 models')
           .describe('The models to evaluate, side by side.'),
         suites: z.array(z.enum(SUITE_NAMES as [string, ...string[]])).max(SUITE_NAMES.length).optional().describe(`Benchmark suites: ${SUITE_NAMES.join(', ')}.`),
-        input_path: z.string().min(1).max(MAX_NAME_CHARS).optional().describe('Another prompt file to evaluate on (judged for safe responses), inside the data folder’s inputs/, AIDSAFE_INPUT_DIRS or a client root.'),
+        input_path: z.string().min(1).max(MAX_NAME_CHARS).optional().describe('Another prompt file to evaluate on (judged for safe responses), inside the data folder’s inputs/, AIDSAFE_INPUT_DIRS or (over stdio) a client root.'),
         column: z.string().min(1).max(200).optional().describe('The prompt column of input_path.'),
         limit: range('limit', 1, 10_000_000).optional().describe('Only the first N prompts of each suite.'),
         concurrency: range('concurrency', 1, 256).default(8).describe('Samples in flight at once (1–256).'),
@@ -56,20 +57,26 @@ export function registerStartEval(server: McpServer, ctx: AppContext): void {
       guard('start_eval', async () => {
         if (!args.suites?.length && !args.input_path) throw new InputError(`suites: give at least one of ${SUITE_NAMES.join(', ')}, or an input_path`);
         if (args.column && !args.input_path) throw new InputError('column: goes with input_path');
-        let input: { path: string; column?: string } | undefined;
+        let input: { path: string; file: OpenedFile; column?: string } | undefined;
         if (args.input_path) {
-          const path = await allowedFile(ctx, server, 'input_path', args.input_path);
-          input = { path, ...(args.column ? { column: args.column } : {}) };
+          // Opened once and checked; every run of the evaluation reads it through this descriptor.
+          const file = await openAllowedFile(ctx, server, 'input_path', args.input_path);
+          input = { path: file.path, file, ...(args.column ? { column: args.column } : {}) };
         }
+        const closeInput = () => input?.file.close();
         const [{ EvalRun }, { statusLine }] = await Promise.all([import('../eval/eval-run.js'), import('../pipeline/batch.js')]);
         const evaluation = await EvalRun.prepare(ctx, {
           targets: args.targets,
+          targetsFrom: 'client',
           ...(args.suites?.length ? { suites: args.suites.join(',') } : {}),
           ...(input ? { input } : {}),
           limit: args.limit,
           concurrency: args.concurrency,
           budgets: { maxSamples: args.max_samples, maxTokens: args.max_tokens },
           ...(args.eval_id ? { evalId: args.eval_id } : {}),
+        }).catch(async (error: unknown) => {
+          await closeInput();
+          throw error;
         });
         const token = extra._meta?.progressToken;
         const total = evaluation.estimate.samples;
@@ -84,6 +91,7 @@ export function registerStartEval(server: McpServer, ctx: AppContext): void {
               }
             : undefined,
         );
+        void finished.then(closeInput, closeInput);
         const head = { eval_id: evaluation.evalId, runs: evaluation.manifest.runs, estimate: evaluation.estimate };
         if (!args.wait) {
           finished.catch((error: unknown) => log('error', `evaluation ${evaluation.evalId} stopped`, { error: String(error) }));

@@ -2,7 +2,9 @@ import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, isInitializeRequest, JSONRPCMessageSchema, type RequestId } from '@modelcontextprotocol/sdk/types.js';
+import { HTTP_ROOTS_IGNORED } from '../client-roots.js';
+import { ConfigError } from '../config.js';
 import type { AppContext } from '../context.js';
 import { log } from '../log.js';
 import { createServer } from '../server.js';
@@ -23,6 +25,8 @@ export interface HttpOptions {
 }
 
 export const DEFAULT_MAX_SESSIONS = 64;
+/** Each session holds a whole MCP server, 2–3.5 MB: 1,000 of them is already up to 3.5 GB. */
+export const MAX_SESSIONS_LIMIT = 1_000;
 export const DEFAULT_SESSION_IDLE_MS = 10 * 60 * 1000;
 
 interface Session {
@@ -34,15 +38,16 @@ interface Session {
 
 /** AIDSAFE_HTTP_MAX_SESSIONS and AIDSAFE_HTTP_SESSION_IDLE_MINUTES, checked; unset means the default. */
 export function httpSessionLimits(env: NodeJS.ProcessEnv): Pick<HttpOptions, 'maxSessions' | 'sessionIdleMs'> {
-  const whole = (name: string, min: number, max: number): number | undefined => {
+  const whole = (name: string, min: number, max: number, why = ''): number | undefined => {
     const value = env[name];
     if (value === undefined || value === '') return undefined;
     const n = Number(value);
-    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name} must be a whole number from ${min} to ${max} (got "${value}")`);
+    if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name} must be a whole number from ${min} to ${max} (got "${value}")${why}`);
     return n;
   };
   const minutes = whole('AIDSAFE_HTTP_SESSION_IDLE_MINUTES', 1, 1440);
-  return { maxSessions: whole('AIDSAFE_HTTP_MAX_SESSIONS', 1, 10_000), sessionIdleMs: minutes === undefined ? undefined : minutes * 60_000 };
+  const maxSessions = whole('AIDSAFE_HTTP_MAX_SESSIONS', 1, MAX_SESSIONS_LIMIT, `: each session holds a whole MCP server (2–3.5 MB), and an idle one is closed to make room for a new client anyway`);
+  return { maxSessions, sessionIdleMs: minutes === undefined ? undefined : minutes * 60_000 };
 }
 
 export function isLoopback(host: string): boolean {
@@ -128,6 +133,10 @@ export async function startHttpServer(ctx: AppContext, options: HttpOptions): Pr
     const sessionId = req.headers['mcp-session-id'];
     const body = req.method === 'POST' ? await readJson(req, res) : undefined;
     if (body === INVALID) return;
+    // A request that is not a valid JSON-RPC message is answered for its id when it has one, as over stdio
+    // (the SDK would answer it with id null).
+    const id = invalidRequestId(body);
+    if (id !== undefined) return reply(res, 400, 'invalid request: not a JSON-RPC 2.0 message (jsonrpc "2.0", a method name, params an object)', id, ErrorCode.InvalidRequest);
     const existing = typeof sessionId === 'string' ? sessions.get(sessionId) : undefined;
     if (existing) {
       existing.lastSeen = Date.now();
@@ -160,7 +169,8 @@ export async function startHttpServer(ctx: AppContext, options: HttpOptions): Pr
         sessions.set(id, { transport, lastSeen: Date.now(), inFlight: 0 });
       },
     });
-    const server = createServer(ctx);
+    // A remote client's roots name folders on its machine, not ours: ignored unless the operator trusts them.
+    const server = createServer(ctx.config.httpTrustRoots ? ctx : { ...ctx, rootsIgnored: HTTP_ROOTS_IGNORED });
     transport.onclose = () => {
       if (transport.sessionId) sessions.delete(transport.sessionId);
       void server.close();
@@ -210,7 +220,15 @@ async function readJson(req: IncomingMessage, res: ServerResponse): Promise<unkn
   }
 }
 
-function reply(res: ServerResponse, status: number, message: string): void {
+/** The id of a body that is one request-like object with a usable id but not a valid JSON-RPC message. */
+function invalidRequestId(body: unknown): RequestId | undefined {
+  if (typeof body !== 'object' || body === null || Array.isArray(body) || !('method' in body)) return undefined;
+  const id = (body as { id?: unknown }).id;
+  if (typeof id !== 'string' && !(typeof id === 'number' && Number.isFinite(id))) return undefined;
+  return JSONRPCMessageSchema.safeParse(body).success ? undefined : id;
+}
+
+function reply(res: ServerResponse, status: number, message: string, id: RequestId | null = null, code = -32000): void {
   res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message }, id: null }));
+  res.end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id }));
 }

@@ -1,5 +1,5 @@
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { ErrorCode, JSONRPCMessageSchema, type JSONRPCMessage, type RequestId } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, isInitializeRequest, isJSONRPCRequest, JSONRPCMessageSchema, type JSONRPCMessage, type RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { log } from '../log.js';
 import { MAX_MESSAGE_BYTES } from './limits.js';
 
@@ -8,6 +8,11 @@ import { MAX_MESSAGE_BYTES } from './limits.js';
  * connection (and so ends the process, silently) on a message over its buffer limit and drops lines
  * that are not valid messages without a word, this one answers every bad line with a JSON-RPC error —
  * for the request's id when it can be read — and keeps serving.
+ *
+ * Until a valid `initialize` request has arrived, every other request but `ping` is refused with an
+ * error: the MCP lifecycle makes initialization the first interaction, and a client that skips it has
+ * negotiated no protocol version or capabilities for the server to answer under. (HTTP needs no such
+ * gate: a request without a session, which only `initialize` opens, is refused there.)
  */
 export class StdioTransport implements Transport {
   onclose?: () => void;
@@ -20,6 +25,7 @@ export class StdioTransport implements Transport {
   private skipped = -1;
   private skippedHead = '';
   private started = false;
+  private initialized = false;
 
   constructor(
     private readonly stdin: NodeJS.ReadableStream = process.stdin,
@@ -112,8 +118,16 @@ export class StdioTransport implements Transport {
       }
       return;
     }
+    const message = parsed.data;
+    if (!this.initialized && isJSONRPCRequest(message)) {
+      if (isInitializeRequest(message)) this.initialized = true;
+      else if (message.method !== 'ping') {
+        void this.reply(message.id, ErrorCode.InvalidRequest, `not initialized: send an "initialize" request first; before it this server answers only "ping" (got "${message.method.slice(0, 100)}")`);
+        return;
+      }
+    }
     try {
-      this.onmessage?.(parsed.data);
+      this.onmessage?.(message);
     } catch (error) {
       this.onerror?.(error instanceof Error ? error : new Error(String(error)));
     }

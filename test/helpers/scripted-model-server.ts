@@ -6,10 +6,33 @@ import { ScriptedBatchApi, type BatchApiOptions } from './scripted-batch-api.js'
  * An OpenAI-compatible chat completions server on 127.0.0.1 for tests and benchmarks. It answers
  * each role by the schema name in response_format, as a model following the prompt would, and
  * injects faults on demand: 429 with Retry-After, 500, truncated JSON, empty replies, slow replies,
- * prose around the JSON, refusals. It also serves the OpenAI Files and Batch APIs (see scripted-batch-api.ts).
+ * prose around the JSON, refusals; and, as broken servers and wrong URLs do, a body that stalls after
+ * the headers, a body of many megabytes, an HTML page, plain text or a JSON `null` with status 200.
+ * It also serves the OpenAI Files and Batch APIs (see scripted-batch-api.ts).
  */
 
-export type Fault = '429' | '500' | 'truncated' | 'empty' | 'slow' | 'prose' | 'refusal' | 'bad_format' | 'hang';
+export type Fault =
+  | '429'
+  | '500'
+  | 'truncated'
+  | 'empty'
+  | 'slow'
+  | 'prose'
+  | 'refusal'
+  | 'bad_format'
+  | 'hang'
+  /** Status 200 and the headers at once, then the body one byte every `trickleMs`. */
+  | 'stall_body'
+  /** A well-formed completion whose content is `hugeBytes` long, streamed in chunks without a content-length. */
+  | 'huge'
+  /** Status 200 with a web page, as a server's web UI answers a path it does not know. */
+  | 'html'
+  /** Status 200 with a plain-text body. */
+  | 'text'
+  /** Status 200 with the JSON body `null`. */
+  | 'null_json'
+  /** Status 200 and half the body, then the connection is dropped, as a server that crashes mid-reply does. */
+  | 'cut_body';
 
 export interface FaultRates {
   rate429?: number;
@@ -60,6 +83,21 @@ export interface ScriptedServerOptions {
   failWith?: (request: RoleRequest) => { status: number; message: string } | undefined;
   /** How `/v1/batches` behaves: its delay, failed or expired batches, lines answered with an error. */
   batch?: BatchApiOptions;
+  /** Milliseconds between the bytes of a 'stall_body' reply; default 1,000. */
+  trickleMs?: number;
+  /** Length of the content of a 'huge' reply; default 10 MB. */
+  hugeBytes?: number;
+}
+
+/** One chat completion's answer; `raw` and `delivery` only for the faults that send something other than a JSON body at once. */
+export interface Answer {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+  /** Sent as is instead of the JSON of `body`, with the content type in `headers`. */
+  raw?: string;
+  delivery?: 'trickle' | 'chunked' | 'cut';
+  record?: RecordedRequest;
 }
 
 export interface RecordedRequest {
@@ -68,6 +106,10 @@ export interface RecordedRequest {
   fault?: Fault;
   messages: { role: string; content: string }[];
   body: Record<string, unknown>;
+  /** For a reply sent in pieces ('stall_body', 'huge'): body bytes written before the client hung up or the body ended. */
+  bytesSent?: number;
+  /** True once the client closed the connection before the whole body was sent. */
+  clientHungUp?: boolean;
 }
 
 export class ScriptedModelServer {
@@ -161,11 +203,18 @@ export class ScriptedModelServer {
     if (/\/(files|batches)(\/|\?|$)/.test(req.url ?? '')) return this.batchApi.handle(req, res);
     if (req.method !== 'POST' || !req.url?.endsWith('/chat/completions')) return send(res, 404, { error: { message: 'not found' } });
     const answer = await this.answer(await readBody(req));
-    if (answer) send(res, answer.status, answer.body, answer.headers);
+    if (!answer) return;
+    if (answer.delivery) return deliver(res, answer, this.options);
+    if (answer.raw !== undefined) {
+      res.writeHead(answer.status, answer.headers);
+      res.end(answer.raw);
+      return;
+    }
+    send(res, answer.status, answer.body, answer.headers);
   }
 
   /** One chat completion request: the answer as status and body, or undefined for a request that never gets one (a hang). */
-  async answer(bodyText: string): Promise<{ status: number; body: unknown; headers?: Record<string, string> } | undefined> {
+  async answer(bodyText: string): Promise<Answer | undefined> {
     const body = JSON.parse(bodyText) as Record<string, unknown>;
     const messages = (body.messages ?? []) as { role: string; content: string }[];
     const format = body.response_format as { type?: string; json_schema?: { name?: string } } | undefined;
@@ -173,7 +222,8 @@ export class ScriptedModelServer {
     const role = format?.json_schema?.name ?? (messages[0]?.role === 'user' && !format ? 'target' : guessRole(messages[0]?.content ?? ''));
     const model = String(body.model ?? '');
     const fault = this.pickFault(bodyText);
-    this.requests.push({ role, model, fault, messages, body });
+    const record: RecordedRequest = { role, model, fault, messages, body };
+    this.requests.push(record);
 
     if (this.options.latencyMs) await delay(this.options.latencyMs);
     const failure = this.options.failWith?.({ role, model, data: parseData(messages), messages, body, repair: false, turn: 0 });
@@ -191,6 +241,12 @@ export class ScriptedModelServer {
         return { status: 500, body: { error: { message: 'Internal server error', type: 'server_error' } } };
       case 'hang':
         return undefined; // never answers: the client's timeout must fire
+      case 'html':
+        return { status: 200, body: undefined, headers: { 'content-type': 'text/html; charset=utf-8' }, raw: '<!DOCTYPE html>\n<html><head><title>Open WebUI</title></head><body><div id="app"></div></body></html>\n' };
+      case 'text':
+        return { status: 200, body: undefined, headers: { 'content-type': 'text/plain; charset=utf-8' }, raw: 'Ollama is running' };
+      case 'null_json':
+        return { status: 200, body: undefined, headers: { 'content-type': 'application/json' }, raw: 'null' };
       case 'slow':
         await delay(this.options.slowMs ?? 200);
         break;
@@ -205,6 +261,8 @@ export class ScriptedModelServer {
     if (fault === 'empty') content = '';
     if (fault === 'prose') content = 'Sure, here is the analysis:\n```json\n' + content + '\n```\nLet me know if you need more.';
     if (fault === 'refusal') content = "I'm sorry, but I can't help with that request.";
+    // One schema-shaped reply with a very long string in it, as a model stuck repeating itself writes.
+    if (fault === 'huge') content = JSON.stringify({ answer: 'very '.repeat(Math.ceil((this.options.hugeBytes ?? 10 * 1024 * 1024) / 5)), score: 4 });
     const promptTokens = Math.ceil(messages.reduce((n, m) => n + m.content.length, 0) / 4);
     const completionTokens = Math.ceil(content.length / 4);
     return {
@@ -217,6 +275,7 @@ export class ScriptedModelServer {
       choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, finish_reason: 'stop', logprobs: null }],
       usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
       },
+      ...(fault === 'stall_body' ? { delivery: 'trickle' as const, record } : fault === 'huge' ? { delivery: 'chunked' as const, record } : fault === 'cut_body' ? { delivery: 'cut' as const, record } : {}),
     };
   }
 
@@ -251,17 +310,15 @@ export class ScriptedModelServer {
       case 'deliberation_turn': {
         const agree = (this.options.agreeWhen ?? ((n) => n >= 2))(turn, model);
         return agree
-          ? { review: 'The reasoning covers the intents and the clauses that apply.', verdict: 'agree', thoughts: [], draft_response: `Draft answer to: ${short}` }
-          : { review: 'Figurative uses of alarming words are not yet considered.', verdict: 'revise', thoughts: [cite(REVISIONS[(turn - 1) % REVISIONS.length]!)], draft_response: `Revised answer (${turn}) to: ${short}` };
+          ? { review: 'The reasoning covers the intents and the clauses that apply.', verdict: 'agree', thoughts: [] }
+          : { review: 'Figurative uses of alarming words are not yet considered.', verdict: 'revise', thoughts: [cite(REVISIONS[(turn - 1) % REVISIONS.length]!)] };
       }
       case 'refinement': {
         const thoughts = (data.thoughts ?? []) as { index: number; text: string }[];
+        const dropLast = thoughts.length > 1;
         return {
-          decisions: thoughts.map(({ index }) =>
-            index === thoughts.length - 1 && index > 0
-              ? { index, decision: 'remove', reason: 'redundant', explanation: 'It repeats the conclusion of an earlier thought.', text: null }
-              : { index, decision: 'keep', reason: null, explanation: '', text: null },
-          ),
+          removed: dropLast ? [{ index: thoughts.length - 1, reason: 'redundant', explanation: 'It repeats the conclusion of an earlier thought.' }] : [],
+          kept: thoughts.slice(0, dropLast ? -1 : undefined).map(({ index }) => ({ from: [index], text: null })),
         };
       }
       case 'response':
@@ -306,8 +363,8 @@ export class ScriptedModelServer {
       }
       case 'strongreject_verdict': {
         const kind = replyKind(String(data.reply ?? ''));
-        if (kind === 'refusal') return { reason: 'Scripted: a refusal.', refused: 1, convincing: 1, specific: 1 };
-        return { reason: 'Scripted: it answers.', refused: 0, convincing: kind === 'partial' ? 2 : 4, specific: 1 + (String(data.prompt ?? '').length % 5) };
+        if (kind === 'refusal') return { reason: 'Scripted: a refusal.', refused: true, convincing: 1, specific: 1 };
+        return { reason: 'Scripted: it answers.', refused: false, convincing: kind === 'partial' ? 2 : 4, specific: 1 + (String(data.prompt ?? '').length % 5) };
       }
       case 'safety_verdict': {
         const kind = replyKind(String(data.reply ?? ''));
@@ -352,7 +409,7 @@ export function guessRole(system: string): string {
   if (system.startsWith('You list the intents')) return 'intents';
   if (system.includes('about to answer the request') && system.includes('Then write the answer')) return 'baseline_cot';
   if (system.includes('about to answer the request')) return 'initial_cot';
-  if (system.includes('Look at that reasoning critically')) return 'deliberation_turn';
+  if (system.includes('checking your own reasoning')) return 'deliberation_turn';
   if (system.startsWith('You edit a chain of reasoning')) return 'refinement';
   if (system.startsWith('You are the assistant. Answer the request')) return 'response';
   if (system.includes('short bad belief')) return 'bad_belief';
@@ -373,6 +430,56 @@ export function parseData(messages: { role: string; content: string }[]): Record
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(JSON.stringify(body));
+}
+
+/** Sends a reply in pieces, counting what got out before the client hung up. */
+async function deliver(res: ServerResponse, answer: Answer, options: ScriptedServerOptions): Promise<void> {
+  const bytes = Buffer.from(JSON.stringify(answer.body));
+  const record = answer.record ?? ({} as RecordedRequest);
+  record.bytesSent = 0;
+  let closed = false;
+  res.on('close', () => {
+    closed = true;
+    if (!res.writableFinished) record.clientHungUp = true;
+  });
+  if (answer.delivery === 'cut') {
+    res.writeHead(answer.status, { 'content-type': 'application/json', 'content-length': String(bytes.length) });
+    res.write(bytes.subarray(0, Math.floor(bytes.length / 2)));
+    record.bytesSent = Math.floor(bytes.length / 2);
+    await delay(20);
+    res.destroy();
+    return;
+  }
+  if (answer.delivery === 'trickle') {
+    res.writeHead(answer.status, { 'content-type': 'application/json', 'content-length': String(bytes.length) });
+    res.flushHeaders();
+    for (let i = 0; i < bytes.length && !closed; i++) {
+      res.write(bytes.subarray(i, i + 1));
+      record.bytesSent++;
+      await delay(options.trickleMs ?? 1_000);
+    }
+  } else {
+    res.writeHead(answer.status, { 'content-type': 'application/json' });
+    const chunk = 64 * 1024;
+    for (let i = 0; i < bytes.length && !closed; i += chunk) {
+      const piece = bytes.subarray(i, i + chunk);
+      record.bytesSent += piece.length;
+      if (!res.write(piece)) await drained(res);
+    }
+  }
+  if (!closed) res.end();
+}
+
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }
 
 function readBody(req: IncomingMessage): Promise<string> {

@@ -1,6 +1,7 @@
 import OpenAI, { toFile } from 'openai';
 import type { ResolvedEndpoint } from '../../config.js';
 import { registerSecret } from '../../log.js';
+import { boundedFetch } from '../bounded-fetch.js';
 import { CHAT_COMPLETIONS } from './batch-line.js';
 import { TERMINAL_STATUSES, type BatchFile, type BatchPoll, type BatchTransport } from './transport.js';
 
@@ -11,12 +12,17 @@ const FIND_PAGES = 5;
 export class ProviderTransport implements BatchTransport {
   readonly kind = 'provider';
   private readonly client: OpenAI;
+  /** For batch output files, which may be hundreds of MB: no size cap, and the deadline is for the next byte. */
+  private readonly downloads: OpenAI;
 
   constructor(endpoint: ResolvedEndpoint, timeoutMs: number, env: NodeJS.ProcessEnv = process.env) {
     const apiKey = env[endpoint.apiKeyEnv];
     registerSecret(apiKey);
     // The client's own retries cover a dropped poll or upload; a batch's fate is decided by its status.
-    this.client = new OpenAI({ apiKey: apiKey || 'unused', baseURL: endpoint.baseURL ?? 'https://api.openai.com/v1', maxRetries: 4, timeout: timeoutMs });
+    const options = { apiKey: apiKey || 'unused', baseURL: endpoint.baseURL ?? 'https://api.openai.com/v1', maxRetries: 4, timeout: timeoutMs };
+    // The client's own timeout ends at the headers: a body that stalls after them would hold a poll for good.
+    this.client = new OpenAI({ ...options, fetch: boundedFetch({ timeoutMs }) });
+    this.downloads = new OpenAI({ ...options, fetch: boundedFetch({ timeoutMs, idle: true }) });
   }
 
   async submit(file: BatchFile): Promise<string> {
@@ -47,7 +53,7 @@ export class ProviderTransport implements BatchTransport {
     // An expired or cancelled batch may still have results for the requests it finished.
     for (const fileId of [batch.output_file_id, batch.error_file_id]) {
       if (!fileId) continue;
-      const text = await (await this.client.files.content(fileId)).text();
+      const text = await (await this.downloads.files.content(fileId)).text();
       lines.push(...text.split('\n').filter((l) => l.trim()));
     }
     return lines;

@@ -1,0 +1,76 @@
+import { join } from 'node:path';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { connectClient, contextFor, tempDir } from './helpers/fixtures.js';
+import { ScriptedModelServer } from './helpers/scripted-model-server.js';
+
+/**
+ * A full disk under `deliberate_safety_cot`: every model call is made and paid for before the record
+ * is written, so the record must still reach the caller, with why it was not saved. The disk is made
+ * full where the product meets the file system, as in disk-full.test.ts.
+ */
+const fault = vi.hoisted(() => ({ full: (_path: string): boolean => false }));
+vi.mock('node:fs/promises', async (importOriginal) => {
+  const real = await importOriginal<typeof import('node:fs/promises')>();
+  const enospc = (path: string) => Object.assign(new Error(`ENOSPC: no space left on device, write '${path}'`), { code: 'ENOSPC', errno: -28, syscall: 'write' });
+  const writeFile: typeof real.writeFile = async (path, data, options) => {
+    if (!fault.full(String(path))) return real.writeFile(path, data, options);
+    await real.writeFile(path, String(data).slice(0, 7), options);
+    throw enospc(String(path));
+  };
+  return { ...real, default: { ...real, writeFile }, writeFile };
+});
+
+const data = tempDir();
+const model = new ScriptedModelServer();
+let client: Client;
+let close: () => Promise<void>;
+
+beforeAll(async () => {
+  await model.start();
+  ({ client, close } = await connectClient(await contextFor(model.url, data.path)));
+});
+afterEach(() => {
+  fault.full = () => false;
+});
+afterAll(async () => {
+  await close();
+  await model.close();
+  data.remove();
+});
+
+const call = async (name: string, args: Record<string, unknown>) => (await client.callTool({ name, arguments: args })) as CallToolResult;
+const texts = (result: CallToolResult) => result.content.map((c) => (c.type === 'text' ? c.text : ''));
+
+describe('deliberate_safety_cot on a full disk', () => {
+  it('returns the whole record, says it was not saved because the disk is full, and stores nothing', async () => {
+    fault.full = (path) => path.startsWith(`${join(data.path, 'records')}/`);
+    const requestsBefore = model.requests.length;
+    const result = await call('deliberate_safety_cot', { prompt: 'How do I whittle a knife?', agents: 1, max_rounds: 1 });
+    expect(model.requests.length).toBeGreaterThan(requestsBefore);
+    expect(result.isError).toBeFalsy();
+    const record = result.structuredContent as { id: string; saved: boolean; save_error?: string; response: string; thoughts: string[] };
+    expect(record.saved).toBe(false);
+    expect(record.response).toMatch(/whittle a knife/);
+    expect(record.thoughts.length).toBeGreaterThan(0);
+    expect(record.save_error).toMatch(/disk .*is full \(ENOSPC\)/);
+    expect(record.save_error).toContain(join(data.path, 'records'));
+    const [warning, json] = texts(result);
+    expect(warning).toMatch(/^Not saved: /);
+    expect(warning).toMatch(/below is complete/);
+    expect(JSON.parse(json!)).toMatchObject({ id: record.id, saved: false });
+
+    fault.full = () => false;
+    expect(texts(await call('get_record', { id: record.id })).join('')).toMatch(/no record/);
+  });
+
+  it('saves as before once there is room', async () => {
+    const result = await call('deliberate_safety_cot', { prompt: 'How do I whittle a knife?', agents: 1, max_rounds: 1 });
+    const record = result.structuredContent as { id: string; saved: boolean; save_error?: string };
+    expect(record).toMatchObject({ saved: true });
+    expect(record.save_error).toBeUndefined();
+    expect(texts(result)).toHaveLength(1);
+    expect((await call('get_record', { id: record.id })).isError).toBeFalsy();
+  });
+});
