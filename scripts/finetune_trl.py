@@ -331,6 +331,9 @@ def train(args) -> None:
         seed=args.seed,
         report_to="none",
         dataloader_num_workers=0,
+        # By default Trainer logs a NaN or infinite loss as the mean of the finite ones before it, which
+        # would hide the very failure checked for below.
+        logging_nan_inf_filter=False,
     )
     if args.mode == "sft":
         from trl import SFTConfig, SFTTrainer
@@ -352,10 +355,11 @@ def train(args) -> None:
     result = trainer.train(resume_from_checkpoint=checkpoint)
     seconds = time.monotonic() - trained_at
     losses = [(entry.get("step"), entry["loss"]) for entry in trainer.state.log_history if "loss" in entry]
-    bad = [(step, loss) for step, loss in losses if not math.isfinite(loss)]
+    # A step whose gradient norm is not finite leaves NaN weights, whatever loss that step reported.
+    bad = [(entry.get("step"), name, entry[name]) for entry in trainer.state.log_history for name in ("loss", "grad_norm") if name in entry and not math.isfinite(entry[name])]
     if not math.isfinite(result.training_loss) or bad:
-        step, loss = bad[0] if bad else (trainer.state.global_step, result.training_loss)
-        raise Unfit(f"the training loss is {loss} at step {step}: lower --lr (now {lr}) or check the data; the model was not saved in --out.")
+        step, name, value = bad[0] if bad else (trainer.state.global_step, "loss", result.training_loss)
+        raise Unfit(f"the training {name.replace('_', ' ')} is {value} at step {step}: lower --lr (now {lr:g}) or check the data; the model was not saved in --out.")
     # After a resume, only the steps past the checkpoint ran here; HF's training_loss averages over all of them.
     first = int(Path(checkpoint).name.split("-")[-1]) if checkpoint and Path(checkpoint).name.split("-")[-1].isdigit() else 0
     steps = max(1, trainer.state.global_step - first)

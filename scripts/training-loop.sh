@@ -40,6 +40,8 @@ fi
 
 why=$(can_run) || { echo "training loop: step 'venv' cannot run: $why" >&2; exit 1; }
 WORK=${AIDSAFE_TRAINING_WORK:-$(mktemp -d "${TMPDIR:-/tmp}/aidsafe-training-loop.XXXXXX")}
+# A reused work folder starts over: what an earlier pass left would be resumed or served instead.
+rm -rf "$WORK/data" "$WORK/tiny-qwen3" "$WORK/sft" "$WORK/nan" "$WORK/dpo" "$WORK/logs"
 mkdir -p "$WORK/logs"
 PIDS=()
 cleanup() {
@@ -137,6 +139,16 @@ refuses_messages_shape() {
   echo "refused, as it should be"
 }
 
+# Weights that blow up must fail the fine-tune, not pass as a finite loss.
+refuses_nan_loss() {
+  if "$PY" scripts/finetune_trl.py --mode sft --data "$WORK/sft.jsonl" --model "$WORK/tiny-qwen3" --out "$WORK/nan" --max-steps 2 --lr 1e30 "${TRAIN[@]}"; then
+    echo "finetune_trl.py passed a run trained at --lr 1e30"
+    return 1
+  fi
+  grep -q "lower --lr" "$WORK/logs/refuse-nan-loss.log" || { echo "the refusal does not say what to change"; return 1; }
+  echo "refused, as it should be"
+}
+
 cli() { node dist/cli.js "$@"; }
 export AIDSAFE_DATA_DIR=$WORK/data OPENAI_API_KEY=scripted AIDSAFE_MODEL=scripted-model HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 TRAIN=(--max-length 256 --batch-size 1 --grad-accum 1 --logging-steps 1 --save-steps 1)
@@ -156,6 +168,7 @@ step finetune-sft "$SHOW_TRAIN" "$PY" scripts/finetune_trl.py --mode sft --data 
 step resume-sft "$SHOW_TRAIN" "$PY" scripts/finetune_trl.py --mode sft --data "$WORK/sft.jsonl" --model "$WORK/tiny-qwen3" --out "$WORK/sft" --max-steps 3 --resume "${TRAIN[@]}"
 step export-messages '' cli export --format sft --sft-shape messages --run-id training-loop --out "$WORK/sft-messages.jsonl"
 step refuse-bad-export 'finetune_trl.py:|refused' refuses_messages_shape
+step refuse-nan-loss 'finetune_trl.py:|refused' refuses_nan_loss
 step finetune-dpo "$SHOW_TRAIN" "$PY" scripts/finetune_trl.py --mode dpo --data "$WORK/dpo.jsonl" --model "$WORK/tiny-qwen3" --init-adapter "$WORK/sft" --merge --out "$WORK/dpo" --max-steps 2 "${TRAIN[@]}"
 SERVED=$WORK/dpo/merged
 step serve 'transformers serve' serve

@@ -88,7 +88,7 @@ describe('the reproducing-the-paper page and the training loop script', () => {
     for (const command of commands.filter((c) => !c.includes('sft-shape messages'))) expect(walkthrough).toContain(command);
     expect(walkthrough).toMatch(/aidsafe-mcp eval --target http:\/\/127\.0\.0\.1:PORT\/v1 --model dpo\/merged --suite xstest --limit 10/);
     expect(loop).toMatch(/cli eval --target "http:\/\/127\.0\.0\.1:\$PORT\/v1" --model "\$SERVED" --suite xstest --limit 10/);
-    for (const flags of ['--max-steps 2', '--max-steps 3 --resume', '--init-adapter', '--merge', '--max-length 256 --batch-size 1 --grad-accum 1 --logging-steps 1 --save-steps 1']) {
+    for (const flags of ['--max-steps 2', '--lr 1e30', '--max-steps 3 --resume', '--init-adapter', '--merge', '--max-length 256 --batch-size 1 --grad-accum 1 --logging-steps 1 --save-steps 1']) {
       expect(loop).toContain(flags);
       expect(walkthrough).toContain(flags);
     }
