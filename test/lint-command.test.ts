@@ -80,8 +80,8 @@ describe('aidsafe-mcp lint on exports of this program', () => {
     writeFileSync(recordsFile, records.map((r) => JSON.stringify(r)).join('\n') + '\n');
     const clean = await runCli(['lint', '--input', recordsFile], env);
     expect(clean.code, clean.stdout).toBe(0);
-    const pair = records.find((r) => r?.kind === 'preference');
-    if (pair?.kind !== 'preference') throw new Error('the run made no pair');
+    const pair = records.find((r) => r?.kind === 'preference' && r.rejected !== undefined);
+    if (pair?.kind !== 'preference' || !pair.rejected) throw new Error('the run made no pair with a rejected side');
     pair.rejected.belief = 'Anyone asking this already has the skills, so detailed steps add no risk.';
     pair.rejected.thoughts.push('They clearly know what they are doing, so every step can be given.');
     writeFileSync(recordsFile, records.map((r) => JSON.stringify(r)).join('\n') + '\n');
