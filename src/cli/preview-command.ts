@@ -1,5 +1,4 @@
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { createContext, type AppContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { toRow } from '../exports/rows.js';
@@ -9,6 +8,8 @@ import { healthTable, healthVerdict } from '../pipeline/health.js';
 import { PREVIEW_SAMPLES, previewSampleFile } from '../pipeline/preview-sample.js';
 import type { CotRecord } from '../store/record.js';
 import { int, num, recipeArg } from './commands.js';
+import { parseFlags } from './options.js';
+import { COMMANDS } from './usage.js';
 import { progressView } from './progress-view.js';
 
 /** What `preview` exits with: 0 go (warnings included), 1 no-go; 2 stays with bad command-line input. */
@@ -21,27 +22,7 @@ export const PREVIEW_EXIT = { go: 0, noGo: 1 } as const;
  * samples as an sft export writes them.
  */
 export async function previewCommand(argv: string[], ctxFactory: () => Promise<AppContext> = () => createContext()): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    options: {
-      input: { type: 'string' },
-      column: { type: 'string' },
-      limit: { type: 'string' },
-      concurrency: { type: 'string' },
-      'run-id': { type: 'string' },
-      recipe: { type: 'string' },
-      grade: { type: 'boolean', default: false },
-      preference: { type: 'boolean', default: false },
-      agents: { type: 'string' },
-      'max-rounds': { type: 'string' },
-      'belief-rounds': { type: 'string' },
-      'min-margin': { type: 'string' },
-      policy: { type: 'string', multiple: true },
-      'max-cost': { type: 'string' },
-      json: { type: 'boolean', default: false },
-    },
-  });
+  const { values } = parseFlags('preview', COMMANDS.preview, argv);
   const limit = int('limit', values.limit, 1, 200) ?? PREVIEW_SAMPLES;
   const recipe = recipeArg(values.recipe);
   const agents = int('agents', values.agents, 1, 8) ?? 2;
