@@ -11,24 +11,37 @@ type Handler = (request: unknown, extra: unknown) => Promise<unknown>;
  */
 export function publishedSchema(schema: JsonSchema): JsonSchema {
   const { $schema: _dialect, ...rest } = schema;
-  return clean(rest) as JsonSchema;
+  return clean(rest, false) as JsonSchema;
 }
 
-function clean(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(clean);
+/**
+ * An output schema names the fields a client needs; a result may carry more (a record's audit fields,
+ * which get_record also returns), so it is published open: without "additionalProperties", which JSON
+ * Schema reads as "anything else is allowed" and which would otherwise repeat on every object.
+ */
+export function publishedOutputSchema(schema: JsonSchema): JsonSchema {
+  const { $schema: _dialect, ...rest } = schema;
+  return clean(rest, true) as JsonSchema;
+}
+
+function clean(node: unknown, open: boolean): unknown {
+  if (Array.isArray(node)) return node.map((item) => clean(item, open));
   if (node === null || typeof node !== 'object') return node;
   const out: JsonSchema = {};
   for (const [key, value] of Object.entries(node)) {
     if (key === 'minimum' && value === Number.MIN_SAFE_INTEGER) continue;
     if (key === 'maximum' && value === Number.MAX_SAFE_INTEGER) continue;
-    out[key] = clean(value);
+    if (open && key === 'additionalProperties' && (value === false || (typeof value === 'object' && value !== null && Object.keys(value).length === 0))) continue;
+    out[key] = clean(value, open);
   }
   return out;
 }
 
 /**
  * Wraps the SDK's tools/list answer (after every tool is registered) so each input and output schema is
- * published through `publishedSchema`. The SDK offers no hook for this, so its handler is wrapped.
+ * published through `publishedSchema` and `publishedOutputSchema`. The SDK offers no hook for this, so
+ * its handler is wrapped. A chat host puts this whole answer into every conversation, so what carries no
+ * information is left out: `execution.taskSupport: "forbidden"` is what an absent one means.
  */
 export function publishCleanToolSchemas(server: McpServer): void {
   const handlers = (server.server as unknown as { _requestHandlers?: Map<string, Handler> })._requestHandlers;
@@ -38,10 +51,11 @@ export function publishCleanToolSchemas(server: McpServer): void {
     const result = (await list(request, extra)) as ListToolsResult;
     return {
       ...result,
-      tools: result.tools.map((tool) => ({
+      tools: result.tools.map(({ execution, ...tool }) => ({
         ...tool,
+        ...(execution && execution.taskSupport !== 'forbidden' ? { execution } : {}),
         inputSchema: publishedSchema(tool.inputSchema) as ListToolsResult['tools'][number]['inputSchema'],
-        ...(tool.outputSchema ? { outputSchema: publishedSchema(tool.outputSchema) as ListToolsResult['tools'][number]['inputSchema'] } : {}),
+        ...(tool.outputSchema ? { outputSchema: publishedOutputSchema(tool.outputSchema) as ListToolsResult['tools'][number]['inputSchema'] } : {}),
       })),
     };
   });

@@ -6,7 +6,7 @@ import { ok } from './tool-kit.js';
 
 /**
  * The result of a tool that made a record with paid model calls and then stores it. When the store
- * cannot take it (a full or read-only disk), the record is still the answer: it comes back whole,
+ * cannot take it (a full or read-only disk), the record is still the answer: it comes back whole (as structuredContent),
  * with `saved: false`, `save_error` and a first text line saying it was not saved and why, rather
  * than an error that would throw the paid work away. Not `isError`, since what was asked for was
  * made; a caller that needs it stored reads `saved`.
@@ -19,7 +19,7 @@ export async function saveAndReturn<T extends StoredRecord>(ctx: AppContext, too
     const reason = whyNotSaved(error, ctx.store.dir);
     log('error', `${tool}: record ${record.id} was made but not saved: ${reason}`);
     const result = ok({ ...record, saved: false, save_error: reason });
-    result.content.unshift({ type: 'text', text: `Not saved: ${reason}. The record below is complete, but it is only in this result; keep it from here, and make room so later records are saved.` });
+    result.content.unshift({ type: 'text', text: `Not saved: ${reason}. The record in this result's structuredContent is complete, but it is kept nowhere else; keep it from here, and make room so later records are saved.` });
     return result;
   }
   return ok({ ...record, saved: true });

@@ -7,6 +7,7 @@ import { log } from '../log.js';
 import type { ProgressListener } from '../pipeline/progress.js';
 import { UnknownPolicyError } from '../policies/policy-set.js';
 import { DELIBERATION_VIEW_URI } from '../views/deliberation-view.js';
+import { summaryOf } from './result-summary.js';
 
 export type ToolExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
@@ -25,8 +26,9 @@ export const annotations = {
 
 export { InputError };
 
+/** A result carries its value once, as structuredContent; the text block is a short summary of it. */
 export function ok<T extends object>(value: T): CallToolResult {
-  return { content: [{ type: 'text', text: JSON.stringify(value, null, 2) }], structuredContent: value as Record<string, unknown> };
+  return { content: [{ type: 'text', text: summaryOf(value) }], structuredContent: value as Record<string, unknown> };
 }
 
 export function fail(message: string): CallToolResult {
