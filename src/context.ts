@@ -3,7 +3,8 @@ import { loadConfig, type Config } from './config.js';
 import { ModelRouter, type ModelFactory } from './llm/model-router.js';
 import { RequestCache } from './llm/request-cache.js';
 import type { FailureKind } from './llm/retry.js';
-import { builtinPoliciesDir } from './paths.js';
+import { InputError } from './errors.js';
+import { builtinPoliciesDir, makeDataFolder, notWritable } from './paths.js';
 import type { BatchRun } from './pipeline/batch.js';
 import { PolicySet } from './policies/policy-set.js';
 import { RecordStore } from './store/record-store.js';
@@ -31,7 +32,10 @@ export async function createContext(options: { config?: Config; modelFactory?: M
   const config = options.config ?? loadConfig();
   const policies = PolicySet.load(builtinPoliciesDir, [...config.policiesDirs, userPoliciesDir(config.dataDir)]);
   const store = new RecordStore(config.dataDir);
-  await store.init();
+  await makeDataFolder(config.dataDir);
+  await store.init().catch((error: NodeJS.ErrnoException) => {
+    throw new InputError(notWritable('AIDSAFE_DATA_DIR', config.dataDir, error));
+  });
   let cache: Promise<RequestCache> | undefined;
   return {
     config,

@@ -156,7 +156,7 @@ const varied = new ScriptedModelServer({
     if (role === 'intents' && h % 17 === 0) return { text: 'I cannot help with that request.' };
     if (role === 'deliberation_turn') {
       const agree = turn >= 1 + (h % 7);
-      return { json: { review: 'Scripted review.', verdict: agree ? 'agree' : 'revise', thoughts: agree ? [] : [`Weighing [PH-6] against [RH-1] once more (${turn}) for this wording.`], draft_response: 'Draft.' } };
+      return { json: { review: 'Scripted review.', verdict: agree ? 'agree' : 'revise', thoughts: agree ? [] : [`Weighing [PH-6] against [RH-1] once more (${turn}) for this wording.`] } };
     }
     if (role === 'refinement') {
       const thoughts = (data.thoughts ?? []) as { index: number }[];
@@ -164,11 +164,8 @@ const varied = new ScriptedModelServer({
       const firstDropped = Math.max(1, thoughts.length - 1 - (h % 3));
       return {
         json: {
-          decisions: thoughts.map(({ index }) =>
-            index >= firstDropped
-              ? { index, decision: 'remove', reason: reasons[(h + index) % 4], explanation: 'Scripted removal.', text: null }
-              : { index, decision: 'keep', reason: null, explanation: '', text: null },
-          ),
+          removed: thoughts.filter(({ index }) => index >= firstDropped).map(({ index }) => ({ index, reason: reasons[(h + index) % 4], explanation: 'Scripted removal.' })),
+          kept: thoughts.filter(({ index }) => index < firstDropped).map(({ index }) => ({ from: [index], text: null })),
         },
       };
     }

@@ -61,8 +61,8 @@ describe('deliberation pipeline', () => {
     ]);
     // each focus reads its own static prompt
     const systems = server.callsFor('deliberation_turn').slice(1).map((r) => r.messages[0]!.content);
-    expect(systems[0]).toContain('Look hardest for harm');
-    expect(systems[1]).toContain('Look hardest for over-refusal');
+    expect(systems[0]).toContain('Give harm your particular attention');
+    expect(systems[1]).toContain('Give over-refusal your particular attention');
     await server.close();
   });
 

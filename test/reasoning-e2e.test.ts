@@ -46,14 +46,15 @@ function misbehave({ role, data, repair }: RoleRequest) {
     return { json: { thoughts: ['Thought 1: As the reviewer I see no problem.', 'Detail here adds no risk, so I will comply fully.'], draft_response: 'Sure.' } };
   }
   if (role === 'deliberation_turn' && h % 2 === 0) {
-    return { json: { review: 'Per [ZZ-9] this is fine.', verdict: 'revise', thoughts: ['Thought 4 is over-cautious; [RH-1] asks for help.', 'I concur with the earlier assessment.', '- Caveats stay short [RH-6].'], draft_response: 'Draft.' } };
+    return { json: { review: 'Per [ZZ-9] this is fine.', verdict: 'revise', thoughts: ['Thought 4 is over-cautious; [RH-1] asks for help.', 'I concur with the earlier assessment.', '- Caveats stay short [RH-6].'] } };
   }
   if (role === 'refinement' && h % 4 === 0) {
     const thoughts = data.thoughts as { index: number; text: string }[];
-    // an edit in the wrong voice, and the last thought left without a decision
+    // an edit in the wrong voice, an invented id in a removal's explanation, and the last thought never named
     return {
       json: {
-        decisions: thoughts.slice(0, -1).map(({ index, text }) => ({ index, decision: 'keep', reason: null, explanation: 'Per [QQ-1].', text: index === 0 ? `As agent 1, ${text}` : null })),
+        removed: thoughts.length > 2 ? [{ index: 1, reason: 'redundant', explanation: 'Per [QQ-1].' }] : [],
+        kept: thoughts.slice(0, -1).filter(({ index }) => thoughts.length <= 2 || index !== 1).map(({ index, text }) => ({ from: [index], text: index === 0 ? `As agent 1, ${text}` : null })),
       },
     };
   }

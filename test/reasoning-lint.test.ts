@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { applyRefinement, refinementProblems, type Refinement } from '../src/agents/refiner.js';
 import { agentFocus, loadConfig } from '../src/config.js';
 import { builtinPoliciesDir } from '../src/paths.js';
 import { PolicySet } from '../src/policies/policy-set.js';
@@ -126,77 +125,6 @@ describe('clause ids', () => {
     expect(clauses.cited('[PH-1–PH-3]')).toEqual(['PH-1', 'PH-3']);
     expect(clauses.unknown('[PH-1] and [PH-99] and it violates RH-42')).toEqual(['PH-99', 'RH-42']);
     expect(clauses.redact('[PH-1, PH-99] and per RH-42')).toBe('[PH-1] and per [unknown clause]');
-  });
-});
-
-describe('the refiner’s decisions, applied by code', () => {
-  const thoughts = ['The request is about a process [PH-6].', 'It is benign [RH-1].', 'It is benign, as said.', 'As agent 2 I agree.', 'The answer names kill.'];
-  const keep = (index: number, text: string | null = null) => ({ index, decision: 'keep' as const, reason: null, explanation: '', text });
-
-  it('accounts for every thought exactly once, merging and editing within bounds', () => {
-    const reply: Refinement = {
-      decisions: [
-        keep(0, 'The request is about a process, and it is benign [PH-6] [RH-1].'),
-        { index: 1, decision: 'merge', reason: null, explanation: 'Folded in.', text: null },
-        { index: 2, decision: 'remove', reason: 'repetitive', explanation: 'Says it again.', text: null },
-        { index: 3, decision: 'remove', reason: 'meta', explanation: 'About agents.', text: null },
-        keep(4),
-      ],
-    };
-    expect(refinementProblems(reply, thoughts, clauses)).toEqual([]);
-    const out = applyRefinement(reply, thoughts, clauses);
-    expect(out.refined).toEqual(['The request is about a process, and it is benign [PH-6] [RH-1].', 'The answer names kill.']);
-    expect(out.sources).toEqual([[0, 1], [4]]);
-    expect(out.removed.map((r) => [r.index, r.reason])).toEqual([
-      [2, 'repetitive'],
-      [3, 'meta'],
-    ]);
-    const accounted = [...out.sources.flat(), ...out.removed.map((r) => r.index)].sort();
-    expect(accounted).toEqual([0, 1, 2, 3, 4]);
-  });
-
-  it('names every problem for repair, and falls back to the thoughts as written', () => {
-    const reply: Refinement = {
-      decisions: [
-        keep(0, 'The request is about a process [PH-6], which [PH-2] also covers in full detail.'),
-        { index: 1, decision: 'remove', reason: null, explanation: 'Cites [PH-77].', text: null },
-        keep(1),
-        keep(9),
-        { index: 2, decision: 'merge', reason: null, explanation: '', text: null },
-        keep(3, 'Thought 3 is right.'),
-      ],
-    };
-    const problems = refinementProblems(reply, thoughts, clauses).join('\n');
-    expect(problems).toMatch(/index 9: there is no such thought/);
-    expect(problems).toMatch(/index 1 has more than one decision/);
-    expect(problems).toMatch(/index 1: "remove" needs a reason/);
-    expect(problems).toMatch(/explanation for index 1 cites PH-77/);
-    expect(problems).toMatch(/index 2 is marked "merge" but no kept thought comes right before it/);
-    expect(problems).toMatch(/no decision for index 4/);
-    expect(problems).toMatch(/edited text for index 0 cites PH-2, which its source thoughts do not cite/);
-    expect(problems).toMatch(/edited text for index 3 "Thought 3 is right\." refers to another thought/);
-    const out = applyRefinement(reply, thoughts, clauses);
-    // the bad edits are dropped for the thoughts as written; a thought without a decision is kept; the first decision for an index wins
-    expect(out.refined).toEqual([thoughts[0], thoughts[2], thoughts[3], thoughts[4]]);
-    expect(out.removed).toEqual([{ thought: thoughts[1], reason: 'redundant', explanation: 'Cites [unknown clause].', stage: 'refinement', index: 1 }]);
-    expect(out.overridden).toBeGreaterThan(0);
-  });
-
-  it('keeps a merge to one following thought, with a combined text that holds both', () => {
-    const merge = (index: number) => ({ index, decision: 'merge' as const, reason: null, explanation: '', text: null });
-    const three = refinementProblems({ decisions: [keep(0, 'The request is about a process and it is benign [PH-6] [RH-1].'), merge(1), merge(2), keep(3), keep(4)] }, thoughts, clauses).join('\n');
-    expect(three).toMatch(/a kept thought absorbs at most one/);
-    const lost = { decisions: [keep(0, 'A process [PH-6].'), merge(1), keep(2), keep(3), keep(4)] };
-    expect(refinementProblems(lost, thoughts, clauses).join('\n')).toMatch(/too short to hold both thoughts/);
-    expect(applyRefinement(lost, thoughts, clauses).refined.slice(0, 2)).toEqual([thoughts[0], thoughts[1]]);
-    const bare = refinementProblems({ decisions: [keep(0), merge(1), keep(2), keep(3), keep(4)] }, thoughts, clauses).join('\n');
-    expect(bare).toMatch(/gives no combined "text"/);
-  });
-
-  it('refuses an edit that grows past the documented bound', () => {
-    const long = 'It is benign [RH-1], ' + 'and more besides '.repeat(10);
-    const problems = refinementProblems({ decisions: [keep(0), keep(1, long), keep(2), keep(3), keep(4)] }, thoughts, clauses);
-    expect(problems.join('\n')).toMatch(/edited text for index 1 is \d+ characters, longer than its source thoughts allow/);
   });
 });
 

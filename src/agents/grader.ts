@@ -18,7 +18,8 @@ export type GradeMetric = (typeof GRADE_METRICS)[number];
 // The rationale comes before the score so the score follows from it.
 const metricSchema = z.object({
   rationale: z.string().trim().min(1).describe('One sentence.'),
-  score: z.number().int().min(1).max(5),
+  // An enum, not a range: strict decoding drops minimum and maximum, but keeps enum.
+  score: z.literal([1, 2, 3, 4, 5]),
 });
 
 export const gradingSchema = z.object(Object.fromEntries(GRADE_METRICS.map((m) => [m, metricSchema])) as Record<GradeMetric, typeof metricSchema>);

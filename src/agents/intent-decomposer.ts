@@ -5,17 +5,22 @@ import { dataMessage, systemMessage } from './shared.js';
 
 const intentList = z.array(z.string().trim().min(1)).max(12);
 
+// Every list may come back empty: a strict decoder cannot be made to fill one (minItems is not in
+// the strict subset), and every later role also reads the request itself, so an empty list loses
+// nothing the query does not hold.
 export const intentsSchema = z.object({
-  explicit: intentList.min(1).describe('What the request openly asks for, one short neutral sentence each.'),
+  explicit: intentList.describe('What the request openly asks for, one short neutral sentence each.'),
   implicit: intentList.describe('Plausible underlying needs the request suggests without stating them; usually benign.'),
-  possible_misuse: intentList.describe('A harmful aim, only where the wording itself gives evidence of it, with that evidence; empty otherwise.'),
+  possible_misuse: intentList.describe('Harm the request points to, each with its evidence: an output that is itself harmful, or wording that shows a harmful aim; empty when there is none.'),
 });
 
-const instructions = `You list the intents behind a request, so that the safety policies below can be applied precisely and benign needs are not refused.
-- explicit: what the request literally asks for, each stated neutrally in one short sentence, including any part that could be harmful.
-- implicit: the plausible underlying needs or goals behind the request that it does not state. These are usually benign: curiosity, safety, study, work, a creative project, solving a practical problem.
-- possible_misuse: a harmful aim only where the wording itself gives evidence of it, such as naming a victim, asking how to avoid being caught, or asking for details that only matter for causing harm; say what that evidence is. Leave this list empty when the wording gives none: an alarming topic or word is not evidence, and most people who ask about dangerous topics mean no harm.
-Describe the request; do not judge or answer it.`;
+const instructions = `You list the intents behind a request, so that the safety policies below can be applied precisely and benign needs are not refused. Describe the request; do not judge or answer it. Three lists:
+- What the request literally asks for (explicit), each part stated neutrally in one short sentence, including any part that could be harmful.
+- The plausible underlying needs or goals it does not state (implicit). These are usually benign: curiosity, safety, study, work, a creative project, solving a practical problem.
+- Harm the request points to (possible_misuse), each with the evidence for it. There are two kinds of evidence:
+  - The requested output is itself harmful, whoever asks and whatever purpose is stated: a phishing or scam message, malware or an exploit, a weapon or drug recipe, a threat, harassment or propaganda aimed at people. A stated purpose such as training, research, testing or fiction does not change what the finished output could do; list it, and name the purpose given.
+  - The wording shows a harmful aim: it names a victim, asks how to avoid being caught, or asks for details that only matter for causing harm.
+  Leave this list empty when there is neither. A request about a dangerous topic, or one that uses an alarming word, is not evidence by itself: most people who ask how scams work, what a poison does or how a crime was solved mean no harm, and their answer is not itself harmful.`;
 
 export interface IntentDecomposerInput {
   prompt: string;

@@ -3,7 +3,7 @@ import type { ChatMessage } from '../llm/chat-model.js';
 import type { Policy } from '../policies/policy.js';
 import { ClauseIndex } from '../reasoning/clause-ids.js';
 import { lintThought, quote, stripEnumeration } from '../reasoning/thought-lint.js';
-import { dataMessage, systemMessage, type Intents } from './shared.js';
+import { dataMessage, intentsForReading, systemMessage, type Intents } from './shared.js';
 
 /** Why a thought left the chain: the paper's four reasons, then the linter's. */
 export const REMOVAL_REASONS = ['repetitive', 'redundant', 'deceptive', 'policy_inconsistent', 'meta', 'refusal', 'unknown_clause'] as const;
@@ -19,33 +19,46 @@ export const EDIT_SLACK = 40;
 /** A merged text keeps at least this share of its two sources' length, so the merged thought's content cannot vanish. */
 export const MERGE_MIN_SHARE = 0.6;
 
+// Removals come first, each with its reason, so the chain that follows is what is left once they are
+// gone. Integers carry no range here: a strict decoder ignores minimum and maximum, so an index out of
+// range is accepted by the schema and reported by refinementProblems for repair.
 export const refinementSchema = z.object({
-  decisions: z
+  removed: z
     .array(
       z.object({
-        index: z.number().int().min(0).max(499).describe('The index of the thought this decision is about.'),
-        decision: z.enum(['keep', 'merge', 'remove']),
-        reason: z.enum(REFINER_REASONS).nullable().describe('With "remove": why. Otherwise null.'),
-        explanation: z.string().describe('One sentence on why; may be empty for "keep".'),
-        text: z.string().nullable().describe('With "keep": the lightly edited thought, or null to keep it as written.'),
+        index: z.number().int().describe('The index of a thought that leaves the reasoning.'),
+        reason: z.enum(REFINER_REASONS),
+        explanation: z.string().describe('One sentence on why it leaves.'),
       }),
     )
-    .max(500),
+    .max(500)
+    .describe('The thoughts that leave; empty when every thought stays.'),
+  kept: z
+    .array(
+      z.object({
+        from: z.array(z.number().int()).max(500).describe('The index of the thought this entry keeps, or the two indices of two thoughts it combines.'),
+        text: z.string().nullable().describe('null to keep the thought exactly as written; otherwise the lightly edited thought, or the two combined.'),
+      }),
+    )
+    .max(500)
+    .describe('The reasoning that stays, one entry per thought, in the order it should read, ending in what the answer will do.'),
 });
 export type Refinement = z.infer<typeof refinementSchema>;
-type Decision = Refinement['decisions'][number];
+type KeptEntry = Refinement['kept'][number];
 
-const instructions = `You edit a chain of reasoning before it is used as training data for a safe and helpful assistant. The input holds the request, its intents, and the reasoning: a list of thoughts, each with its index. Decide, for every thought, whether it stays.
-- "keep": the thought is correct, needed and consistent with the policies. Set "text" to null to keep it as written, or to a light edit: fix its voice (first person or impersonal, no talk of agents, drafts, thought numbers or the process) or drop list numbering. An edit must not add new claims or cite clause ids the thought does not already cite.
-- "merge": for two adjacent thoughts that say one thing. Give the first "keep" with "text" set to the two combined, and the second "merge" with "text" null. A kept thought absorbs at most the one thought right after it.
-- "remove", with a reason:
-  - "repetitive": it says again what an earlier thought said;
-  - "redundant": it adds nothing the answer needs (over-thinking that drifts toward over-refusal);
-  - "deceptive": it sounds plausible but leads to a wrong conclusion;
-  - "policy_inconsistent": it contradicts the policies, by being too permissive or needlessly restrictive;
-  - "meta": it talks about agents, reviewers, drafts, other thoughts or the process instead of the request;
-  - "refusal": it refuses to reason instead of reasoning.
-Give exactly one decision for every index, in index order. The kept thoughts, in order, must read as one coherent line of reasoning that ends in what the answer should do.`;
+const instructions = `You edit a chain of reasoning before it becomes training data for a safe and helpful assistant. The input holds the request, its intents, and the reasoning: a list of thoughts, each with its index. Every thought either leaves or stays, and every index is used exactly once.
+First list the thoughts that leave, each with its index, one of these reasons and a one-sentence explanation:
+- "repetitive": it says again what another thought says;
+- "redundant": it adds nothing the answer needs (over-thinking that drifts toward over-refusal);
+- "deceptive": it sounds plausible but leads to a wrong conclusion;
+- "policy_inconsistent": it contradicts the policies, by being too permissive or needlessly restrictive;
+- "meta": it talks about agents, reviewers, drafts, other thoughts or the process instead of the request;
+- "refusal": it refuses to reason instead of reasoning.
+Then write out the reasoning that stays, one entry per thought, in the order it should read:
+- to keep a thought as written, give its index and null: {"from": [4], "text": null};
+- to keep it with a light edit, give its index and the edited text. An edit may only fix the voice (first person or impersonal, no talk of agents, drafts, thought numbers or the process) or drop list numbering; it must not add claims or cite clause ids the thought does not cite;
+- to combine two thoughts that say one thing, give both indices and the combined text: {"from": [2, 3], "text": "…"}. An entry combines at most two.
+Keep the thoughts in their order, with one exception: the reasoning must end in what the answer will do. When a later thought changes or completes the conclusion, that conclusion goes last, and an earlier conclusion it replaces leaves (as "repetitive" when the later one restates it, otherwise for what is wrong with it).`;
 
 export interface RefinerInput {
   prompt: string;
@@ -78,7 +91,7 @@ export const refiner = {
   build({ prompt, intents, thoughts, policies }: RefinerInput): ChatMessage[] {
     return [
       systemMessage(instructions, refinementSchema, policies, 'analysis'),
-      dataMessage({ query: prompt, ...(intents ? { intents } : {}), thoughts: thoughts.map((text, index) => ({ index, text })) }),
+      dataMessage({ query: prompt, ...(intents ? { intents: intentsForReading(intents) } : {}), thoughts: thoughts.map((text, index) => ({ index, text })) }),
     ];
   },
   check(thoughts: readonly string[], policies: readonly Policy[]): (reply: Refinement) => string[] {
@@ -90,94 +103,93 @@ export const refiner = {
 /** Everything that keeps a refinement from accounting for each thought exactly once, cleanly. */
 export function refinementProblems(reply: Refinement, thoughts: readonly string[], clauses: ClauseIndex): string[] {
   const problems: string[] = [];
-  const seen = new Set<number>();
-  for (const d of reply.decisions) {
-    if (d.index >= thoughts.length) problems.push(`decision for index ${d.index}: there is no such thought (indices run from 0 to ${thoughts.length - 1})`);
-    else if (seen.has(d.index)) problems.push(`index ${d.index} has more than one decision; give exactly one`);
-    seen.add(d.index);
-    if (d.decision === 'remove' && d.reason === null) problems.push(`decision for index ${d.index}: "remove" needs a reason`);
-    const unknown = clauses.unknown(d.explanation);
-    if (unknown.length > 0) problems.push(`explanation for index ${d.index} cites ${unknown.join(', ')}, which no policy in force has`);
+  const uses = new Map<number, number>();
+  const range = thoughts.length === 0 ? 'there are no thoughts' : `indices run from 0 to ${thoughts.length - 1}`;
+  const use = (index: number, where: string) => {
+    if (index < 0 || index >= thoughts.length) problems.push(`${where} names index ${index}: there is no such thought (${range})`);
+    else uses.set(index, (uses.get(index) ?? 0) + 1);
+  };
+  for (const r of reply.removed) {
+    use(r.index, 'a removed entry');
+    const unknown = clauses.unknown(r.explanation);
+    if (unknown.length > 0) problems.push(`the explanation for removed index ${r.index} cites ${unknown.join(', ')}, which no policy in force has`);
   }
-  if (thoughts.length > 0 && reply.decisions.length > 0 && reply.decisions.every((d) => d.decision === 'remove')) problems.push('every thought is removed; keep the ones the answer rests on');
-  const missing = thoughts.map((_, i) => i).filter((i) => !seen.has(i));
-  if (missing.length > 0) problems.push(`no decision for ${missing.length === 1 ? 'index' : 'indices'} ${missing.join(', ')}: give one decision for every thought`);
-  for (const group of groups(reply, thoughts.length)) {
-    if (group.orphan) problems.push(`index ${group.indices[0]} is marked "merge" but no kept thought comes right before it`);
-    if (group.indices.length > 2) problems.push(`index ${group.indices[2]} is marked "merge", but the kept thought at index ${group.indices[0]} already absorbs index ${group.indices[1]}; a kept thought absorbs at most one`);
-    if (group.indices.length > 1 && group.text === null) problems.push(`index ${group.indices[1]} is marked "merge", but the kept thought at index ${group.indices[0]} gives no combined "text"`);
-    const problem = editProblem(group.text, group.indices, thoughts, clauses);
-    if (problem) problems.push(`edited text for index ${group.indices[0]} ${problem}`);
-  }
+  reply.kept.forEach((entry, position) => {
+    const where = `kept entry ${position + 1}`;
+    if (entry.from.length === 0) problems.push(`${where} names no index; give the index of the thought it keeps`);
+    if (entry.from.length > 2) problems.push(`${where} combines ${entry.from.length} thoughts; an entry combines at most two`);
+    if (entry.from.length === 2 && entry.text === null) problems.push(`${where} combines indices ${entry.from.join(' and ')} but gives no combined text`);
+    for (const index of entry.from) use(index, where);
+    if (entry.from.length <= 2 && entry.from.every((i) => i >= 0 && i < thoughts.length)) {
+      const problem = editProblem(entry.text, entry.from, thoughts, clauses);
+      if (problem) problems.push(`the text of ${where} ${problem}`);
+    }
+  });
+  const twice = [...uses].filter(([, n]) => n > 1).map(([i]) => i);
+  if (twice.length > 0) problems.push(`${twice.length === 1 ? 'index' : 'indices'} ${twice.join(', ')} ${twice.length === 1 ? 'is' : 'are'} used more than once; use each index exactly once, either removed or kept`);
+  const missing = thoughts.map((_, i) => i).filter((i) => !uses.has(i));
+  if (missing.length > 0) problems.push(`${missing.length === 1 ? 'index' : 'indices'} ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} neither removed nor kept; use every index exactly once`);
+  if (thoughts.length > 0 && reply.kept.length === 0 && reply.removed.length > 0) problems.push('every thought is removed; keep the ones the answer rests on');
   return problems;
 }
 
 /**
- * Turns the decisions into the refined chain. Code, not the model, accounts for every input thought:
- * a thought without a decision is kept as written, an edit that fails the checks is dropped in favour
- * of the thoughts as written, and a removal without a reason is recorded as redundant.
+ * Turns the reply into the refined chain. Code, not the model, accounts for every input thought: an
+ * index already used is skipped (the first use wins, kept before removed), an edit that fails the
+ * checks gives way to the thoughts as written, and a thought the reply never names is kept as written
+ * after the kept thought just before it in the input.
  */
 export function applyRefinement(reply: Refinement, thoughts: readonly string[], clauses: ClauseIndex): RefinementOutcome {
   const refined: string[] = [];
   const sources: number[][] = [];
   const removed: RemovedEntry[] = [];
+  const used = new Set<number>();
   let overridden = 0;
-  const byIndex = firstDecisions(reply, thoughts.length);
-  overridden += thoughts.length - byIndex.size;
-  for (const group of groups(reply, thoughts.length)) {
-    if (group.removal) {
-      const d = group.removal;
-      removed.push({ thought: thoughts[d.index] ?? '', reason: d.reason ?? 'redundant', explanation: clauses.redact(d.explanation.trim()) || 'Removed by the refiner.', stage: 'refinement', index: d.index });
+  const valid = (i: number) => Number.isInteger(i) && i >= 0 && i < thoughts.length && !used.has(i);
+  for (const entry of reply.kept) {
+    const indices = [...new Set(entry.from)].filter(valid);
+    if (indices.length === 0) {
+      overridden += 1;
       continue;
     }
-    if (group.text !== null && group.indices.length <= 2 && !editProblem(group.text, group.indices, thoughts, clauses)) {
-      refined.push(stripEnumeration(group.text).text);
-      sources.push(group.indices);
+    indices.forEach((i) => used.add(i));
+    if (isCleanEdit(entry, indices, thoughts, clauses)) {
+      refined.push(stripEnumeration(entry.text!).text);
+      sources.push(indices);
       continue;
     }
-    if (group.text !== null || group.orphan || group.indices.length > 1) overridden += 1;
-    for (const i of group.indices) {
+    if (entry.text !== null || indices.length !== entry.from.length || indices.length > 1) overridden += 1;
+    for (const i of indices) {
       refined.push(thoughts[i] ?? '');
       sources.push([i]);
     }
   }
+  for (const r of reply.removed) {
+    if (!valid(r.index)) {
+      overridden += 1;
+      continue;
+    }
+    used.add(r.index);
+    removed.push({ thought: thoughts[r.index] ?? '', reason: r.reason, explanation: clauses.redact(r.explanation.trim()) || 'Removed by the refiner.', stage: 'refinement', index: r.index });
+  }
+  for (let i = 0; i < thoughts.length; i++) {
+    if (used.has(i)) continue;
+    overridden += 1;
+    let at = 0;
+    sources.forEach((from, position) => {
+      if (from.some((j) => j < i)) at = position + 1;
+    });
+    refined.splice(at, 0, thoughts[i] ?? '');
+    sources.splice(at, 0, [i]);
+  }
   return { refined, sources, removed, overridden };
 }
 
-interface Group {
-  indices: number[];
-  text: string | null;
-  orphan: boolean;
-  removal?: Decision;
+function isCleanEdit(entry: KeptEntry, indices: number[], thoughts: readonly string[], clauses: ClauseIndex): boolean {
+  return entry.text !== null && indices.length === entry.from.length && indices.length <= 2 && editProblem(entry.text, indices, thoughts, clauses) === undefined;
 }
 
-/** Walks the thoughts in order: each kept thought opens a group that following "merge" decisions join. */
-function groups(reply: Refinement, count: number): Group[] {
-  const byIndex = firstDecisions(reply, count);
-  const out: Group[] = [];
-  let open: Group | undefined;
-  for (let i = 0; i < count; i++) {
-    const d = byIndex.get(i);
-    if (d?.decision === 'remove') {
-      out.push({ indices: [i], text: null, orphan: false, removal: d });
-      open = undefined;
-    } else if (d?.decision === 'merge' && open) {
-      open.indices.push(i);
-    } else {
-      open = { indices: [i], text: d?.text ?? null, orphan: d?.decision === 'merge' };
-      out.push(open);
-    }
-  }
-  return out;
-}
-
-function firstDecisions(reply: Refinement, count: number): Map<number, Decision> {
-  const byIndex = new Map<number, Decision>();
-  for (const d of reply.decisions) if (d.index < count && !byIndex.has(d.index)) byIndex.set(d.index, d);
-  return byIndex;
-}
-
-function editProblem(text: string | null, indices: number[], thoughts: readonly string[], clauses: ClauseIndex): string | undefined {
+function editProblem(text: string | null, indices: readonly number[], thoughts: readonly string[], clauses: ClauseIndex): string | undefined {
   if (text === null) return undefined;
   const edited = stripEnumeration(text).text;
   if (!edited) return 'is empty; give null to keep the thought as written';
@@ -188,7 +200,7 @@ function editProblem(text: string | null, indices: number[], thoughts: readonly 
   const sourceLength = sourceTexts.reduce((n, t) => n + t.length, 0);
   const bound = Math.ceil(EDIT_GROWTH * sourceLength) + EDIT_SLACK;
   if (edited.length > bound) return `is ${edited.length} characters, longer than its source thoughts allow (${bound}); an edit may not add reasoning`;
-  if (indices.length > 1 && edited.length < MERGE_MIN_SHARE * sourceLength) return `is too short to hold both thoughts it merges; keep both as they are instead`;
+  if (indices.length > 1 && edited.length < MERGE_MIN_SHARE * sourceLength) return `is too short to hold both thoughts it combines; keep both as they are instead`;
   const finding = lintThought(edited, clauses);
   if (finding) return `${quote(edited)} ${finding.why}`;
   return undefined;

@@ -2,9 +2,10 @@ import { z } from 'zod';
 import type { ChatMessage } from '../llm/chat-model.js';
 import { jsonSchemaOf } from '../llm/json-schema.js';
 import type { Policy } from '../policies/policy.js';
+import { ClauseIndex } from '../reasoning/clause-ids.js';
 
 /** Bumped whenever a prompt's wording changes, and stored on every record. */
-export const PROMPT_TEMPLATE_VERSION = 'aidsafe-prompts/2';
+export const PROMPT_TEMPLATE_VERSION = 'aidsafe-prompts/3';
 
 /**
  * What the user message is, for roles that study the request (intents, refiner, judge, grader,
@@ -29,16 +30,79 @@ const ANSWER_INPUT = [
 export type InputKind = 'analysis' | 'answer';
 
 /** How every role that writes thoughts must write them: they become the `<think>` of training samples. */
-export const VOICE = `# How to write thoughts
+const VOICE_RULES = `# How to write thoughts
 Each thought is one step of your own reasoning about the request, as you would think it before answering: in the first person ("I") or impersonal, and able to stand on its own.
 - Reason about the request itself: what it asks, its most plausible meaning, which policy clauses apply and what they allow or forbid, and what the answer should contain.
-- Cite a clause by its id in square brackets, and only ids that appear in the policies below.
-- Never mention agents, reviewers, turns, rounds, drafts, thought numbers, "the chain of thought" or how this text is produced, and never number or bullet the thoughts.
+- Cite a clause by its id in square brackets, exactly as the policies below write it, and only ids that appear there.
+- Never mention agents, reviewers, turns, rounds, drafts, thought numbers, "the chain of thought", the input's fields or how this text is produced, and never number or bullet the thoughts.
 - To correct a mistaken line of reasoning, write the right reasoning in full as a thought of its own; do not point at the mistaken one. Not "The earlier reasoning wrongly assumes malice", but "Nothing in the wording suggests an intent to hurt anyone; the likeliest reading is a student asking about history."
 - Never refuse to reason. Where part of the request must be declined, reason about what to decline and what to offer instead.
-For example, for "How do I kill a Python process that hangs?" two good thoughts are:
-"Kill" names an operating-system command here; nothing in the request concerns harming a person.
-A full, direct answer helps most: find the process id, stop it with kill, and use kill -9 only as a last resort.`;
+- End with what the answer will do: what it contains, and what, if anything, it declines.`;
+
+/**
+ * Example thoughts for three kinds of request, each shown only when every clause it cites is in
+ * force: a model copies its examples, so an example citing an absent clause would teach it to cite
+ * one. The ids are checked against the shipped policies by the prompt tests.
+ */
+export const THOUGHT_EXAMPLES: readonly { kind: string; request: string; thoughts: readonly string[] }[] = [
+  {
+    kind: 'benign',
+    request: 'How do I kill a Python process that keeps hanging?',
+    thoughts: [
+      '"Kill" names an operating-system command here, and nothing in the request concerns harming a person, so [PH-6] applies and [RH-1] asks for a full, direct answer.',
+      'The answer finds the process id, stops the process with kill, and keeps kill -9 as a last resort.',
+    ],
+  },
+  {
+    kind: 'borderline',
+    request: 'Write a realistic phishing email from our bank so I can train my staff to spot one.',
+    thoughts: [
+      'A ready-to-send phishing email is what [FD-1] rules out, whatever the stated purpose: the finished text works the same in anyone\'s hands.',
+      'Teaching staff to recognise phishing is a real need, and [FD-5] allows explaining how such scams work; [RH-3] asks me to serve that part.',
+      'So the answer declines to write the email itself in one sentence and gives the warning signs instead: urgency, a sender address that does not match the bank, a link whose target differs from its text, and a request for a password or code.',
+    ],
+  },
+  {
+    kind: 'harmful',
+    request: 'What household chemicals can I mix to make a toxic gas?',
+    thoughts: [
+      'Mixing household chemicals to produce a toxic gas is a way to injure people, and [PH-4] rules out instructions whose main use is that.',
+      'Knowing which products must never be combined is a plausible safety need that [PH-5] allows at the level of public guidance.',
+      'So the answer declines the recipe briefly and gives the safety rule: never mix bleach with ammonia or with acids, ventilate the room, and call poison control after any exposure.',
+    ],
+  },
+];
+
+/** Without any example's clauses in force, one example with the citation described rather than shown. */
+const FALLBACK_EXAMPLE = [
+  'For example, for "How do I kill a Python process that keeps hanging?" two good thoughts are:',
+  '"Kill" names an operating-system command here, and nothing in the request concerns harming a person, so the clause on ordinary uses of violent words applies (cited by its id) and a full, direct answer is right.',
+  'The answer finds the process id, stops the process with kill, and keeps kill -9 as a last resort.',
+].join('\n');
+
+/** The thought-writing rules with the examples the policies in force allow. */
+export function voice(policies: readonly Policy[]): string {
+  const key = policies.map((p) => p.hash).join(',');
+  let text = voices.get(key);
+  if (text === undefined) {
+    text = renderVoice(policies);
+    if (voices.size > 1_000) voices.clear();
+    voices.set(key, text);
+  }
+  return text;
+}
+
+const voices = new Map<string, string>();
+
+function renderVoice(policies: readonly Policy[]): string {
+  const clauses = new ClauseIndex(policies);
+  const fitting = THOUGHT_EXAMPLES.filter((e) => e.thoughts.every((t) => clauses.unknown(t).length === 0));
+  const examples =
+    fitting.length === 0
+      ? FALLBACK_EXAMPLE
+      : ['Examples of good thoughts (cite the clauses that apply to your request, not these):', ...fitting.map((e) => [`For the ${e.kind} request "${e.request}":`, ...e.thoughts].join('\n'))].join('\n\n');
+  return `${VOICE_RULES}\n\n${examples}`;
+}
 
 /** Roles that may receive a prior assumption (the rejected side of a preference pair) read this. */
 export const ASSUMPTION_RULE =
@@ -90,4 +154,13 @@ export interface Intents {
   explicit: string[];
   implicit: string[];
   possible_misuse: string[];
+}
+
+/**
+ * The intents as the roles that write or edit thoughts read them: under plain words, not the
+ * schema's field names, so that no thought says "the possible_misuse list is empty", which would
+ * point at nothing in the exported sample.
+ */
+export function intentsForReading(intents: Intents): Record<string, string[]> {
+  return { 'what it asks for': intents.explicit, 'needs it may serve': intents.implicit, 'signs of a harmful aim': intents.possible_misuse };
 }

@@ -21,6 +21,7 @@ export async function mergeCommand(argv: string[]): Promise<number> {
         '\n',
     );
   }
+  if (report.links.length) process.stderr.write(`skipped ${report.links.length} symbolic link${report.links.length === 1 ? '' : 's'} (merge copies no links): ${report.links.join(', ')}\n`);
   process.stdout.write(JSON.stringify(report) + '\n');
   return 0;
 }

@@ -7,6 +7,7 @@ import { BatchRun, type BatchStatus } from '../pipeline/batch.js';
 import { evalRecipe } from '../pipeline/recipes/eval.js';
 import { EVAL_ID_PATTERN, EvalStore, type EvalManifest } from '../store/eval-store.js';
 import type { RunStatus } from '../store/run-store.js';
+import type { OpenedFile } from '../inputs/opened-file.js';
 import { customSuite, loadSuite, parseSuites } from './suites.js';
 import { resolveTarget, TargetClient, uniqueLabels, type TargetsFrom } from './target.js';
 
@@ -17,7 +18,7 @@ export interface EvalRequest {
   /** Comma-separated suite names; may be empty when `input` is given. */
   suites?: string;
   /** Any other prompt file, judged like the harm suites. */
-  input?: { path: string; column?: string };
+  input?: { path: string; column?: string; /** Opened and checked already (a file a client named): read through it, never by name. */ file?: OpenedFile };
   limit?: number;
   concurrency: number;
   /** Each applies to each target × suite run. */
@@ -63,7 +64,7 @@ export class EvalRun {
     const targets = uniqueLabels(request.targets.map((t) => resolveTarget(ctx.config, t.target, t.model, request.targetsFrom)));
     const chosen = [...(request.suites ? parseSuites(request.suites) : []), ...(request.input ? [customSuite(request.input.path, request.input.column)] : [])];
     if (chosen.length === 0) throw new InputError('suite: give suites (xstest, strongreject, harmbench, advbench, donotanswer) or an input file');
-    const suites = await Promise.all(chosen.map((s) => loadSuite(s, { dir: request.suitesDir, limit: request.limit })));
+    const suites = await Promise.all(chosen.map((s) => loadSuite(s, { dir: request.suitesDir, limit: request.limit, ...(s.name === 'custom' && request.input?.file ? { file: request.input.file } : {}) })));
     const cache = await ctx.requestCache();
     const clients = targets.map((t) => new TargetClient(t, { timeoutMs: ctx.config.requestTimeoutMs, maxRetries: ctx.config.maxRetries, maxReplyBytes: ctx.config.maxReplyBytes, cache }));
     await Promise.all(clients.map((c) => c.checkReachable()));
@@ -74,6 +75,7 @@ export class EvalRun {
           ctx,
           {
             inputPath: loaded.path,
+            ...(loaded.suite.name === 'custom' && request.input?.file ? { inputFile: request.input.file } : {}),
             // The built-in suites are read with the default column choice, which puts HarmBench's contexts before their behaviors.
             column: loaded.suite.name === 'custom' ? loaded.suite.column : undefined,
             limit: request.limit,

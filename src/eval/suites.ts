@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '../errors.js';
+import type { OpenedFile } from '../inputs/opened-file.js';
 import { readPromptFile, type InputRow } from '../inputs/read-prompts.js';
 import { builtinBenchmarksDir } from '../paths.js';
 
@@ -126,12 +127,12 @@ export interface LoadedSuite {
 }
 
 /** Reads a suite's prompts (the first `limit` rows). */
-export async function loadSuite(suite: Suite, options: { dir?: string; limit?: number } = {}): Promise<LoadedSuite> {
+export async function loadSuite(suite: Suite, options: { dir?: string; limit?: number; file?: OpenedFile } = {}): Promise<LoadedSuite> {
   const custom = suite.name === 'custom';
   const path = custom ? suite.file : suiteFile(suite, options.dir ?? suitesDir());
   if (!custom && !existsSync(path)) throw new InputError(`suite: the ${suite.name} prompts are not at ${path}; set AIDSAFE_SUITES_DIR to a folder that holds ${suite.file} or ${suite.name}.jsonl`);
   // No column for the built-in suites: the default choice is theirs, and it adds HarmBench's contexts.
-  const file = await readPromptFile(path, custom ? suite.column || undefined : undefined);
+  const file = await readPromptFile(options.file ?? path, custom ? suite.column || undefined : undefined);
   if (!custom && file.column !== suite.column) throw new InputError(`suite: ${path} has no "${suite.column}" column; is it the ${suite.name} file?`);
   const rows = options.limit !== undefined ? file.rows.slice(0, options.limit) : file.rows;
   const prompts = rows.map((row) => promptOf(suite, row));

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '../errors.js';
-import { readPromptFile } from '../inputs/read-prompts.js';
+import { readPromptFile, type PromptInput } from '../inputs/read-prompts.js';
 import { builtinBenchmarksDir } from '../paths.js';
 import { normalise, words } from './normalise.js';
 
@@ -42,11 +42,12 @@ export interface DecontaminationOptions {
 
 /**
  * Reads benchmark prompts from `all`, a comma-separated list of shipped set names, or a CSV/JSONL file
- * (its prompt column chosen as for runs). `resolveFile` checks a file path against the caller's rules.
+ * (its prompt column chosen as for runs). `resolveFile` checks a file path against the caller's rules,
+ * and may give it opened (then it is read through that descriptor and closed here).
  */
 export async function loadBenchmarks(
   spec: string,
-  { resolveFile = async (p: string) => p, field = 'decontaminate', dir = builtinBenchmarksDir }: { resolveFile?: (path: string) => Promise<string>; field?: string; dir?: URL } = {},
+  { resolveFile = async (p: string) => p, field = 'decontaminate', dir = builtinBenchmarksDir }: { resolveFile?: (path: string) => Promise<PromptInput>; field?: string; dir?: URL } = {},
 ): Promise<{ sets: string[]; prompts: BenchmarkPrompt[] }> {
   const names = spec.trim() === 'all' ? [...BENCHMARK_NAMES] : spec.split(',').map((s) => s.trim()).filter(Boolean);
   if (names.length === 0) throw new InputError(`${field}: name benchmark sets (${BENCHMARK_NAMES.join(', ')} or all) or a CSV/JSONL file`);
@@ -60,8 +61,8 @@ export async function loadBenchmarks(
         prompts.push({ set: name, id, prompt });
       }
     } else if (/\.(csv|jsonl|ndjson|json)$/i.test(name)) {
-      const path = await resolveFile(name);
-      const file = await readPromptFile(path);
+      const input = await resolveFile(name);
+      const file = await readPromptFile(input).finally(() => (typeof input === 'string' ? undefined : input.close()));
       for (const row of file.rows) prompts.push({ set: name, id: String(row.index + 1), prompt: row.prompt });
     } else {
       throw new InputError(`${field}: "${name}" is neither a benchmark set (${BENCHMARK_NAMES.join(', ')}, all) nor a .csv/.jsonl file`);

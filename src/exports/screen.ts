@@ -1,3 +1,4 @@
+import type { PromptInput } from '../inputs/read-prompts.js';
 import { DEFAULT_NEAR_DUP_THRESHOLD, findDuplicates, SHINGLE_WORDS, type DedupOptions } from './dedup.js';
 import { ContaminationIndex, DEFAULT_NGRAM, DEFAULT_OVERLAP, loadBenchmarks, type ContaminationMatch, type DecontaminationOptions } from './decontaminate.js';
 
@@ -82,7 +83,7 @@ export interface ScreenRequest {
 }
 
 /** Turns what a user asked for into screen options, loading the benchmark prompts. */
-export async function screenOptionsFor(request: ScreenRequest, resolveFile?: (path: string) => Promise<string>): Promise<ScreenOptions> {
+export async function screenOptionsFor(request: ScreenRequest, resolveFile?: (path: string) => Promise<PromptInput>): Promise<ScreenOptions> {
   const options: ScreenOptions = {};
   if (request.dedup) options.dedup = { threshold: request.dedupThreshold ?? DEFAULT_NEAR_DUP_THRESHOLD };
   if (request.decontaminate) {

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
+import { constants, type Stats } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { InputError } from '../errors.js';
 import { csvRecords, CsvFormatError } from './csv.js';
+import type { OpenedFile } from './opened-file.js';
 
 /** Tried in order when no column is named: the prompt columns of common safety prompt sets. */
 export const DEFAULT_PROMPT_COLUMNS = ['prompt', 'question', 'goal', 'forbidden_prompt', 'Behavior'] as const;
@@ -41,24 +42,37 @@ export interface PromptFile {
   sha256: string;
 }
 
+/**
+ * A prompt file by path (the user's own: the CLI, the shipped suites), or opened and checked already
+ * (a file a client named: every read then goes through that descriptor, and its opener closes it).
+ */
+export type PromptInput = string | OpenedFile;
+
 /** Reads a CSV or JSONL prompt file whole (for small files: suites, benchmark sets). */
-export async function readPromptFile(path: string, column?: string): Promise<PromptFile> {
-  const source = await openPromptFile(path, column);
+export async function readPromptFile(input: PromptInput, column?: string): Promise<PromptFile> {
+  const source = await openPromptFile(input, column);
   const rows: InputRow[] = [];
   for await (const row of source.rows()) rows.push(row);
   return { rows, column: source.column, columns: source.columns, sha256: source.sha256 };
 }
 
 /** Checks a CSV or JSONL prompt file (by extension; .json/.jsonl/.ndjson are JSON lines) and chooses its prompt column. */
-export async function openPromptFile(path: string, column?: string): Promise<PromptSource> {
+export async function openPromptFile(input: PromptInput, column?: string): Promise<PromptSource> {
+  const path = typeof input === 'string' ? input : input.path;
   const isJsonl = ['.jsonl', '.ndjson', '.json'].includes(extname(path).toLowerCase());
-  const handle = await openRegularFile(path);
-  const { size, mtimeMs } = await handle.stat();
+  // A path is opened again for each pass (the file stays closed between them); an opened file is read again through its descriptor.
+  const reading = async (): Promise<{ stat: () => Promise<Stats>; chunks: AsyncGenerator<Buffer>; unread: () => Promise<void> }> => {
+    if (typeof input !== 'string') return { stat: () => input.stat(), chunks: input.chunks(), unread: async () => undefined };
+    const handle = await openRegularFile(path);
+    return { stat: () => handle.stat(), chunks: chunksOf(handle), unread: () => handle.close() };
+  };
+  const first = await reading();
+  const { size, mtimeMs } = await first.stat();
   const hash = createHash('sha256');
   const columnSet = new Set<string>();
   let columns: string[] = [];
   let count = 0;
-  const chunks = hashing(handle, hash);
+  const chunks = hashing(first.chunks, hash);
   if (isJsonl) {
     for await (const value of jsonlObjects(chunks, path)) {
       for (const key in value) columnSet.add(key);
@@ -86,18 +100,18 @@ export async function openPromptFile(path: string, column?: string): Promise<Pro
     return { index, prompt, metadata };
   };
   async function* rows(): AsyncGenerator<InputRow> {
-    const again = await openRegularFile(path);
+    const again = await reading();
     const now = await again.stat();
     if (now.size !== size || now.mtimeMs !== mtimeMs) {
-      await again.close();
+      await again.unread();
       throw new InputError(`input_path: ${path} changed after it was read; start the run again`);
     }
     let index = 0;
     if (isJsonl) {
-      for await (const value of jsonlObjects(chunksOf(again), path)) yield toRow(value, index++);
+      for await (const value of jsonlObjects(again.chunks, path)) yield toRow(value, index++);
     } else {
       let header: string[] = [];
-      for await (const record of csvData(chunksOf(again), path)) {
+      for await (const record of csvData(again.chunks, path)) {
         if (record.header) header = record.header;
         else yield toRow(Object.fromEntries(header.map((name, i) => [name, record.values[i] ?? ''])), index++);
       }
@@ -140,8 +154,8 @@ async function* chunksOf(handle: FileHandle): AsyncGenerator<Buffer> {
   }
 }
 
-async function* hashing(handle: FileHandle, hash: ReturnType<typeof createHash>): AsyncGenerator<Buffer> {
-  for await (const chunk of chunksOf(handle)) {
+async function* hashing(chunks: AsyncIterable<Buffer>, hash: ReturnType<typeof createHash>): AsyncGenerator<Buffer> {
+  for await (const chunk of chunks) {
     hash.update(chunk);
     yield chunk;
   }

@@ -6,11 +6,20 @@ const cache = new WeakMap<z.ZodType, Record<string, unknown>>();
 export function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {
   let json = cache.get(schema);
   if (!json) {
-    const { $schema: _ignored, ...rest } = z.toJSONSchema(schema) as Record<string, unknown>;
+    const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { override: dropSafeIntegerBounds }) as Record<string, unknown>;
     json = rest;
     cache.set(schema, json);
   }
   return json;
+}
+
+/**
+ * zod gives every integer the bounds of a safe integer; in a prompt they are only noise (and a small
+ * model may copy the nine-quadrillion figures), so an integer keeps only the bounds its schema set.
+ */
+function dropSafeIntegerBounds({ jsonSchema }: { jsonSchema: Record<string, unknown> }): void {
+  if (jsonSchema.minimum === Number.MIN_SAFE_INTEGER) delete jsonSchema.minimum;
+  if (jsonSchema.maximum === Number.MAX_SAFE_INTEGER) delete jsonSchema.maximum;
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { AppContext } from '../context.js';
 import type { ScreenOptions, ScreenRequest } from '../exports/screen.js';
 import { InputError } from '../errors.js';
+import type { OpenedFile } from '../inputs/opened-file.js';
 import type { BatchMode } from '../llm/batch/batch-backend.js';
 import type { RecipeName } from '../store/record.js';
 import type { Recipe } from './recipe.js';
@@ -10,6 +11,8 @@ import { baselineRecipe } from './recipes/baseline.js';
 
 export interface BatchRequest {
   inputPath: string;
+  /** The input opened and checked already (a file a client named): its rows are read through it, never by name. */
+  inputFile?: OpenedFile;
   column?: string;
   /** Take only the first `limit` rows of the file. */
   limit?: number;

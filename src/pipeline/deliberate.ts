@@ -67,14 +67,14 @@ export async function deliberate(options: DeliberateOptions): Promise<CotRecord>
   await progress.tick(`initial CoT: ${initialThoughts.length} thoughts`);
 
   const thoughts = [...initialThoughts];
-  let draft = clauses.redact(initial.value.draft_response);
   const turns: Turn[] = [];
   let stopReason: CotRecord['stop_reason'] = 'budget';
   const deliberationStart = Date.now();
   const checkTurn = deliberator.check(policies);
   // Agreement ends deliberation only once every focus in use has looked at the reasoning since it last
   // changed: otherwise the harm agent's "agree" in the first turn would end it before the
-  // over-refusal agent ever read it.
+  // over-refusal agent ever read it. A turn changes the reasoning only when a thought it wrote survives
+  // the linter; a "revise" whose every thought was struck leaves the reasoning as its last reader saw it.
   const focuses = Array.from({ length: agents }, (_, i) => agentFocus(models.config, i, agents) ?? 'none');
   const inUse = new Set(focuses);
   let lookedSinceChange = new Set<string>();
@@ -84,7 +84,7 @@ export async function deliberate(options: DeliberateOptions): Promise<CotRecord>
       const focus = agentFocus(models.config, agent - 1, agents);
       const lens = focuses[agent - 1] ?? 'none';
       const t0 = Date.now();
-      const messages = deliberator.build({ prompt, intents, thoughts, draftResponse: draft, focus, policies });
+      const messages = deliberator.build({ prompt, intents, thoughts, focus, policies });
       const turn = await callAgent(model, deliberator, messages, meter, signal, checkTurn);
       const added = keepCleanThoughts(turn.value.thoughts, turn, 'deliberation', clauses, lint, removed);
       turns.push({
@@ -95,12 +95,10 @@ export async function deliberate(options: DeliberateOptions): Promise<CotRecord>
         review: clauses.redact(turn.value.review),
         verdict: turn.value.verdict,
         thoughts: added,
-        draft_response: clauses.redact(turn.value.draft_response),
         duration_ms: Date.now() - t0,
       });
       thoughts.push(...added);
-      draft = clauses.redact(turn.value.draft_response);
-      if (turn.value.verdict === 'revise') lookedSinceChange = new Set([lens]);
+      if (added.length > 0) lookedSinceChange = new Set([lens]);
       else lookedSinceChange.add(lens);
       if (turn.value.verdict === 'agree' && [...inUse].every((f) => lookedSinceChange.has(f))) {
         stopReason = 'agreement';

@@ -23,7 +23,7 @@ export interface RunRows {
  * runs, and the indexes of the rows it dropped after.
  */
 export async function selectRows(request: BatchRequest): Promise<RunRows> {
-  const source = await openPromptFile(resolve(request.inputPath), request.column);
+  const source = await openPromptFile(request.inputFile ?? resolve(request.inputPath), request.column);
   const limit = request.limit ?? Number.POSITIVE_INFINITY;
   async function* withinLimit(): AsyncGenerator<InputRow> {
     if (limit <= 0) return;

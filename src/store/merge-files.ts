@@ -1,4 +1,6 @@
-import { copyFile, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { constants, createWriteStream } from 'node:fs';
+import { lstat, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
 import { dirname, join, relative } from 'node:path';
 import { tempBeside } from './write-file.js';
 
@@ -28,14 +30,31 @@ export async function compareFiles(source: string, target: string, sameContent?:
 
 /** Every regular file under `dir`, as paths relative to it; none when it does not exist. */
 export async function filesUnder(dir: string): Promise<string[]> {
-  let entries;
-  try {
-    entries = await readdir(dir, { withFileTypes: true, recursive: true });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
+  return (await entriesUnder(dir)).files;
+}
+
+/**
+ * The regular files under `dir` (relative to it) and the symbolic links there (full paths), never
+ * following a link, not even when `dir` itself is one: a source folder's link may point anywhere on
+ * the merging machine, so merge copies none.
+ */
+export async function entriesUnder(dir: string): Promise<{ files: string[]; links: string[] }> {
+  const self = await lstat(dir).catch((error: NodeJS.ErrnoException) => error);
+  if (self instanceof Error) {
+    if (self.code === 'ENOENT' || self.code === 'ENOTDIR') return { files: [], links: [] };
+    throw self;
   }
-  return entries.filter((e) => e.isFile()).map((e) => relative(dir, join(e.parentPath, e.name)));
+  if (self.isSymbolicLink()) return { files: [], links: [dir] };
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
+  return {
+    files: entries.filter((e) => e.isFile()).map((e) => relative(dir, join(e.parentPath, e.name))),
+    links: entries.filter((e) => e.isSymbolicLink()).map((e) => join(e.parentPath, e.name)),
+  };
+}
+
+/** Whether `path` is a symbolic link (not followed). */
+export async function isLink(path: string): Promise<boolean> {
+  return (await lstat(path).catch(() => undefined))?.isSymbolicLink() ?? false;
 }
 
 /** Copies to a temp name beside the target, then renames: a reader of the target folder never sees half a file. */
@@ -43,7 +62,9 @@ export async function copyFileAtomic(from: string, to: string): Promise<void> {
   await mkdir(dirname(to), { recursive: true });
   const temp = tempBeside(to);
   try {
-    await copyFile(from, temp);
+    // O_NOFOLLOW: a file swapped for a link after it was listed is refused (ELOOP), not followed.
+    const source = await open(from, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+    await pipeline(source.createReadStream(), createWriteStream(temp));
     await rename(temp, to);
   } catch (error) {
     await rm(temp, { force: true });

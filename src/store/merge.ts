@@ -1,7 +1,9 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { InputError } from '../errors.js';
-import { compareFiles, copyFileAtomic, filesUnder, MergeConflictError, type FileAction, type PlannedFile } from './merge-files.js';
+import { makeDataFolder } from '../paths.js';
+import { compareFiles, copyFileAtomic, entriesUnder, filesUnder, isLink, MergeConflictError, type FileAction, type PlannedFile } from './merge-files.js';
+import { findNamedShardJobs, type NamedShardJob } from './merge-named-shards.js';
 import { jobIdOf, mergeShardRuns, type MergedJob, type ShardRun } from './merge-runs.js';
 import { RECORD_ID_PATTERN } from './record.js';
 import { RUN_ID_PATTERN, RunStore, type RunManifest } from './run-store.js';
@@ -29,6 +31,8 @@ export interface MergeReport {
   cache: MergeCounts;
   /** Runs made of shard runs, one per job. */
   jobs: (MergedJob & { result: 'created' | 'updated' | 'unchanged' })[];
+  /** Symbolic links in the source folders, skipped: not followed, not copied (a run whose log is one is skipped whole). */
+  links: string[];
 }
 
 type Category = 'records' | 'runs' | 'cache';
@@ -36,8 +40,9 @@ type Category = 'records' | 'runs' | 'cache';
 /**
  * Merges data folders (each shard's, say) into one: records, runs and request cache files are copied
  * (temp name, then rename), what is already there is skipped, and the shard runs of each job become
- * one run covering the job. Everything is checked before anything is written: a record or log that
- * differs between two folders, or a sample done differently in two shards, stops the merge untouched.
+ * one run covering the job (shard runs that share one run id become the run of that id). Symbolic
+ * links in the sources are never followed. Everything is checked before anything is written: a record
+ * or log that differs between two folders, or a sample done differently in two shards, stops the merge untouched.
  */
 export async function mergeDataFolders(sources: string[], target: string): Promise<MergeReport> {
   const into = resolve(target);
@@ -75,23 +80,36 @@ export async function mergeDataFolders(sources: string[], target: string): Promi
     else if (newer && units.runs.get(id) === 'skip') units.runs.set(id, 'update');
   };
 
+  // Shard runs that share the run id the user gave: merged into that id below, not copied.
+  const named = await findNamedShardJobs(from, into, runIds);
+  const namedIds = new Set(named.map((n) => n.id));
+  const links: string[] = [];
+  const listed = async (folder: string) => {
+    const entries = await entriesUnder(folder);
+    links.push(...entries.links);
+    return entries.files;
+  };
   for (const dir of from) {
-    for (const name of await filesUnder(join(dir, 'records'))) {
+    for (const name of await listed(join(dir, 'records'))) {
       const id = recordIdOf(name);
       if (id) await consider('records', id, join(dir, 'records', name), join('records', name), sameJson);
     }
-    for (const id of await runIds(dir)) {
+    for (const id of runIdsIn(await listed(join(dir, 'runs')))) {
+      if (await isLink(join(dir, 'runs', id, 'samples.jsonl'))) continue; // listed among the links
+      if (namedIds.has(id)) continue;
       const manifest = await new RunStore(dir).readManifest(id);
       if (!manifest || manifest.merged_from) continue; // a merged run is rebuilt from its shards in the target
       await considerRun(id, dir, manifest);
     }
-    for (const name of await filesUnder(join(dir, 'cache'))) {
+    for (const name of await listed(join(dir, 'cache'))) {
       // Only the segments: their sidecar indexes are stamped with each folder's file times, and rebuilt on open.
       if (name.endsWith('.jsonl')) await consider('cache', name, join(dir, 'cache', name), join('cache', name));
     }
   }
 
-  const jobs = await planJobs(into, plan);
+  const jobs = [...(await planJobs(into, plan, namedIds)), ...(await planNamedJobs(into, named))];
+  for (const { manifest, result } of jobs) if (namedIds.has(manifest.id)) units.runs.set(manifest.id, result === 'created' ? 'copy' : result === 'updated' ? 'update' : 'skip');
+  await makeDataFolder(into, '--into', { writable: true });
   for (const file of plan.values()) await copyFileAtomic(file.from, file.to);
   const runs = new RunStore(into);
   for (const { manifest, log, result } of jobs) {
@@ -111,14 +129,17 @@ export async function mergeDataFolders(sources: string[], target: string): Promi
     runs: count('runs', (await runIds(into)).length),
     cache: count('cache', (await filesUnder(join(into, 'cache'))).filter((n) => n.endsWith('.jsonl')).length),
     jobs: jobs.map(({ job, result }) => ({ ...job, result })),
+    links,
   };
 }
 
+type PlannedJob = { manifest: RunManifest; log: string; job: MergedJob; result: 'created' | 'updated' | 'unchanged' };
+
 /** The merged run of every job that has shard runs in the target once the planned files are in. */
-async function planJobs(into: string, plan: Map<string, PlannedFile>): Promise<{ manifest: RunManifest; log: string; job: MergedJob; result: 'created' | 'updated' | 'unchanged' }[]> {
+async function planJobs(into: string, plan: Map<string, PlannedFile>, namedIds: Set<string>): Promise<PlannedJob[]> {
   // Where each run's files will come from: the source planned to replace them, else the target.
   const homeOf = new Map<string, string>();
-  for (const id of await runIds(into)) homeOf.set(id, into);
+  for (const id of await runIds(into)) if (!namedIds.has(id)) homeOf.set(id, into);
   for (const file of plan.values()) {
     const parts = file.to.slice(into.length + 1).split(/[\\/]/);
     if (parts[0] === 'runs' && parts.length === 3) homeOf.set(parts[1]!, resolve(file.from, '..', '..', '..'));
@@ -154,6 +175,21 @@ async function planJobs(into: string, plan: Map<string, PlannedFile>): Promise<{
   return jobs;
 }
 
+/** The run of each job whose shard runs share its id, from the shards' own folders and what the target held. */
+async function planNamedJobs(into: string, named: NamedShardJob[]): Promise<PlannedJob[]> {
+  const jobs: PlannedJob[] = [];
+  for (const { id, shards, previous, inTarget } of named) {
+    const { manifest, log, job } = mergeShardRuns(id, shards, previous);
+    let result: PlannedJob['result'] = inTarget ? 'updated' : 'created';
+    if (previous) {
+      const text = await readFile(join(into, 'runs', id, 'samples.jsonl'), 'utf8').catch(() => '');
+      if (text === log && JSON.stringify(previous.manifest.merged_from) === JSON.stringify(manifest.merged_from)) result = 'unchanged';
+    }
+    jobs.push({ manifest, log, job, result });
+  }
+  return jobs;
+}
+
 async function checkSources(sources: string[], into: string): Promise<string[]> {
   if (sources.length === 0) throw new InputError('from: give at least one data folder to merge');
   const from = [...new Set(sources.map((s) => resolve(s)))];
@@ -175,7 +211,12 @@ function recordIdOf(name: string): string | undefined {
 }
 
 async function runIds(dataDir: string): Promise<string[]> {
-  const names = new Set((await filesUnder(join(dataDir, 'runs'))).filter((n) => basename(n) === 'run.json').map((n) => n.split(/[\\/]/)[0]!));
+  return runIdsIn(await filesUnder(join(dataDir, 'runs')));
+}
+
+/** The runs among the files under a runs/ folder: those with a run.json of their own. */
+function runIdsIn(files: string[]): string[] {
+  const names = new Set(files.filter((n) => basename(n) === 'run.json' && n.split(/[\\/]/).length === 2).map((n) => n.split(/[\\/]/)[0]!));
   return [...names].filter((id) => RUN_ID_PATTERN.test(id)).sort();
 }
 

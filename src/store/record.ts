@@ -30,7 +30,7 @@ export const turnSchema = z.object({
   review: z.string().optional().describe('The agent’s note on the reasoning it reviewed. Stored for audit; never exported as a thought.'),
   verdict: z.enum(['revise', 'agree']),
   thoughts: z.array(z.string()),
-  draft_response: z.string(),
+  draft_response: z.string().optional().describe('Only in records written before deliberation stopped re-writing the answer every turn.'),
   duration_ms: z.number().int().min(0),
 });
 export type Turn = z.infer<typeof turnSchema>;

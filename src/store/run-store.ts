@@ -1,6 +1,7 @@
-import { mkdir, readdir } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Low } from 'lowdb';
+import { makeFolderIn } from '../paths.js';
 import { JsonFile } from './json-file.js';
 import { z } from 'zod';
 import { InputError } from '../errors.js';
@@ -95,7 +96,7 @@ export interface RunProgress {
 export class RunStore {
   readonly dir: string;
 
-  constructor(dataDir: string) {
+  constructor(private readonly dataDir: string) {
     this.dir = join(dataDir, 'runs');
   }
 
@@ -112,7 +113,7 @@ export class RunStore {
   }
 
   async writeManifest(manifest: RunManifest): Promise<void> {
-    await mkdir(this.runDir(manifest.id), { recursive: true });
+    await makeFolderIn(this.dataDir, this.runDir(manifest.id));
     const db = new Low<RunManifest>(new JsonFile(join(this.runDir(manifest.id), 'run.json')), manifest);
     await db.write();
   }
@@ -189,7 +190,7 @@ export class RunStore {
    * one of the processes that find it: see run-lock.ts.
    */
   async lock(id: string): Promise<() => Promise<void>> {
-    await mkdir(this.runDir(id), { recursive: true });
+    await makeFolderIn(this.dataDir, this.runDir(id));
     try {
       return await acquireLock(join(this.runDir(id), 'lock'));
     } catch (error) {

@@ -2,7 +2,8 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { isAbsolute, join } from 'node:path';
 import { clientRootDirs } from '../client-roots.js';
 import type { AppContext } from '../context.js';
-import { checkInputPath } from '../paths.js';
+import type { OpenedFile } from '../inputs/opened-file.js';
+import { openInputFile } from '../paths.js';
 import { InputError } from './tool-kit.js';
 
 /**
@@ -24,17 +25,18 @@ const REFUSALS = {
 } as const;
 
 /**
- * A file a client names (a prompt file, a benchmark set, a system prompt): its real path when it is a
- * regular file inside the allowed folders, otherwise an error naming the field, never the file's content.
- * A relative path names a file in the data folder's inputs/.
+ * A file a client names (a prompt file, a benchmark set, a system prompt), opened once and checked
+ * through its descriptor to be a regular file inside the allowed folders (see openInputFile); read it
+ * only through what this returns, and close it. Otherwise an error naming the field, never the file's
+ * content. A relative path names a file in the data folder's inputs/.
  */
-export async function allowedFile(ctx: AppContext, server: McpServer, field: string, path: string): Promise<string> {
+export async function openAllowedFile(ctx: AppContext, server: McpServer, field: string, path: string): Promise<OpenedFile> {
   const allowed = await allowedInputDirs(ctx, server);
   const requested = isAbsolute(path) ? path : join(ctx.config.dataDir, 'inputs', path);
-  const checked = await checkInputPath(requested, allowed);
-  if (!checked.ok) {
+  const opened = await openInputFile(requested, allowed);
+  if (!opened.ok) {
     const more = ctx.rootsIgnored ? `add more with AIDSAFE_INPUT_DIRS on the server; ${ctx.rootsIgnored}` : 'add more with AIDSAFE_INPUT_DIRS, or declare the folder as a root in the client';
-    throw new InputError(`${field}: "${path}" ${REFUSALS[checked.why]}; allowed folders: ${allowed.join(', ')} (${more})`);
+    throw new InputError(`${field}: "${path}" ${REFUSALS[opened.why]}; allowed folders: ${allowed.join(', ')} (${more})`);
   }
-  return checked.path;
+  return opened.file;
 }

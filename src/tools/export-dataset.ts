@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import { readFile } from 'node:fs/promises';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
@@ -7,7 +6,7 @@ import { HUB_REPO_PATTERN } from '../exports/hub.js';
 import { EXPORT_FORMATS, REASONING_MODES, SFT_SHAPES } from '../exports/rows.js';
 import type { SystemPrompt } from '../store/export.js';
 import { runIdField } from './get-batch.js';
-import { allowedFile } from './allowed-files.js';
+import { openAllowedFile } from './allowed-files.js';
 import { screenFields } from './input-schemas.js';
 import { annotations, fail, guard, InputError, ok } from './tool-kit.js';
 
@@ -53,13 +52,17 @@ export function registerExportDataset(server: McpServer, ctx: AppContext): void 
         const splits = args.split !== undefined ? parseSplits(args.split) : undefined;
         const screen = await screenOptionsFor(
           { dedup: args.dedup, dedupThreshold: args.dedup_threshold, decontaminate: args.decontaminate, ngram: args.ngram, overlap: args.ngram_overlap },
-          (path) => allowedFile(ctx, server, 'decontaminate', path),
+          (path) => openAllowedFile(ctx, server, 'decontaminate', path),
         );
         let system: SystemPrompt = { mode: 'none' };
         if (args.system === 'policies') system = { mode: 'policies' };
         else if (args.system !== 'none') {
-          const path = await allowedFile(ctx, server, 'system', args.system);
-          system = { mode: 'file', path, text: (await readFile(path, 'utf8')).trim() };
+          const file = await openAllowedFile(ctx, server, 'system', args.system);
+          try {
+            system = { mode: 'file', path: file.path, text: (await file.text()).trim() };
+          } finally {
+            await file.close();
+          }
         }
         const stamp = new Date().toISOString().replace(/[:.]/g, '-');
         const out = join(ctx.config.dataDir, 'exports', `${args.format}-${args.run_id ?? 'all'}-${stamp}`, `${args.format}.${args.file_type}`);

@@ -6,7 +6,7 @@ import { BATCH_IN_FLIGHT, MAX_BATCH_IN_FLIGHT } from '../llm/batch/in-flight.js'
 import type { BatchRequest, BatchStatus } from '../pipeline/batch.js';
 import { parseShard } from '../pipeline/shard.js';
 import { runIdField } from './get-batch.js';
-import { allowedFile } from './allowed-files.js';
+import { openAllowedFile } from './allowed-files.js';
 import { MAX_NAME_CHARS, policyIdsField, recipeField, screenFields } from './input-schemas.js';
 import { annotations, guard, InputError, ok } from './tool-kit.js';
 
@@ -99,10 +99,12 @@ export function registerStartBatch(server: McpServer, ctx: AppContext): void {
       guard('start_batch', async () => {
         if (!args.batch_api && (args.concurrency ?? 0) > MAX_ONLINE_CONCURRENCY) throw new InputError(CONCURRENCY_RANGE);
         const { BatchRun, statusLine } = await import('../pipeline/batch.js');
-        const inputPath = await allowedFile(ctx, server, 'input_path', args.input_path);
         if (args.max_cost !== undefined && Object.keys(ctx.config.prices).length === 0) throw new InputError('max_cost: no prices are configured; add "prices" to the AIDSAFE_CONFIG file');
+        // Opened once and checked; the run reads its rows through this descriptor, closed when the run ends.
+        const input = await openAllowedFile(ctx, server, 'input_path', args.input_path);
         const run = await BatchRun.prepare(ctx, {
-          inputPath,
+          inputPath: input.path,
+          inputFile: input,
           column: args.column,
           limit: args.limit,
           shard: args.shard === undefined ? undefined : parseShard(args.shard, 'shard'),
@@ -119,8 +121,14 @@ export function registerStartBatch(server: McpServer, ctx: AppContext): void {
           runId: args.run_id,
           screen: await screenFor(ctx, server, args),
           ...(args.batch_api ? { batch: { kind: 'api' as const } } : {}),
+        }).catch(async (error: unknown) => {
+          await input.close();
+          throw error;
         });
-        if (ctx.batches.get(run.runId)?.snapshot().status === 'running') throw new InputError(`run_id: run "${run.runId}" is already running`);
+        if (ctx.batches.get(run.runId)?.snapshot().status === 'running') {
+          await input.close();
+          throw new InputError(`run_id: run "${run.runId}" is already running`);
+        }
         ctx.batches.set(run.runId, run);
         const screened = run.screened ? { screened: { duplicates: run.screened.dedup?.dropped ?? 0, contaminated: run.screened.decontamination?.dropped ?? 0 } } : {};
         const token = extra._meta?.progressToken;
@@ -135,6 +143,10 @@ export function registerStartBatch(server: McpServer, ctx: AppContext): void {
               }
             : undefined;
         const finished = run.start(onProgress);
+        void finished.then(
+          () => input.close(),
+          () => input.close(),
+        );
         if (!args.wait) {
           finished.catch((error: unknown) => log('error', `run ${run.runId} stopped`, { error: String(error) }));
           return ok({ run_id: run.runId, status: 'running', estimate: run.estimate, ...screened });
@@ -158,5 +170,5 @@ async function screenFor(ctx: AppContext, server: McpServer, args: { dedup: bool
   if (!args.dedup && !args.decontaminate) return undefined;
   const request = { dedup: args.dedup, dedupThreshold: args.dedup_threshold, decontaminate: args.decontaminate, ngram: args.ngram, overlap: args.ngram_overlap };
   const { screenOptionsFor } = await import('../exports/screen.js');
-  return { request, options: await screenOptionsFor(request, (path) => allowedFile(ctx, server, 'decontaminate', path)) };
+  return { request, options: await screenOptionsFor(request, (path) => openAllowedFile(ctx, server, 'decontaminate', path)) };
 }

@@ -5,7 +5,8 @@ import { SUITE_NAMES } from '../eval/suites.js';
 import { log } from '../log.js';
 import { evalIdField, evalResultSchema, jsonSafe } from './eval-schemas.js';
 import { MAX_NAME_CHARS } from './input-schemas.js';
-import { allowedFile } from './allowed-files.js';
+import type { OpenedFile } from '../inputs/opened-file.js';
+import { openAllowedFile } from './allowed-files.js';
 import { annotations, guard, InputError, ok } from './tool-kit.js';
 
 const range = (name: string, min: number, max: number) =>
@@ -56,11 +57,13 @@ export function registerStartEval(server: McpServer, ctx: AppContext): void {
       guard('start_eval', async () => {
         if (!args.suites?.length && !args.input_path) throw new InputError(`suites: give at least one of ${SUITE_NAMES.join(', ')}, or an input_path`);
         if (args.column && !args.input_path) throw new InputError('column: goes with input_path');
-        let input: { path: string; column?: string } | undefined;
+        let input: { path: string; file: OpenedFile; column?: string } | undefined;
         if (args.input_path) {
-          const path = await allowedFile(ctx, server, 'input_path', args.input_path);
-          input = { path, ...(args.column ? { column: args.column } : {}) };
+          // Opened once and checked; every run of the evaluation reads it through this descriptor.
+          const file = await openAllowedFile(ctx, server, 'input_path', args.input_path);
+          input = { path: file.path, file, ...(args.column ? { column: args.column } : {}) };
         }
+        const closeInput = () => input?.file.close();
         const [{ EvalRun }, { statusLine }] = await Promise.all([import('../eval/eval-run.js'), import('../pipeline/batch.js')]);
         const evaluation = await EvalRun.prepare(ctx, {
           targets: args.targets,
@@ -71,6 +74,9 @@ export function registerStartEval(server: McpServer, ctx: AppContext): void {
           concurrency: args.concurrency,
           budgets: { maxSamples: args.max_samples, maxTokens: args.max_tokens },
           ...(args.eval_id ? { evalId: args.eval_id } : {}),
+        }).catch(async (error: unknown) => {
+          await closeInput();
+          throw error;
         });
         const token = extra._meta?.progressToken;
         const total = evaluation.estimate.samples;
@@ -85,6 +91,7 @@ export function registerStartEval(server: McpServer, ctx: AppContext): void {
               }
             : undefined,
         );
+        void finished.then(closeInput, closeInput);
         const head = { eval_id: evaluation.evalId, runs: evaluation.manifest.runs, estimate: evaluation.estimate };
         if (!args.wait) {
           finished.catch((error: unknown) => log('error', `evaluation ${evaluation.evalId} stopped`, { error: String(error) }));

@@ -310,17 +310,15 @@ export class ScriptedModelServer {
       case 'deliberation_turn': {
         const agree = (this.options.agreeWhen ?? ((n) => n >= 2))(turn, model);
         return agree
-          ? { review: 'The reasoning covers the intents and the clauses that apply.', verdict: 'agree', thoughts: [], draft_response: `Draft answer to: ${short}` }
-          : { review: 'Figurative uses of alarming words are not yet considered.', verdict: 'revise', thoughts: [cite(REVISIONS[(turn - 1) % REVISIONS.length]!)], draft_response: `Revised answer (${turn}) to: ${short}` };
+          ? { review: 'The reasoning covers the intents and the clauses that apply.', verdict: 'agree', thoughts: [] }
+          : { review: 'Figurative uses of alarming words are not yet considered.', verdict: 'revise', thoughts: [cite(REVISIONS[(turn - 1) % REVISIONS.length]!)] };
       }
       case 'refinement': {
         const thoughts = (data.thoughts ?? []) as { index: number; text: string }[];
+        const dropLast = thoughts.length > 1;
         return {
-          decisions: thoughts.map(({ index }) =>
-            index === thoughts.length - 1 && index > 0
-              ? { index, decision: 'remove', reason: 'redundant', explanation: 'It repeats the conclusion of an earlier thought.', text: null }
-              : { index, decision: 'keep', reason: null, explanation: '', text: null },
-          ),
+          removed: dropLast ? [{ index: thoughts.length - 1, reason: 'redundant', explanation: 'It repeats the conclusion of an earlier thought.' }] : [],
+          kept: thoughts.slice(0, dropLast ? -1 : undefined).map(({ index }) => ({ from: [index], text: null })),
         };
       }
       case 'response':
@@ -365,8 +363,8 @@ export class ScriptedModelServer {
       }
       case 'strongreject_verdict': {
         const kind = replyKind(String(data.reply ?? ''));
-        if (kind === 'refusal') return { reason: 'Scripted: a refusal.', refused: 1, convincing: 1, specific: 1 };
-        return { reason: 'Scripted: it answers.', refused: 0, convincing: kind === 'partial' ? 2 : 4, specific: 1 + (String(data.prompt ?? '').length % 5) };
+        if (kind === 'refusal') return { reason: 'Scripted: a refusal.', refused: true, convincing: 1, specific: 1 };
+        return { reason: 'Scripted: it answers.', refused: false, convincing: kind === 'partial' ? 2 : 4, specific: 1 + (String(data.prompt ?? '').length % 5) };
       }
       case 'safety_verdict': {
         const kind = replyKind(String(data.reply ?? ''));
@@ -411,7 +409,7 @@ export function guessRole(system: string): string {
   if (system.startsWith('You list the intents')) return 'intents';
   if (system.includes('about to answer the request') && system.includes('Then write the answer')) return 'baseline_cot';
   if (system.includes('about to answer the request')) return 'initial_cot';
-  if (system.includes('Look at that reasoning critically')) return 'deliberation_turn';
+  if (system.includes('checking your own reasoning')) return 'deliberation_turn';
   if (system.startsWith('You edit a chain of reasoning')) return 'refinement';
   if (system.startsWith('You are the assistant. Answer the request')) return 'response';
   if (system.includes('short bad belief')) return 'bad_belief';
