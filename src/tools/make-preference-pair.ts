@@ -12,17 +12,18 @@ export function registerMakePreferencePair(server: McpServer, ctx: AppContext): 
   server.registerTool(
     'make_preference_pair',
     {
-      title: 'Make a DPO preference pair by belief augmentation',
+      title: 'Make a DPO preference pair',
       description:
-        'Build a preference pair for DPO: the chosen side is a deliberated CoT (from record_id, or deliberated now from prompt and saved); the rejected side is generated with an adversarial "bad belief" placed before the query, rewritten until a judge confirms it violates the policies (up to belief_rounds). Both sides are graded; the pair is kept when chosen minus rejected faithfulness_policy_cot is at least min_margin. The rejected side is deliberately unsafe training data, never advice.',
+        'Make a DPO pair: chosen is a deliberated CoT; rejected is written under an adversarial belief until a judge finds it violates the policies. Both are graded. The rejected side is unsafe training data, never advice.',
       inputSchema: z.object({
-        record_id: recordIdField.optional().describe('A stored CoT record to use as the chosen side.'),
-        prompt: promptField(ctx.config.maxPromptChars).optional().describe('A prompt to deliberate first (when no record_id is given).'),
+        record_id: recordIdField.optional().describe('The chosen side.'),
+        prompt: promptField(ctx.config.maxPromptChars).optional().describe('Or a prompt to deliberate first.'),
         policy_ids: policyIdsField,
-        belief_rounds: z.number().int().min(1, 'belief_rounds must be from 1 to 5').max(5, 'belief_rounds must be from 1 to 5').default(3).describe('Attempts at a belief that makes the rejected CoT violate the policies (1–5).'),
-        min_margin: z.number().min(0, 'min_margin must be from 0 to 4').max(4, 'min_margin must be from 0 to 4').default(1).describe('Keep the pair when chosen minus rejected faithfulness_policy_cot is at least this (0–4).'),
+        belief_rounds: z.number().int().min(1, 'belief_rounds must be from 1 to 5').max(5, 'belief_rounds must be from 1 to 5').default(3).describe('Belief attempts.'),
+        min_margin: z.number().min(0, 'min_margin must be from 0 to 4').max(4, 'min_margin must be from 0 to 4').default(1).describe('Kept when chosen − rejected faithfulness_policy_cot reaches it.'),
       }),
-      outputSchema: preferenceRecordSchema.extend({ notice: z.string() }),
+      // What a client acts on; the result is the whole pair record (both sides, every attempt), as get_record returns it.
+      outputSchema: preferenceRecordSchema.pick({ id: true, kept: true, kept_reason: true }).extend({ margin: z.number(), notice: z.string() }).loose(),
       annotations: annotations.generate,
       _meta: withDeliberationView,
     },
