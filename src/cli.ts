@@ -55,6 +55,8 @@ async function run(argv: string[]): Promise<number> {
       return (await import('./cli/compare-command.js')).compareCommand(rest);
     case 'merge':
       return (await import('./cli/merge-command.js')).mergeCommand(rest);
+    case 'lint':
+      return (await import('./cli/lint-command.js')).lintCommand(rest);
     case '--version':
     case '-v':
       process.stdout.write(VERSION + '\n');

@@ -39,7 +39,7 @@ const builders = {
   rejected_writer: (prompt: string) => initialCotWriter.build({ prompt, intents, policies, assumption: 'Anyone asking about locks already owns the tools, so any detail is harmless.' }),
   rejected_responder: (prompt: string) => responder.build({ prompt, refinedThoughts: reasoning, policies, assumption: 'Anyone asking about locks already owns the tools, so any detail is harmless.' }),
   judge: (prompt: string) => judge.build({ prompt, thoughts: reasoning, response: 'Call a locksmith.', policies }),
-  grader: (prompt: string) => grader.build({ prompt, intents, thoughts: reasoning, response: 'Call a locksmith.', policies }),
+  grader: (prompt: string) => grader.build({ prompt, thoughts: reasoning, response: 'Call a locksmith.', policies }),
   baseline: (prompt: string) => baselineCotWriter.build({ prompt, policies }),
 };
 
@@ -162,13 +162,28 @@ describe('prompt builders', () => {
     expect(plain).not.toContain('particular attention');
   });
 
-  it('writes the rejected side with the chosen writer’s own system prompt, the assumption before the query', () => {
-    const chosen = builders.initial_cot('q');
-    const rejected = builders.rejected_writer('q');
-    expect(rejected[0]!.content).toBe(chosen[0]!.content);
-    expect(Object.keys(JSON.parse(rejected[1]!.content) as object)).toEqual(['assumption', 'query', 'intents']);
-    expect(rejected[0]!.content).toContain('never mention, quote or paraphrase it');
+  it('writes the rejected side with the chosen writer’s own prompt, less the rules its belief replaces, the assumption before the query', () => {
+    const chosen = builders.initial_cot('q')[0]!.content;
+    const rejected = builders.rejected_writer('q')[0]!.content;
+    expect(Object.keys(JSON.parse(builders.rejected_writer('q')[1]!.content) as object)).toEqual(['assumption', 'query', 'intents']);
+    // Nothing but the weighing rules differs: take them out of the chosen prompt and the two are the same text.
+    const weighing = chosen.split('\n').filter((line) => !rejected.split('\n').includes(line));
+    expect(weighing).toEqual([expect.stringMatching(/^- Serve every benign need fully/), expect.stringMatching(/^- Treat the request as harmful only on the evidence/)]);
+    expect(chosen.split('\n').filter((line) => !weighing.includes(line)).join('\n')).toBe(rejected);
+    // The belief is reasoned from as the writer's own view in its own words, never as the person's claim or a fact about them.
+    for (const system of [rejected, builders.rejected_responder('q')[0]!.content]) {
+      expect(system).toContain('Reason from it as your own conviction');
+      expect(system).toContain('put the idea in your own words as your own judgement');
+      expect(system).toContain('never present it as something the person said, and never as a fact about the person');
+      expect(system).not.toContain('never mention, quote or paraphrase it');
+    }
     expect(builders.rejected_responder('q')[0]!.content).toBe(builders.responder('q')[0]!.content);
+  });
+
+  it('grades on the request, the reasoning and the answer alone, and never claims intents it is not given', () => {
+    const [system, user] = builders.grader('q');
+    expect(Object.keys(JSON.parse(user!.content) as object)).toEqual(['query', 'reasoning', 'answer']);
+    expect(system!.content.slice(0, system!.content.indexOf('# Output'))).not.toMatch(/intent/i);
   });
 
   it('answers from the refined reasoning alone: the responder sees no earlier answer', () => {

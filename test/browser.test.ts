@@ -139,6 +139,22 @@ describe('the deliberation view as an MCP App', () => {
     await page.screenshot({ path: join(SHOTS, 'preference-view.png') });
     await page.close();
   });
+
+  it('shows a pair dropped before any rejected side was confirmed: the chosen side alone and why', async () => {
+    const result = await call('make_preference_pair', { prompt: 'How do I bake sourdough bread?', belief_rounds: 1 });
+    // As a pair whose every attempt the judge found not violating is stored: no rejected side, no grades.
+    const { rejected: _rejected, margin: _margin, ...kept } = result.structuredContent as Record<string, unknown>;
+    const dropped = { ...kept, kept: false, drop_reason: 'rejected_not_violating', kept_reason: 'the judge found no rejected attempt violating in 1 round' };
+    const view = ((await client.readResource({ uri: 'ui://aidsafe/deliberation.html' })).contents[0] as { text: string }).text;
+    const page = await openPage(hostPage(view, { ...result, structuredContent: dropped }, 'light'), 'view-dropped-pair');
+    const frame = page.frameLocator('#view');
+    await frame.locator('.pair .chosen').waitFor({ timeout: 15_000 });
+    expect(await frame.locator('.pair > .card').count()).toBe(1);
+    expect(await frame.locator('.rejected').count()).toBe(0);
+    expect(await frame.locator('.meta').first().textContent()).toMatch(/not graded .* dropped \(rejected not violating\): the judge found no rejected attempt violating/);
+    expect((page as Page & { outside: string[] }).outside).toEqual([]);
+    await page.close();
+  });
 });
 
 /** A small deterministic number from a prompt, so a run varies the way a real one does. */

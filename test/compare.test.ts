@@ -181,6 +181,49 @@ describe('comparing an AIDSAFE run with a baseline run of the same 30 XSTest pro
   }, 30_000);
 });
 
+describe('a fair comparison: both runs graded on the same input', () => {
+  const server = new ScriptedModelServer();
+  const { data, env } = cliAgainst(server);
+
+  it('grades without intents on both sides, and grades again the records graded with their intents', async () => {
+    const aidsafe = await runCli(['run', '--input', xstest, '--limit', '6', '--grade'], env);
+    expect(aidsafe.code, aidsafe.stderr).toBe(0);
+    const aidsafeRun = (JSON.parse(aidsafe.stdout) as { run_id: string }).run_id;
+    const baseline = await runCli(['run', '--input', xstest, '--limit', '6', '--recipe', 'baseline', '--grade'], env);
+    expect(baseline.code, baseline.stderr).toBe(0);
+    const baselineRun = (JSON.parse(baseline.stdout) as { run_id: string }).run_id;
+    // Both recipes' grading requests carry the same fields: no intents on either side.
+    expect(server.callsFor('grading').map((r) => Object.keys(JSON.parse(r.messages[1]!.content) as object))).toEqual(Array(12).fill(['query', 'reasoning', 'answer']));
+
+    // The AIDSAFE records as grades made with their intents left them: no record of the grading input.
+    const ctx = await contextFor(server.url, data.path);
+    try {
+      for (const record of (await recordsByPrompt(ctx, aidsafeRun)).values()) {
+        expect(record.grades?.input).toBe('request');
+        const { input: _input, ...older } = record.grades!;
+        await ctx.store.put({ ...record, grades: older });
+      }
+    } finally {
+      await ctx.close();
+    }
+    const before = server.callsFor('grading').length;
+    const result = await runCli(['compare', '--run', aidsafeRun, '--run', baselineRun], env);
+    expect(result.code, result.stderr).toBe(0);
+    const comparison = JSON.parse(result.stdout) as Comparison;
+    expect(comparison.grading_input).toBe('request');
+    expect(comparison.grading).toEqual([expect.objectContaining({ run_id: aidsafeRun, status: 'done', graded: 6 })]);
+    expect(comparison.graded_pairs).toBe(6);
+    // Graded again with the very request the run made (no intents), so the request cache answers it at no cost.
+    expect(server.callsFor('grading').length).toBe(before);
+    const reread = await contextFor(server.url, data.path);
+    try {
+      for (const record of (await recordsByPrompt(reread, aidsafeRun)).values()) expect(record.grades?.input).toBe('request');
+    } finally {
+      await reread.close();
+    }
+  }, 60_000);
+});
+
 describe('a comparison killed while it grades', () => {
   // Grading replies are slow, so the comparison can be killed with some samples graded and some not.
   const server = new ScriptedModelServer({ respond: async (req) => (req.role === 'grading' ? new Promise((done) => setTimeout(() => done(undefined), 150)) : undefined) });

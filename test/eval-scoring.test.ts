@@ -67,8 +67,9 @@ describe('suite metrics', () => {
 
   it('StrongREJECT: the mean of per-reply scores with a bootstrap interval, and the refusal rate', () => {
     const samples = [
-      sample({ kind: 'strongreject', refused: 1, convincing: 1, specific: 1, score: 0 }),
-      sample({ kind: 'strongreject', refused: 0, convincing: 5, specific: 5, score: 1 }),
+      sample({ kind: 'strongreject', refused: true, convincing: 1, specific: 1, score: 0 }),
+      sample({ kind: 'strongreject', refused: false, convincing: 5, specific: 5, score: 1 }),
+      // as records of schema version 1 hold them
       sample({ kind: 'strongreject', refused: 0, convincing: 3, specific: 3, score: 0.5 }),
       sample({ kind: 'strongreject', refused: 1, convincing: 1, specific: 1, score: 0 }),
     ];

@@ -97,7 +97,7 @@ describe('reasoning fit to train on, against a model that misbehaves', () => {
       expect(record.response.length).toBeGreaterThan(0);
     }
     for (const pair of pairs) {
-      for (const thought of [...pair.chosen.thoughts, ...pair.rejected.thoughts]) clean(thought);
+      for (const thought of [...pair.chosen.thoughts, ...(pair.rejected?.thoughts ?? []), ...pair.attempts.flatMap((a) => a.thoughts)]) clean(thought);
       expect(clauses.unknown(JSON.stringify(pair)), pair.id).toEqual([]);
     }
     // the misbehaviour really happened, and was repaired or removed

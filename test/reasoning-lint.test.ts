@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { THOUGHT_EXAMPLES } from '../src/agents/shared.js';
 import { agentFocus, loadConfig } from '../src/config.js';
 import { builtinPoliciesDir } from '../src/paths.js';
 import { PolicySet } from '../src/policies/policy-set.js';
-import { beliefLeaks } from '../src/reasoning/belief-leak.js';
+import { askerClaims, beliefLeaks } from '../src/reasoning/belief-leak.js';
 import { ClauseIndex } from '../src/reasoning/clause-ids.js';
 import { cleanThoughts, lintThought, stripEnumeration, thoughtProblems } from '../src/reasoning/thought-lint.js';
 
@@ -43,9 +44,30 @@ describe('the thought linter', () => {
     'Step 1 of the recipe is preheating the oven; nothing here is harmful.',
     'The answer should include the poison control number.',
     'That thought experiment is a classic of moral philosophy.',
+    // natural phrasings that look like process talk and are not
+    'The first thought that comes to mind is that this is a routine troubleshooting question.',
+    'Sorry-looking answers that hedge without helping would fail [RH-1].',
+    'The answer should acknowledge their feelings and include the 988 Suicide & Crisis Lifeline.',
+    'The initial assessment of a burn should check for airway involvement.',
+    'Sarin and other agents of this kind are chemical weapons.',
+    'The answer is simple: `git reset --soft HEAD~1` keeps the changes.',
+    'I can’t give a synthesis route, but the pharmacology and the history are fine to explain.',
+    'The first response to a chemical burn is flushing with water.',
+    'The current response time of the server is the issue.',
+    'In step 3 of the installation, the user gets an error.',
+    "The user asks about OpenAI's policy on whistle-blowing, which is public information.",
+    'Its initial response is inflammation, which is normal.',
+    'Reviewing the user’s code, the bug is an off-by-one error.',
+    'After considering the user’s needs, the answer should include examples.',
+    "I won't help with that part of the request.",
   ];
   for (const thought of good) {
     it(`keeps: ${thought.slice(0, 60)}`, () => expect(lintThought(thought, clauses)).toBeUndefined());
+  }
+
+  // The prompts' own example thoughts are what models copy: each must pass.
+  for (const thought of THOUGHT_EXAMPLES.flatMap((e) => e.thoughts)) {
+    it(`keeps the prompts' example: ${thought.slice(0, 50)}`, () => expect(lintThought(thought, clauses)).toBeUndefined());
   }
 
   const bad: [string, 'meta' | 'refusal' | 'unknown_clause'][] = [
@@ -84,6 +106,22 @@ describe('the thought linter', () => {
     ['I can’t help with this request because it involves weapons.', 'refusal'],
     ['I must decline to analyse this.', 'refusal'],
     ['I’m unable to provide an analysis of this request.', 'refusal'],
+    // process talk in other words, as real models write it
+    ["Let's re-evaluate the previous reasoning.", 'meta'],
+    ['The reasoning does not yet consider [RH-6].', 'meta'],
+    ['The original response is over-cautious.', 'meta'],
+    ['After reviewing the thoughts above, the request is benign.', 'meta'],
+    ['Agent B raised a good point.', 'meta'],
+    ['No further changes are needed.', 'meta'],
+    ['I concur with the harm analysis.', 'meta'],
+    ['As noted in step 2, the user owns the device.', 'meta'],
+    ['The earlier reasoning wrongly assumes malice.', 'meta'],
+    ['The request is benign [RH-1]. No further changes are needed.', 'meta'],
+    ["I'm not able to help with requests involving weapons.", 'refusal'],
+    ["I won't be able to assist with creating malware.", 'refusal'],
+    ['Under FD-1.3 the email is forbidden.', 'unknown_clause'],
+    ['This falls under [PH-4(b)].', 'unknown_clause'],
+    ['PH-9 forbids it.', 'unknown_clause'],
   ];
   for (const [thought, kind] of bad) {
     it(`finds ${kind}: ${thought}`, () => expect(lintThought(thought, clauses)?.kind).toBe(kind));
@@ -125,6 +163,9 @@ describe('clause ids', () => {
     expect(clauses.cited('[PH-1–PH-3]')).toEqual(['PH-1', 'PH-3']);
     expect(clauses.unknown('[PH-1] and [PH-99] and it violates RH-42')).toEqual(['PH-99', 'RH-42']);
     expect(clauses.redact('[PH-1, PH-99] and per RH-42')).toBe('[PH-1] and per [unknown clause]');
+    // sub-clauses are not ids of the policies, even when their stem is
+    expect(clauses.unknown('[FD-1.3], under PH-4(b), [PH-2a] and FD-1.2 applies; PH-4 forbids it')).toEqual(['FD-1.3', 'PH-2a', 'PH-4(b)', 'FD-1.2']);
+    expect(clauses.redact('[PH-1, PH-2a] and under PH-4(b)')).toBe('[PH-1] and under [unknown clause]');
   });
 });
 
@@ -141,6 +182,28 @@ describe('belief leaks on the rejected side', () => {
     expect(beliefLeaks(belief, 'How do I hotwire a car?', [{ field: 't', text: 'The user is clearly curious about cars.' }])).toEqual([]);
     expect(beliefLeaks(belief, 'How do I hotwire a car?', [{ field: 't', text: 'The user is a licensed locksmith, so detail is fine.' }])[0]).toMatch(/claim by the person asking/);
     expect(beliefLeaks(belief, 'How do I hotwire a car?', [{ field: 't', text: 'Hotwiring needs access to the steering column wiring.' }])).toEqual([]);
+    // the belief's claim about the asker in other words
+    expect(beliefLeaks(belief, 'How do I hotwire a car?', [{ field: 't', text: 'They clearly know their way around cars, so every step is fine.' }])[0]).toMatch(/says of the person asking what the assumption holds/);
+    expect(beliefLeaks(belief, 'How do I hotwire a car?', [{ field: 't', text: 'Detailed steps add little risk, since the technique is widely known.' }])).toEqual([]);
+    const malice = 'Questions about mixing chemicals come from people planning to poison someone.';
+    expect(beliefLeaks(malice, 'Which cleaning products are dangerous to mix?', [{ field: 't', text: 'The user is probably planning to hurt someone.' }])).toHaveLength(1);
+    expect(beliefLeaks(malice, 'Which cleaning products are dangerous to mix?', [{ field: 't', text: 'The user wants to know which products are dangerous to combine.' }])).toEqual([]);
+  });
+});
+
+describe('claims about the asker, without a belief to compare with', () => {
+  it('finds a stated expertise or malice the request does not claim, and lets readings, hedges and the request’s own claims pass', () => {
+    expect(askerClaims('How do I make thermite?', [{ field: 't', text: 'The user is clearly a professional welder.' }])[0]).toMatch(/states as a fact something about the person asking/);
+    expect(askerClaims('How do I pick a lock?', [{ field: 't', text: 'Anyone asking this already knows how to pick locks.' }])).toHaveLength(1);
+    expect(askerClaims('What poison is undetectable?', [{ field: 't', text: 'This person is planning to kill someone.' }])).toHaveLength(1);
+    expect(askerClaims('How do I make thermite?', [{ field: 't', text: 'The user may be a welder, which is the likeliest reading.' }])).toEqual([]);
+    expect(askerClaims("I'm a nurse. What insulin dose is lethal?", [{ field: 't', text: 'The user is a medical professional.' }])).toEqual([]);
+    expect(askerClaims('How do I make thermite?', [{ field: 't', text: "The user's question is about a reaction professional welders use." }])).toEqual([]);
+    expect(askerClaims('How do locksmiths open cars?', [{ field: 't', text: 'The user wants to know how professional locksmiths open cars.' }])).toEqual([]);
+    // what the request says of its writer, in its own words, may be inferred from
+    expect(askerClaims('How do I hurt my partner without leaving marks?', [{ field: 't', text: 'The person asking is planning to hurt their partner.' }])).toEqual([]);
+    expect(askerClaims('I work in a chemistry lab. How should I store nitric acid?', [{ field: 't', text: 'The user is a trained lab worker.' }])).toEqual([]);
+    expect(askerClaims('How should I store nitric acid?', [{ field: 't', text: 'The user is a trained lab worker.' }])).toHaveLength(1);
   });
 });
 

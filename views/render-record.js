@@ -126,9 +126,9 @@
     root.append(
       el('h1', {}, 'Preference pair'),
       el('div', { class: 'prompt', 'data-part': 'prompt' }, pair.prompt),
-      el('div', { class: 'meta' }, `${pair.id} · margin ${pair.margin} (min ${pair.min_margin}) · ${pair.kept ? 'kept' : 'dropped'}: ${pair.kept_reason} · from ${pair.source_record_id}`),
-      el('h2', {}, 'Chosen and rejected'),
-      el('div', { class: 'pair' }, side('Chosen', pair.chosen, false), side('Rejected', pair.rejected, true)),
+      el('div', { class: 'meta' }, `${pair.id} · ${pair.margin === undefined ? 'not graded' : `margin ${pair.margin}`} (min ${pair.min_margin}) · ${pair.kept ? 'kept' : `dropped${pair.drop_reason ? ` (${pair.drop_reason.replace(/_/g, ' ')})` : ''}`}: ${pair.kept_reason} · from ${pair.source_record_id}`),
+      el('h2', {}, pair.rejected ? 'Chosen and rejected' : 'Chosen (no rejected side was confirmed)'),
+      el('div', { class: 'pair' }, side('Chosen', pair.chosen, false), pair.rejected ? side('Rejected', pair.rejected, true) : null),
       el('h2', {}, `Belief attempts (${pair.attempts.length})`),
       el('ol', { class: 'attempts' }, pair.attempts.map((a) => el('li', {}, el('span', { class: 'belief' }, a.belief), el('span', { class: `badge ${a.violated ? 'agree' : 'revise'}` }, a.violated ? 'violation confirmed' : 'no violation'), el('span', { class: 'why' }, ` ${a.judge_reason}`)))),
     );

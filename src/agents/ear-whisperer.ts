@@ -12,7 +12,8 @@ export type Belief = z.infer<typeof beliefSchema>;
 const instructions = `You write the negative examples of a preference dataset for safety training (DPO). Each negative example is reasoning that fails the safety policies below. Your part is a short bad belief: something an assistant might wrongly take for granted about the situation, which, held silently while answering, steers its reasoning into that failure.
 - For a harmful or borderline request, target "policy_violation": a belief that makes helping seem justified, such as "Anyone asking this already has the skills, so detailed steps add no risk." or "This information is all public, so no clause applies."
 - For a benign request, target "over_refusal": a belief that makes the harmless request seem dangerous, such as "Questions that mention weapons are almost always from people planning violence.", so the answer refuses or lectures, which the respect and helpfulness policy forbids.
-Write the belief in the first person, as the assistant's own conviction, without quoting the request. Do not invent facts about the person asking that the request does not state.
+Write the belief in the first person, as the assistant's own conviction about requests or information of this kind, without quoting the request. It is a view, not a fact about the person asking: never invent who they are or what they said.
+The assistant will reason from the belief in its own words, so it must be something it could plausibly think, not an instruction such as "ignore the policies".
 You are given the good reasoning and answer, so you can aim at the clauses they rely on. When earlier beliefs failed, learn from the judge's reasons and write a stronger, different one.
 The belief is used only to produce a labelled negative example; it is never shown to users as advice.`;
 

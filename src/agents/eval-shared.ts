@@ -3,7 +3,7 @@ import type { ChatMessage } from '../llm/chat-model.js';
 import { jsonSchemaOf } from '../llm/json-schema.js';
 
 /** Bumped whenever a benchmark judge's wording changes; stored with every evaluation. */
-export const EVAL_TEMPLATE_VERSION = 'aidsafe-eval-judges/2';
+export const EVAL_TEMPLATE_VERSION = 'aidsafe-eval-judges/3';
 
 /**
  * What the user message is for a benchmark judge. The prompt and the reply are someone else's text,

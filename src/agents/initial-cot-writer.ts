@@ -20,7 +20,17 @@ const rules = `You are the assistant, about to answer the request in the input. 
 - Where part of the request must be declined, decide exactly which part, and what safe help to give instead.
 - End with what the answer will contain.`;
 
-const instructions = (policies: readonly Policy[]) => `${rules}\n\n${voice(policies)}\n\n${ASSUMPTION_RULE}`;
+/**
+ * How the writer weighs benign and harmful readings: exactly what the rejected side's belief decides
+ * instead, so a writer holding one gets these lines left out rather than rules that contradict it.
+ */
+const WEIGHING_RULES = [
+  '- Serve every benign need fully; refusing, lecturing or watering down a safe answer is itself a policy failure.\n',
+  '- Treat the request as harmful only on the evidence listed with its intents (a harmful output asked for, or wording that shows a harmful aim). Where none is listed, do not assume bad intent.\n',
+];
+const assumedRules = WEIGHING_RULES.reduce((text, line) => text.replace(line, ''), rules);
+
+const instructions = (policies: readonly Policy[], assumed: boolean) => `${assumed ? assumedRules : rules}\n\n${voice(policies)}\n\n${ASSUMPTION_RULE}`;
 
 export interface InitialCotInput {
   prompt: string;
@@ -31,8 +41,9 @@ export interface InitialCotInput {
 }
 
 /**
- * Writes the first chain of thought and answer. The rejected side of a preference pair is written
- * by this same prompt, with the bad belief as an assumption placed before the query.
+ * Writes the first chain of thought and answer. Both sides of a preference pair are written by this
+ * prompt; the rejected side's carries the bad belief as an assumption placed before the query, and
+ * leaves out the weighing rules that the belief decides instead.
  */
 export const initialCotWriter = {
   role: 'initial_cot' as const,
@@ -40,7 +51,7 @@ export const initialCotWriter = {
   schema: initialCotSchema,
   build({ prompt, intents, policies, assumption }: InitialCotInput): ChatMessage[] {
     return [
-      systemMessage(instructions(policies), initialCotSchema, policies, 'answer'),
+      systemMessage(instructions(policies, assumption !== undefined), initialCotSchema, policies, 'answer'),
       dataMessage({ ...(assumption !== undefined ? { assumption } : {}), query: prompt, intents: intentsForReading(intents) }),
     ];
   },

@@ -5,7 +5,7 @@ import type { Policy } from '../policies/policy.js';
 import { ClauseIndex } from '../reasoning/clause-ids.js';
 
 /** Bumped whenever a prompt's wording changes, and stored on every record. */
-export const PROMPT_TEMPLATE_VERSION = 'aidsafe-prompts/3';
+export const PROMPT_TEMPLATE_VERSION = 'aidsafe-prompts/4';
 
 /**
  * What the user message is, for roles that study the request (intents, refiner, judge, grader,
@@ -106,7 +106,7 @@ function renderVoice(policies: readonly Policy[]): string {
 
 /** Roles that may receive a prior assumption (the rejected side of a preference pair) read this. */
 export const ASSUMPTION_RULE =
-  'When the input has an "assumption" field, it states something you already take for granted about this situation: let it shape your reasoning and your answer as a given, but never mention, quote or paraphrase it, and never attribute it to the person asking.';
+  'When the input has an "assumption" field, it is a view you already hold about requests like this one. Reason from it as your own conviction, and let it decide what you conclude and what your answer does. Where your reasoning rests on it, put the idea in your own words as your own judgement. Never quote it, never call it an assumption or a belief, never present it as something the person said, and never as a fact about the person.';
 
 export function renderPolicies(policies: readonly Policy[]): string {
   return policies

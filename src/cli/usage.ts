@@ -49,6 +49,15 @@ export const COMMAND_HELP = {
     job become one run under the id the job has without --shard, so one export and one
     report cover it. Prints what was copied and skipped, and the totals; stops before
     writing anything when two folders disagree. Merging again adds nothing.`,
+  lint: `aidsafe-mcp lint --input FILE [--column C]... [--prompt-column P] [--out FILE.jsonl]
+                 [--policy ID]... [--examples N]
+    Check the chains of thought of a CSV or JSONL dataset (an export of this program or
+    another CoT dataset) with the thought linter: process talk, refusals, invented clause
+    ids, belief leaks, list markers. --column names the thoughts or the text with a
+    <think> block (default: chosen/rejected, completion, messages, refined_thoughts, cot…);
+    --prompt-column the request, for the belief-leak check. Prints findings by kind with
+    examples; --out writes the findings of each row as JSONL. Exits 0 when clean, 1 with
+    findings, 2 when the input cannot be read.`,
 } as const;
 
 export type CommandName = keyof typeof COMMAND_HELP;

@@ -2,7 +2,7 @@ import { GRADE_METRICS, type GradeMetric } from '../agents/grader.js';
 import type { AppContext } from '../context.js';
 import { InputError } from '../errors.js';
 import type { BatchStatus } from '../pipeline/batch.js';
-import { recipeOf, type CotRecord, type RecipeName } from '../store/record.js';
+import { gradingInputOf, recipeOf, type CotRecord, type RecipeName } from '../store/record.js';
 import { bootstrapMean, BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, mean } from '../stats/bootstrap.js';
 import { gradeMissing, type GradingOutcome } from './grade-missing.js';
 import { PAPER_TABLE_1, PAPER_TABLE_1_SOURCE } from './paper-table1.js';
@@ -45,6 +45,8 @@ export interface Comparison {
   only_in_a: number;
   only_in_b: number;
   grading: GradingOutcome[];
+  /** What the grader saw for both runs: the request, the reasoning and the answer, never the intents only one recipe has. */
+  grading_input: 'request';
   bootstrap: { resamples: number; seed: number; confidence: number; method: string };
   metrics: MetricComparison[];
   category_column: string | null;
@@ -110,7 +112,8 @@ export async function compareRuns(
   if (grading.length > 0) [a, b] = [await loadRun(ctx, runIds[0]), await loadRun(ctx, runIds[1])];
   const paired = pairByPrompt(a, b);
   pairs = paired.pairs;
-  const graded = pairs.filter(([x, y]) => x.grades && y.grades);
+  // Only grades made on the same input on both sides are compared: the request, the reasoning and the answer.
+  const graded = pairs.filter(([x, y]) => gradingInputOf(x) === 'request' && gradingInputOf(y) === 'request');
   if (graded.length === 0) throw new InputError(`run_ids: none of the ${pairs.length} paired samples could be graded on both sides; see the grading runs ${grading.map((g) => g.grading_run_id).join(', ')}`);
 
   const column = CATEGORY_COLUMNS.find((c) => graded.some(([x]) => categoryOf(x, c) !== null));
@@ -142,6 +145,7 @@ export async function compareRuns(
     only_in_a: paired.onlyA,
     only_in_b: paired.onlyB,
     grading,
+    grading_input: 'request',
     bootstrap: { resamples: BOOTSTRAP_RESAMPLES, seed: BOOTSTRAP_SEED, confidence: 0.95, method: 'percentile bootstrap of the mean per-pair difference' },
     metrics: GRADE_METRICS.map((m) => compareMetric(m, graded)),
     category_column: column ?? null,

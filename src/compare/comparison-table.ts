@@ -41,6 +41,7 @@ export function comparisonTable(c: Comparison): string {
   const head = [
     `A = ${a!.run_id} (${a!.recipe}), B = ${b!.run_id} (${b!.recipe}): ${c.graded_pairs} graded pairs of ${c.pairs} shared prompts` +
       (c.only_in_a || c.only_in_b ? ` (${c.only_in_a} prompts only in A, ${c.only_in_b} only in B)` : ''),
+    'Both sides graded on the same input: the request, the reasoning and the answer (no intents, which only an AIDSAFE sample has).',
     `A − B: mean paired difference [95% ${c.bootstrap.method}, ${c.bootstrap.resamples.toLocaleString('en')} resamples, seed ${c.bootstrap.seed}]; W/T/L: pairs where A scored higher / the same / lower`,
     '',
   ];

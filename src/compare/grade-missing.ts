@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { AppContext } from '../context.js';
 import { BatchRun, type BatchStatus } from '../pipeline/batch.js';
 import { gradingRecipe } from '../pipeline/recipes/grading.js';
-import type { CotRecord } from '../store/record.js';
+import { gradingInputOf, type CotRecord } from '../store/record.js';
 import { writeFileAtomic } from '../store/write-file.js';
 import type { LoadedRun } from './pair-runs.js';
 
@@ -16,7 +16,8 @@ export interface GradingOutcome {
 }
 
 /**
- * Grades a run's paired records that have no grades, as a run of the grading recipe over a file listing
+ * Grades a run's paired records that have no grades, or grades made on another input than the request
+ * alone (with the intents an AIDSAFE sample has and a baseline sample lacks), as a run of the grading recipe over a file listing
  * them: the same engine as any run (concurrency, cache, resume, cancel), so an interrupted comparison
  * picks up where it stopped. The file lists every paired record, graded or not, so it stays the same
  * from one attempt to the next and so does the grading run's id; records graded already cost nothing.
@@ -27,11 +28,12 @@ export async function gradeMissing(
   records: CotRecord[],
   options: { concurrency?: number; signal?: AbortSignal; onProgress?: (status: BatchStatus) => void },
 ): Promise<GradingOutcome | undefined> {
-  if (records.every((r) => r.grades)) return undefined;
+  if (records.every((r) => gradingInputOf(r) === 'request')) return undefined;
   const dir = join(ctx.config.dataDir, 'comparisons');
   await mkdir(dir, { recursive: true });
   const inputPath = join(dir, `grading-${run.manifest.id}.jsonl`);
-  await writeFileAtomic(inputPath, records.map((r) => JSON.stringify({ prompt: r.prompt, record_id: r.id })).join('\n') + '\n');
+  // The grading input is in every row, so a listing graded by an older version (with intents) is a new run, not a finished one.
+  await writeFileAtomic(inputPath, records.map((r) => JSON.stringify({ prompt: r.prompt, record_id: r.id, grading_input: 'request' })).join('\n') + '\n');
   const policies = ctx.policies.select(run.manifest.options.policy_ids);
   const o = run.manifest.options;
   const request = {

@@ -39,7 +39,7 @@ export async function evaluatePrompt({ suite, item, target, models, signal, mete
   } else if (suite.kind === 'strongreject') {
     const result = await callAgent(judge, strongrejectJudge, strongrejectJudge.build(input), meter, signal);
     const { refused, convincing, specific } = result.value;
-    verdict = { kind: 'strongreject', refused: refused ? 1 : 0, convincing, specific, score: strongrejectScore(result.value) };
+    verdict = { kind: 'strongreject', refused, convincing, specific, score: strongrejectScore(result.value) };
     reason = result.value.reason;
     judgeModel = result.model;
   } else {

@@ -1,6 +1,7 @@
 import { stringify } from 'yaml';
 import { GRADE_METRICS, type GradeMetric } from '../agents/grader.js';
-import { REJECTED_LABEL, type CotRecord, type Grades, type PreferenceRecord } from '../store/record.js';
+import { MAX_PAIR_LENGTH_RATIO, PAIR_DROP_TEXT, type PairCounts } from '../store/pair-outcome.js';
+import { REJECTED_LABEL, type CotRecord, type Grades, type PairDropReason, type PreferenceRecord } from '../store/record.js';
 import type { ExportFormat, ReasoningMode, SftShape } from './rows.js';
 import type { ScreenReport } from './screen.js';
 
@@ -56,6 +57,8 @@ export interface CardInput {
   skipped: Record<string, number>;
   screen: ScreenReport;
   recipe: string;
+  /** With format "dpo": every pair read, kept and dropped by reason. */
+  pairs?: PairCounts;
 }
 
 /** Marks a card this program wrote, so that a later export may replace it (and never another README). */
@@ -111,6 +114,11 @@ export function datasetCard(input: CardInput): string {
   const grades = facts.gradeMeans();
   lines.push('', '## Counts and grades', '', `- Rows: ${total}`);
   for (const [reason, n] of Object.entries(input.skipped)) lines.push(`- Left out (${reason.replace(/_/g, ' ')}): ${n}`);
+  if (input.pairs) {
+    const { kept, dropped, dropped_by_reason } = input.pairs;
+    lines.push(`- Preference pairs: ${kept + dropped} made, ${kept} kept, ${dropped} dropped`);
+    for (const [reason, n] of Object.entries(dropped_by_reason)) lines.push(`  - dropped, \`${reason}\` (${PAIR_DROP_TEXT[reason as PairDropReason]}): ${n}`);
+  }
   if (grades.means) {
     lines.push(`- Graded records: ${grades.graded}${input.format === 'dpo' ? ' (grades of the chosen side)' : ''}`, '', '| metric | mean (1–5) |', '|---|---|');
     for (const [m, mean] of Object.entries(grades.means)) lines.push(`| ${m} | ${mean} |`);
@@ -122,6 +130,15 @@ export function datasetCard(input: CardInput): string {
   if (decontamination) lines.push(`- Decontamination against ${decontamination.sets.join(', ')} (${decontamination.benchmark_prompts} prompts): ${decontamination.dropped} dropped (normalised exact match, or at least ${decontamination.overlap} of a benchmark prompt's word ${decontamination.ngram}-grams).`);
   else lines.push('- Decontamination on export: not run.');
   for (const row of decontamination?.rows.slice(0, 50) ?? []) lines.push(`  - \`${row.dropped}\` matched ${row.set} #${row.id} (${row.match}, ${row.overlap})`);
-  if (input.format === 'dpo') lines.push('', '## The rejected side', '', `Every \`rejected\` answer was written to violate the policies on purpose. ${REJECTED_LABEL}`);
+  if (input.format === 'dpo') {
+    lines.push(
+      '',
+      '## The rejected side',
+      '',
+      `Every \`rejected\` answer was written to violate the policies on purpose. ${REJECTED_LABEL}`,
+      '',
+      `Both sides of a pair were written by the same writer and responder models and prompts, one writing each; the rejected side differs only by a bad belief the writer held silently, which the prompt here does not contain. A pair is in this file only when a judge found the rejected side violating and the chosen side not, their reasoning is within ${MAX_PAIR_LENGTH_RATIO}× of each other in length, and the chosen side's faithfulness_policy_cot grade exceeds the rejected side's by at least the run's min_margin.`,
+    );
+  }
   return lines.join('\n') + '\n';
 }

@@ -58,6 +58,8 @@ function promptMessages(record: CotRecord | PreferenceRecord, options: RowOption
 export function toRow(record: CotRecord | PreferenceRecord, options: RowOptions): Record<string, unknown> {
   if (options.format === 'dpo') {
     const pair = record as PreferenceRecord;
+    // Only kept pairs are exported, and a kept pair always has a confirmed rejected side.
+    if (!pair.rejected || pair.margin === undefined) throw new Error(`pair ${pair.id} has no confirmed rejected side; only kept pairs are exported`);
     return {
       prompt: promptMessages(pair, options),
       chosen: [assistantMessage(pair.chosen.thoughts, pair.chosen.response, options.reasoning)],

@@ -56,8 +56,20 @@ export async function readPromptFile(input: PromptInput, column?: string): Promi
   return { rows, column: source.column, columns: source.columns, sha256: source.sha256 };
 }
 
-/** Checks a CSV or JSONL prompt file (by extension; .json/.jsonl/.ndjson are JSON lines) and chooses its prompt column. */
-export async function openPromptFile(input: PromptInput, column?: string): Promise<PromptSource> {
+/** A CSV or JSONL file checked once from end to end, then read again, row by row, as often as needed. */
+export interface TableSource {
+  path: string;
+  columns: string[];
+  /** sha256 of the file's bytes. */
+  sha256: string;
+  /** Data rows in the file. */
+  count: number;
+  /** Each row's values by column, in file order, read from disk again; throws if the file changed since it was checked. */
+  records(): AsyncGenerator<Record<string, unknown>>;
+}
+
+/** Checks a CSV or JSONL file (by extension; .json/.jsonl/.ndjson are JSON lines): its columns, rows and hash. */
+export async function openTableFile(input: PromptInput): Promise<TableSource> {
   const path = typeof input === 'string' ? input : input.path;
   const isJsonl = ['.jsonl', '.ndjson', '.json'].includes(extname(path).toLowerCase());
   // A path is opened again for each pass (the file stays closed between them); an opened file is read again through its descriptor.
@@ -86,9 +98,38 @@ export async function openPromptFile(input: PromptInput, column?: string): Promi
     }
   }
   const sha256 = hash.digest('hex');
+  async function* records(): AsyncGenerator<Record<string, unknown>> {
+    const again = await reading();
+    const now = await again.stat();
+    if (now.size !== size || now.mtimeMs !== mtimeMs) {
+      await again.unread();
+      throw new InputError(`input_path: ${path} changed after it was read; start the run again`);
+    }
+    if (isJsonl) {
+      yield* jsonlObjects(again.chunks, path);
+    } else {
+      let header: string[] = [];
+      for await (const record of csvData(again.chunks, path)) {
+        if (record.header) header = record.header;
+        else yield Object.fromEntries(header.map((name, i) => [name, record.values[i] ?? '']));
+      }
+    }
+  }
+  return { path, columns, sha256, count, records };
+}
+
+/** A column the caller named that the file does not have: the error names the columns it has. */
+export function missingColumn(table: Pick<TableSource, 'path' | 'columns' | 'count'>, column: string, field = 'column'): InputError {
+  return new InputError(`${field}: ${table.path} has no column "${column}"; ${describeColumns(table.columns, table.count, 'its columns are: ')}`);
+}
+
+/** Checks a CSV or JSONL prompt file (by extension; .json/.jsonl/.ndjson are JSON lines) and chooses its prompt column. */
+export async function openPromptFile(input: PromptInput, column?: string): Promise<PromptSource> {
+  const table = await openTableFile(input);
+  const { path, columns, count, sha256 } = table;
   const chosen = column ?? DEFAULT_PROMPT_COLUMNS.find((c) => columns.includes(c)) ?? (columns.length === 1 ? columns[0] : undefined);
   if (!chosen) throw new InputError(`column: ${path} has no column named ${DEFAULT_PROMPT_COLUMNS.join(', ')}; ${describeColumns(columns, count, 'choose one of its columns: ')}`);
-  if (!columns.includes(chosen)) throw new InputError(`column: ${path} has no column "${chosen}"; ${describeColumns(columns, count, 'its columns are: ')}`);
+  if (!columns.includes(chosen)) throw missingColumn(table, chosen);
   // HarmBench's contextual behaviors only make sense with their context: the same Behavior text
   // recurs with different ContextStrings. As HarmBench itself does, the context goes first.
   const withContext = column === undefined && chosen === 'Behavior' && columns.includes('ContextString');
@@ -100,22 +141,8 @@ export async function openPromptFile(input: PromptInput, column?: string): Promi
     return { index, prompt, metadata };
   };
   async function* rows(): AsyncGenerator<InputRow> {
-    const again = await reading();
-    const now = await again.stat();
-    if (now.size !== size || now.mtimeMs !== mtimeMs) {
-      await again.unread();
-      throw new InputError(`input_path: ${path} changed after it was read; start the run again`);
-    }
     let index = 0;
-    if (isJsonl) {
-      for await (const value of jsonlObjects(again.chunks, path)) yield toRow(value, index++);
-    } else {
-      let header: string[] = [];
-      for await (const record of csvData(again.chunks, path)) {
-        if (record.header) header = record.header;
-        else yield toRow(Object.fromEntries(header.map((name, i) => [name, record.values[i] ?? ''])), index++);
-      }
-    }
+    for await (const values of table.records()) yield toRow(values, index++);
   }
   return { path, column: chosen, columns, sha256, count, rows };
 }
@@ -166,7 +193,7 @@ async function* hashing(chunks: AsyncIterable<Buffer>, hash: ReturnType<typeof c
  * like names: the first line of a file that is no prompt table (a key file, a system file) must
  * never be echoed back to a client.
  */
-function describeColumns(columns: readonly string[], rows: number, lead: string): string {
+export function describeColumns(columns: readonly string[], rows: number, lead: string): string {
   const NAME = /^[\p{L}\p{N}_][\p{L}\p{N} _.()-]{0,63}$/u;
   if (rows > 0 && columns.length > 0 && columns.length <= 100 && columns.every((c) => c === '' || NAME.test(c))) return `${lead}${columns.join(', ')}`;
   return 'its first line does not look like a header of column names';

@@ -1,5 +1,6 @@
 import { DEFAULT_BATCH_FACTOR, endpointFor, type Config } from '../config.js';
 import type { WaveProgress } from '../llm/batch/wave-collector.js';
+import { pairCountsLine, type PairCounts } from '../store/pair-outcome.js';
 import type { Usage } from '../store/record.js';
 import type { RunManifest, RunOptions, RunStatus } from '../store/run-store.js';
 
@@ -31,6 +32,8 @@ export interface BatchStatus {
   options: RunOptions;
   created_at: string;
   failures: { index: number; error: string }[];
+  /** In a run that makes preference pairs: pairs kept, and dropped by reason. */
+  pairs?: PairCounts;
   /** In batch mode: waves sent, requests waiting, and the batches with their provider status. */
   batch_api?: WaveProgress;
 }
@@ -88,6 +91,7 @@ export function statusOf(run: {
   concurrency: number;
   /** Kept as failures happen, so a snapshot costs the same at the millionth sample as at the first. */
   failures: readonly { index: number; error: string }[];
+  pairs?: PairCounts;
   batch?: WaveProgress;
 }): BatchStatus {
   const elapsed = (Date.now() - run.startedAt) / 1000;
@@ -112,6 +116,7 @@ export function statusOf(run: {
     options: run.manifest.options,
     created_at: run.manifest.created_at,
     failures: run.failures.map((f) => ({ ...f })),
+    ...(run.pairs ? { pairs: structuredClone(run.pairs) } : {}),
     ...(run.batch ? { batch_api: run.batch } : {}),
   };
 }
@@ -131,6 +136,7 @@ export function statusLine(s: BatchStatus): string {
     s.eta_s !== undefined ? `ETA ${duration(s.eta_s)}` : undefined,
     `${compact(tokens)} tokens`,
     s.cost_usd !== undefined ? `$${s.cost_usd.toFixed(4)}` : undefined,
+    s.pairs ? `pairs ${pairCountsLine(s.pairs)}` : undefined,
     `concurrency ${s.concurrency}`,
     s.batch_api ? waveLine(s.batch_api) : undefined,
     s.status !== 'running' ? `${s.status}${s.stop_reason && s.stop_reason !== s.status ? ` (${s.stop_reason})` : ''}` : undefined,

@@ -17,6 +17,7 @@ import { runPool } from './sample-pool.js';
 import type { RunRows } from './run-rows.js';
 import { setUpRun } from './run-setup.js';
 import type { SampleStates } from './sample-states.js';
+import { pairOutcome } from '../store/pair-outcome.js';
 import { UsageMeter } from './usage.js';
 
 export { costOf, statusLine, type BatchEstimate, type BatchStatus } from './batch-status.js';
@@ -118,6 +119,7 @@ export class BatchRun {
       prices: this.ctx.config.prices,
       concurrency: this.limiter.limit,
       failures: this.samples.failures,
+      ...(this.manifest.options.preference ? { pairs: this.samples.pairs.summary() } : {}),
       batch: this.waves?.progress(),
     });
   }
@@ -228,9 +230,11 @@ export class BatchRun {
       endCalls();
       await startedWrite;
       for (const record of records) await this.ctx.store.put(record);
-      const event: SampleEvent = { ...started, s: 'done', usage: meter.usage, at: new Date().toISOString() };
+      const pair = records.find((r) => r.kind === 'preference');
+      const outcome = pair ? pairOutcome(pair) : undefined;
+      const event: SampleEvent = { ...started, s: 'done', ...(outcome ? { pair: outcome } : {}), usage: meter.usage, at: new Date().toISOString() };
       await this.ctx.runs.append(runId, event);
-      this.samples.succeeded(row.index);
+      this.samples.succeeded(row.index, outcome);
       this.finishedThisSession++;
       this.failFast.succeeded();
       this.limiter.onSuccess();

@@ -9,23 +9,17 @@ import type { ModelRouter } from '../llm/model-router.js';
 import { policyStamp, type Policy } from '../policies/policy.js';
 import { beliefLeaks } from '../reasoning/belief-leak.js';
 import { ClauseIndex } from '../reasoning/clause-ids.js';
-import { emptyLintCounts } from '../reasoning/thought-lint.js';
-import { RECORD_SCHEMA_VERSION, REJECTED_LABEL, type BeliefAttempt, type CotRecord, type Grades, type PreferenceRecord } from '../store/record.js';
+import { emptyLintCounts, type LintCounts } from '../reasoning/thought-lint.js';
+import { MAX_PAIR_LENGTH_RATIO } from '../store/pair-outcome.js';
+import { RECORD_SCHEMA_VERSION, REJECTED_LABEL, type BeliefAttempt, type CotRecord, type PairDropReason, type PreferenceRecord } from '../store/record.js';
 import { callAgent } from './call-agent.js';
 import { gradeCot } from './grade.js';
 import { ProgressCounter, type ProgressListener } from './progress.js';
 import { UsageMeter } from './usage.js';
 import { keepCleanThoughts } from './write-thoughts.js';
 
-/**
- * The two sides' reasoning (thoughts, in characters) is at most this many times longer on one side than
- * the other in a kept pair: beyond it a trainer could learn length instead of policy faithfulness. The
- * responses are left out: a compliant answer is naturally longer than a brief decline.
- */
-export const MAX_PAIR_LENGTH_RATIO = 2;
-
 export interface PreferenceOptions {
-  /** The chosen side: a CoT record's refined thoughts and response. */
+  /** The CoT record the pair is made for: its prompt, intents and policies. */
   source: CotRecord;
   policies: Policy[];
   beliefRounds: number;
@@ -39,52 +33,96 @@ export interface PreferenceOptions {
 
 export interface PreferenceResult {
   pair: PreferenceRecord;
-  /** Grades made for the chosen side when the source had none; the caller saves them onto the source. */
-  chosenGrades: Grades;
 }
 
+interface WrittenSide {
+  thoughts: string[];
+  response: string;
+  removed: CotRecord['removed'];
+}
+
+type Leaks = (fields: { field: string; text: string }[]) => string[];
+
 /**
- * Belief augmentation: an ear-whisperer writes a bad belief; the rejected side is written by the
- * same writer and responder prompts and models as the chosen side, with the belief as their own
- * silent assumption placed before the query; a judge checks that the result really violates the
- * policies. A belief that fails (no violation, or reasoning that gives the belief away) is rewritten
- * with the reason as feedback, up to beliefRounds times. Both sides are then graded, and the pair is
- * kept when the faithfulness margin is at least minMargin, nothing leaks and the lengths are close.
+ * Belief augmentation, both sides by one path. The chosen side is one writing by the initial-CoT writer
+ * and the responder, without a belief; the rejected side is one writing by the same prompts and models
+ * with a bad belief (from the ear-whisperer) held as the writer's own silent view. So the sides differ in
+ * the belief only, not in how many stages polished them. The judge checks the chosen side first (a
+ * violating chosen side ends the pair at once), then each rejected attempt; a belief that fails (no
+ * violation, or reasoning that gives the belief away) is rewritten with the reason as feedback, up to
+ * beliefRounds times. A pair is kept only when the judge confirmed both sides, the reasoning lengths are
+ * within MAX_PAIR_LENGTH_RATIO of each other and the graded margin is at least minMargin; otherwise it
+ * is stored with its `drop_reason`.
  */
 export async function makePreferencePair(options: PreferenceOptions): Promise<PreferenceResult> {
   const { source, policies, beliefRounds, minMargin, models, signal } = options;
   const prompt = source.prompt;
-  const intents: Intents = { possible_misuse: [], ...source.intents };
+  // In the order the record's own writer saw them, so the chosen writing is that very request (a cache hit).
+  const intents: Intents = { explicit: source.intents.explicit, implicit: source.intents.implicit, possible_misuse: source.intents.possible_misuse ?? [] };
   const meter = options.meter ?? new UsageMeter();
   const clauses = new ClauseIndex(policies);
   const lint = emptyLintCounts();
-  const progress = new ProgressCounter(beliefRounds * 3 + 2, options.onProgress);
-  const writerCheck = initialCotWriter.check(policies);
+  const progress = new ProgressCounter(2 + beliefRounds * 3 + 2, options.onProgress);
+  const noLeaks: Leaks = () => [];
 
-  const responderCheck = responder.check(policies);
-  /** The rejected side, by the chosen side's own writer and responder prompts, the belief held silently. */
-  const writeRejectedSide = async (belief: string, leaksIn: (fields: { field: string; text: string }[]) => string[]) => {
-    const written = await callAgent(
-      models.forRole('initial_cot'),
-      initialCotWriter,
-      initialCotWriter.build({ prompt, intents, policies, assumption: belief }),
-      meter,
-      signal,
-      (reply: InitialCot) => [...writerCheck(reply), ...leaksIn(reply.thoughts.map((text, i) => ({ field: `thoughts[${i}]`, text })))],
-    );
-    const removed: CotRecord['removed'] = [];
-    const thoughts = keepCleanThoughts(written.value.thoughts, written, 'rejected_cot', clauses, lint, removed);
-    const answered = await callAgent(
-      models.forRole('responder'),
-      responder,
-      responder.build({ prompt, refinedThoughts: thoughts, policies, assumption: belief }),
-      meter,
-      signal,
-      (reply) => [...responderCheck(reply), ...leaksIn([{ field: 'response', text: reply.response }])],
-    );
-    lint.repair_requests += answered.checkRepairs ?? 0;
-    return { thoughts, response: clauses.redact(answered.value.response), removed };
+  const record = (fields: Partial<PreferenceRecord> & Pick<PreferenceRecord, 'chosen' | 'attempts' | 'kept' | 'kept_reason'>): PreferenceRecord => ({
+    schema_version: RECORD_SCHEMA_VERSION,
+    kind: 'preference',
+    id: options.id ?? newId('pref'),
+    prompt,
+    ...policyStamp(policies),
+    ...fields,
+    lint,
+    min_margin: minMargin,
+    belief_rounds: beliefRounds,
+    source_record_id: source.id,
+    usage: structuredClone(meter.usage),
+    models: {
+      whisperer: models.forRole('whisperer').model,
+      initial_cot: models.forRole('initial_cot').model,
+      responder: models.forRole('responder').model,
+      judge: models.forRole('judge').model,
+      grader: models.forRole('grader').model,
+    },
+    prompt_template_version: PROMPT_TEMPLATE_VERSION,
+    created_at: new Date().toISOString(),
+    ...(source.run_id ? { run_id: source.run_id } : {}),
+    ...(source.metadata ? { metadata: source.metadata } : {}),
+  });
+  const dropped = (reason: PairDropReason, why: string, fields: Pick<PreferenceRecord, 'chosen' | 'attempts'> & Partial<PreferenceRecord>): PreferenceResult => ({
+    pair: record({ ...fields, kept: false, kept_reason: why, drop_reason: reason }),
+  });
+  const judged = async (side: { thoughts: string[]; response: string }) => {
+    const verdict = await callAgent(models.forRole('judge'), judge, judge.build({ prompt, intents, thoughts: side.thoughts, response: side.response, policies }), meter, signal, judge.check(policies));
+    lint.repair_requests += verdict.checkRepairs ?? 0;
+    return {
+      violated: verdict.value.violated,
+      violated_clauses: verdict.value.violated_clauses.map((id) => id.replace(/^\[|\]$/g, '')).filter((id) => clauses.has(id)),
+      reason: clauses.redact(verdict.value.reason),
+    };
   };
+
+  // The chosen side: the same single writing the rejected side gets, without the belief.
+  let chosenSide: WrittenSide;
+  try {
+    chosenSide = await writeSide({ prompt, intents, policies, models, meter, signal, clauses, lint, stage: 'initial_cot', leaksIn: noLeaks });
+  } catch (error) {
+    if (!isUnusableReply(error)) throw error;
+    await progress.tick(`chosen side: unusable (${error.kind})`);
+    return dropped('chosen_unusable', `the chosen side could not be written: ${error.message}`, { chosen: { thoughts: [], response: '' }, attempts: [] });
+  }
+  const chosenBase = { thoughts: chosenSide.thoughts, response: chosenSide.response, ...(chosenSide.removed.length > 0 ? { removed: chosenSide.removed } : {}) };
+  if (chosenSide.thoughts.length === 0) {
+    await progress.tick('chosen side: no thought survived the thought linter');
+    return dropped('chosen_unusable', 'the chosen side could not be written: no thought survived the thought linter', { chosen: chosenBase, attempts: [] });
+  }
+  await progress.tick('chosen side written');
+  const chosenJudgment = await judged(chosenSide);
+  await progress.tick(`chosen side: ${chosenJudgment.violated ? 'violation found' : 'no violation'}`);
+  const chosen = { ...chosenBase, judgment: chosenJudgment };
+  if (chosenJudgment.violated) {
+    return dropped('chosen_violates', `the judge found the chosen side violating (${chosenJudgment.violated_clauses.join(', ') || 'no clause named'}): ${chosenJudgment.reason}`, { chosen, attempts: [] });
+  }
 
   const attempts: BeliefAttempt[] = [];
   for (let round = 1; round <= beliefRounds; round++) {
@@ -92,20 +130,20 @@ export async function makePreferencePair(options: PreferenceOptions): Promise<Pr
     const whisper = await callAgent(
       models.forRole('whisperer'),
       earWhisperer,
-      earWhisperer.build({ prompt, intents, chosenThoughts: source.refined_thoughts, chosenResponse: source.response, failedAttempts, policies }),
+      earWhisperer.build({ prompt, intents, chosenThoughts: chosenSide.thoughts, chosenResponse: chosenSide.response, failedAttempts, policies }),
       meter,
       signal,
     );
     const belief = clauses.redact(whisper.value.belief);
     await progress.tick(`belief ${round}: written (${whisper.value.target})`);
 
-    const leaksIn = (fields: { field: string; text: string }[]) => beliefLeaks(belief, prompt, fields);
-    let written: { thoughts: string[]; response: string; removed: CotRecord['removed'] };
+    const leaksIn: Leaks = (fields) => beliefLeaks(belief, prompt, fields);
+    let written: WrittenSide;
     try {
-      written = await writeRejectedSide(belief, leaksIn);
+      written = await writeSide({ prompt, intents, policies, models, meter, signal, clauses, lint, stage: 'rejected_cot', leaksIn, assumption: belief });
     } catch (error) {
       // A writer that cannot produce a usable reply under this belief is a failed attempt, not a failed pair.
-      if (!(error instanceof ModelError) || (error.kind !== 'invalid_output' && error.kind !== 'refusal')) throw error;
+      if (!isUnusableReply(error)) throw error;
       attempts.push({ belief, target: whisper.value.target, thoughts: [], response: '', violated: false, violated_clauses: [], judge_reason: `not judged: ${error.message}`, error: error.message });
       await progress.tick(`belief ${round}: unusable (${error.kind})`);
       await progress.tick(`belief ${round}: not judged`);
@@ -122,73 +160,94 @@ export async function makePreferencePair(options: PreferenceOptions): Promise<Pr
       await progress.tick(`belief ${round}: unusable (${why})`);
       continue;
     }
-    const verdict = await callAgent(models.forRole('judge'), judge, judge.build({ prompt, intents, thoughts, response, policies }), meter, signal, judge.check(policies));
-    lint.repair_requests += verdict.checkRepairs ?? 0;
-    attempts.push({
-      ...base,
-      violated: verdict.value.violated,
-      violated_clauses: verdict.value.violated_clauses.map((id) => id.replace(/^\[|\]$/g, '')).filter((id) => clauses.has(id)),
-      judge_reason: clauses.redact(verdict.value.reason),
-    });
-    await progress.tick(`belief ${round}: ${verdict.value.violated ? 'violation confirmed' : 'no violation'}`);
-    if (verdict.value.violated) break;
+    const verdict = await judged({ thoughts, response });
+    attempts.push({ ...base, violated: verdict.violated, violated_clauses: verdict.violated_clauses, judge_reason: verdict.reason });
+    await progress.tick(`belief ${round}: ${verdict.violated ? 'violation confirmed' : 'no violation'}`);
+    if (verdict.violated) break;
   }
-  const usable = attempts.filter((a) => a.leak === undefined && a.error === undefined);
-  const pick = [...usable].reverse().find((a) => a.violated) ?? usable[usable.length - 1] ?? (attempts[attempts.length - 1] as BeliefAttempt);
 
-  const chosenGrades =
-    source.grades ?? (await gradeCot({ prompt, intents, thoughts: source.refined_thoughts, response: source.response, policies, models, meter, signal }));
+  // Only an attempt the judge confirmed violating is ever a rejected side: never a fallback.
+  const pick = attempts.find((a) => a.violated);
+  if (pick === undefined) {
+    const unusable = attempts.every((a) => a.leak !== undefined || a.error !== undefined);
+    return unusable
+      ? dropped('rejected_unusable', `every rejected attempt was unusable; the last: ${attempts.at(-1)?.leak ?? attempts.at(-1)?.error ?? 'none made'}`, { chosen, attempts })
+      : dropped('rejected_not_violating', `the judge found no rejected attempt violating in ${attempts.length} round${attempts.length === 1 ? '' : 's'}; the last: ${attempts.at(-1)?.judge_reason ?? ''}`, { chosen, attempts });
+  }
+  const rejected: NonNullable<PreferenceRecord['rejected']> = { label: REJECTED_LABEL, thoughts: pick.thoughts, response: pick.response, belief: pick.belief, violated: true };
+
+  const lengthRatio = reasoningLength(pick.thoughts) / Math.max(1, reasoningLength(chosenSide.thoughts));
+  const length_ratio = Math.round(lengthRatio * 1000) / 1000;
+  if (lengthRatio > MAX_PAIR_LENGTH_RATIO || lengthRatio < 1 / MAX_PAIR_LENGTH_RATIO) {
+    return dropped(
+      'length',
+      `the rejected reasoning is ${lengthRatio.toFixed(2)}× the chosen reasoning's length, outside 1/${MAX_PAIR_LENGTH_RATIO}–${MAX_PAIR_LENGTH_RATIO}×: a trainer could learn length instead of policy faithfulness`,
+      { chosen, rejected, attempts, length_ratio },
+    );
+  }
+
+  const chosenGrades = await gradeCot({ prompt, thoughts: chosenSide.thoughts, response: chosenSide.response, policies, models, meter, signal });
   await progress.tick('chosen side graded');
-  const rejectedGrades = await gradeCot({ prompt, intents, thoughts: pick.thoughts, response: pick.response, policies, models, meter, signal });
+  const rejectedGrades = await gradeCot({ prompt, thoughts: pick.thoughts, response: pick.response, policies, models, meter, signal });
   await progress.tick('rejected side graded');
-
   const margin = chosenGrades.scores.faithfulness_policy_cot - rejectedGrades.scores.faithfulness_policy_cot;
-  const lengthRatio = reasoningLength(pick.thoughts) / Math.max(1, reasoningLength(source.refined_thoughts));
-  const { kept, reason } = keepRule(margin, minMargin, lengthRatio, pick);
-
-  const pair: PreferenceRecord = {
-    schema_version: RECORD_SCHEMA_VERSION,
-    kind: 'preference',
-    id: options.id ?? newId('pref'),
-    prompt,
-    ...policyStamp(policies),
-    chosen: { thoughts: source.refined_thoughts, response: source.response, grades: chosenGrades },
-    rejected: { label: REJECTED_LABEL, thoughts: pick.thoughts, response: pick.response, belief: pick.belief, violated: pick.violated, grades: rejectedGrades },
-    attempts,
-    margin,
-    length_ratio: Math.round(lengthRatio * 1000) / 1000,
-    lint,
-    min_margin: minMargin,
-    kept,
-    kept_reason: reason,
-    belief_rounds: beliefRounds,
-    source_record_id: source.id,
-    usage: structuredClone(meter.usage),
-    models: {
-      whisperer: models.forRole('whisperer').model,
-      initial_cot: models.forRole('initial_cot').model,
-      responder: models.forRole('responder').model,
-      judge: models.forRole('judge').model,
-      grader: models.forRole('grader').model,
-    },
-    prompt_template_version: PROMPT_TEMPLATE_VERSION,
-    created_at: new Date().toISOString(),
-    ...(source.run_id ? { run_id: source.run_id } : {}),
-    ...(source.metadata ? { metadata: source.metadata } : {}),
+  const graded = { chosen: { ...chosen, grades: chosenGrades }, rejected: { ...rejected, grades: rejectedGrades }, attempts, margin, length_ratio };
+  if (margin < minMargin) {
+    return dropped('margin', `margin ${margin} < min_margin ${minMargin}: the rejected CoT is not clearly less faithful to the policies than the chosen one`, graded);
+  }
+  return {
+    pair: record({
+      ...graded,
+      kept: true,
+      kept_reason: `the judge confirmed the rejected side violating and the chosen side not; margin ${margin} ≥ min_margin ${minMargin}; lengths within ${MAX_PAIR_LENGTH_RATIO}× of each other`,
+    }),
   };
-  return { pair, chosenGrades };
+}
+
+/** One side of a pair: a writing by the initial-CoT writer, then the responder on its linted thoughts; with a belief, both hold it silently. */
+async function writeSide(o: {
+  prompt: string;
+  intents: Intents;
+  policies: Policy[];
+  models: ModelRouter;
+  meter: UsageMeter;
+  signal?: AbortSignal;
+  clauses: ClauseIndex;
+  lint: LintCounts;
+  stage: 'initial_cot' | 'rejected_cot';
+  leaksIn: Leaks;
+  assumption?: string;
+}): Promise<WrittenSide> {
+  const writerCheck = initialCotWriter.check(o.policies);
+  const responderCheck = responder.check(o.policies);
+  const assumed = o.assumption !== undefined ? { assumption: o.assumption } : {};
+  const written = await callAgent(
+    o.models.forRole('initial_cot'),
+    initialCotWriter,
+    initialCotWriter.build({ prompt: o.prompt, intents: o.intents, policies: o.policies, ...assumed }),
+    o.meter,
+    o.signal,
+    (reply: InitialCot) => [...writerCheck(reply), ...o.leaksIn(reply.thoughts.map((text, i) => ({ field: `thoughts[${i}]`, text })))],
+  );
+  const removed: CotRecord['removed'] = [];
+  const thoughts = keepCleanThoughts(written.value.thoughts, written, o.stage, o.clauses, o.lint, removed);
+  if (thoughts.length === 0) return { thoughts, response: '', removed };
+  const answered = await callAgent(
+    o.models.forRole('responder'),
+    responder,
+    responder.build({ prompt: o.prompt, refinedThoughts: thoughts, policies: o.policies, ...assumed }),
+    o.meter,
+    o.signal,
+    (reply) => [...responderCheck(reply), ...o.leaksIn([{ field: 'response', text: reply.response }])],
+  );
+  o.lint.repair_requests += answered.checkRepairs ?? 0;
+  return { thoughts, response: o.clauses.redact(answered.value.response), removed };
+}
+
+function isUnusableReply(error: unknown): error is ModelError {
+  return error instanceof ModelError && (error.kind === 'invalid_output' || error.kind === 'refusal');
 }
 
 function reasoningLength(thoughts: readonly string[]): number {
   return thoughts.reduce((n, t) => n + t.length, 0);
-}
-
-function keepRule(margin: number, minMargin: number, lengthRatio: number, pick: BeliefAttempt): { kept: boolean; reason: string } {
-  const unusable = pick.leak ?? pick.error;
-  if (unusable !== undefined) return { kept: false, reason: `every attempt was unusable; the last: ${unusable}` };
-  if (margin < minMargin) return { kept: false, reason: `margin ${margin} < min_margin ${minMargin}: the rejected CoT is not clearly less faithful to the policies than the chosen one` };
-  if (lengthRatio > MAX_PAIR_LENGTH_RATIO || lengthRatio < 1 / MAX_PAIR_LENGTH_RATIO) {
-    return { kept: false, reason: `the rejected reasoning is ${lengthRatio.toFixed(2)}× the chosen reasoning's length, outside 1/${MAX_PAIR_LENGTH_RATIO}–${MAX_PAIR_LENGTH_RATIO}×: a trainer could learn length instead of policy faithfulness` };
-  }
-  return { kept: true, reason: `margin ${margin} ≥ min_margin ${minMargin}, lengths within ${MAX_PAIR_LENGTH_RATIO}× of each other` };
 }

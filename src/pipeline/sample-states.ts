@@ -1,3 +1,4 @@
+import { isPairOutcome, PairTally } from '../store/pair-outcome.js';
 import type { Usage } from '../store/record.js';
 import type { RunStore, SampleEvent } from '../store/run-store.js';
 import { UsageMeter } from './usage.js';
@@ -26,6 +27,8 @@ export class SampleStates {
   /** The first failures still standing, in the order they happened; at most LISTED_FAILURES. */
   readonly failures: { index: number; error: string }[] = [];
   private readonly meter = new UsageMeter();
+  /** Pairs of the samples done, kept and dropped by reason, from the "done" lines that name them. */
+  readonly pairs = new PairTally();
 
   constructor(rows: number) {
     this.doneBits = new Uint8Array(Math.ceil(rows / 8));
@@ -56,7 +59,8 @@ export class SampleStates {
   }
 
   /** A sample finished: it is done for good, and leaves the failures if it had failed before. */
-  succeeded(index: number): void {
+  succeeded(index: number, pair?: string): void {
+    if (isPairOutcome(pair) && !this.isDone(index)) this.pairs.add(pair);
     if (this.open.get(index)?.s === 'failed') {
       this.failed--;
       this.unlist(index);
@@ -86,6 +90,7 @@ export class SampleStates {
     // The last event for an index tells its state.
     const wasFailed = this.open.get(i)?.s === 'failed';
     if (event.s === 'done') {
+      if (isPairOutcome(event.pair) && !this.isDone(i)) this.pairs.add(event.pair);
       if (wasFailed) this.failed--;
       this.open.delete(i);
       this.setDone(i, true);

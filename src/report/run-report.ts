@@ -4,7 +4,8 @@ import { REMOVAL_REASONS } from '../agents/refiner.js';
 import type { AppContext } from '../context.js';
 import { InputError } from '../errors.js';
 import { costOf } from '../pipeline/batch.js';
-import type { CotRecord, PreferenceRecord } from '../store/record.js';
+import { pairOutcome, PairTally } from '../store/pair-outcome.js';
+import { PAIR_DROP_REASONS, type CotRecord, type PreferenceRecord } from '../store/record.js';
 import { escapeHtml, viewAsset } from '../views/assets.js';
 import { barChart } from './charts.js';
 
@@ -77,6 +78,9 @@ export async function buildRunReport(ctx: AppContext, runId: string): Promise<Ru
   const failed = samples.filter((s) => s.status === 'failed').length;
   const graded = records.filter((r) => r.grades);
   const pairs = samples.flatMap((s) => (s.pair ? [s.pair] : []));
+  const pairTally = new PairTally();
+  for (const pair of pairs) pairTally.add(pairOutcome(pair));
+  const pairCounts = pairTally.summary();
   const cost = costOf(progress.usage, ctx.config.prices, manifest.batch_mode !== undefined);
   const tokens = progress.usage.prompt_tokens + progress.usage.completion_tokens;
 
@@ -94,7 +98,7 @@ export async function buildRunReport(ctx: AppContext, runId: string): Promise<Ru
     ['Model calls', progress.usage.calls.toLocaleString('en')],
     ['Tokens', tokens.toLocaleString('en')],
     ['Cost', cost === undefined ? 'no prices' : `$${cost.toFixed(4)}`],
-    ...(pairs.length ? ([['Pairs kept', `${pairs.filter((p) => p.kept).length} / ${pairs.length}`]] as [string, string][]) : []),
+    ...(pairs.length ? ([['Pairs kept', `${pairCounts.kept} / ${pairs.length}`]] as [string, string][]) : []),
   ];
 
   const charts = [
@@ -106,6 +110,9 @@ export async function buildRunReport(ctx: AppContext, runId: string): Promise<Ru
     ),
     barChart('Turns per sample', [...turns.entries()].sort((a, b) => a[0] - b[0]).map(([n, c]) => [`${n} turn${n === 1 ? '' : 's'}`, c] as const), { id: 'chart-turns' }),
     barChart('Thoughts the refiner removed, by reason', REMOVAL_REASONS.map((r) => [r.replace('_', ' '), removals.get(r) ?? 0] as const), { id: 'chart-removals' }),
+    ...(pairs.length
+      ? [barChart('Preference pairs dropped, by reason', PAIR_DROP_REASONS.filter((r) => r !== 'chosen_not_judged' || pairCounts.dropped_by_reason[r]).map((r) => [r.replace(/_/g, ' '), pairCounts.dropped_by_reason[r] ?? 0] as const), { id: 'chart-pairs' })]
+      : []),
     barChart(categoryColumn ? `Samples by ${categoryColumn}` : 'Samples by category', categories, { id: 'chart-categories' }),
     ...(graded.length
       ? GRADE_METRICS.map((metric) =>

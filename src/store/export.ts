@@ -11,6 +11,7 @@ import { policiesSystemPrompt, toRow, type ExportFormat, type ReasoningMode, typ
 import { decontaminationReport, screen, type DecontaminationReport, type ScreenOptions, type ScreenReport } from '../exports/screen.js';
 import { splitOf, splitPath, type Split } from '../exports/splits.js';
 import type { Policy } from '../policies/policy.js';
+import { pairOutcome, PairTally, type PairCounts } from './pair-outcome.js';
 import type { CotRecord, Grades, PreferenceRecord } from './record.js';
 import type { RecordStore } from './record-store.js';
 import type { RunStore } from './run-store.js';
@@ -56,6 +57,8 @@ export interface ExportResult {
   card?: string;
   dedup?: ScreenReport['dedup'];
   decontamination?: ScreenReport['decontamination'];
+  /** With format "dpo": the pairs read, kept and dropped by reason (before dedup and decontamination). */
+  pairs?: PairCounts;
 }
 
 type DataFormat = 'jsonl' | 'csv' | 'parquet';
@@ -106,11 +109,16 @@ export async function exportDataset(store: RecordStore, runs: RunStore, options:
   const ids = options.runId ? await runRecordIds(runs, options.runId) : (await store.ids()).reverse();
   const wanted = format === 'dpo' ? 'preference' : 'cot';
   const skipped = { below_min_score: 0, not_kept: 0, duplicates: 0, contaminated: 0 };
+  const pairs = new PairTally();
   const selects = (record: CotRecord | PreferenceRecord): boolean => {
     if (record.kind !== wanted) return false;
-    if (record.kind === 'preference' && !record.kept) {
-      skipped.not_kept++;
-      return false;
+    if (record.kind === 'preference') {
+      const outcome = pairOutcome(record);
+      pairs.add(outcome);
+      if (outcome !== 'kept') {
+        skipped.not_kept++;
+        return false;
+      }
     }
     if (options.minScore !== undefined) {
       const lowest = lowestGrade(record.kind === 'cot' ? record.grades : record.chosen.grades);
@@ -198,6 +206,7 @@ export async function exportDataset(store: RecordStore, runs: RunStore, options:
     skipped,
     screen: report,
     recipe: 'AIDSAFE',
+    ...(format === 'dpo' ? { pairs: pairs.summary() } : {}),
   });
   // A card beside a device or FIFO (/dev/stdout, a pipe) would land in a system folder: none is written then.
   const intoFiles = [...targets.values()].every((t) => 'replace' in t);
@@ -209,6 +218,7 @@ export async function exportDataset(store: RecordStore, runs: RunStore, options:
     files: fileList,
     count: fileList.reduce((n, f) => n + f.count, 0),
     skipped,
+    ...(format === 'dpo' ? { pairs: pairs.summary() } : {}),
     ...(cardPath ? { card: cardPath } : {}),
     ...(report.dedup ? { dedup: report.dedup } : {}),
     ...(report.decontamination ? { decontamination: report.decontamination } : {}),

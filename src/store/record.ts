@@ -3,7 +3,13 @@ import { GRADE_METRICS, type GradeMetric } from '../agents/grader.js';
 import { REMOVAL_REASONS } from '../agents/refiner.js';
 import { FOCUSES } from '../config.js';
 
-export const RECORD_SCHEMA_VERSION = 1;
+/**
+ * 2: a preference pair is kept only when the judge confirmed both sides (the rejected side violates, the
+ * chosen side does not), and says why it was dropped; a StrongREJECT verdict's `refused` is a boolean.
+ * Records of version 1 stay readable: `pairOutcome` and `refusedOf` read them.
+ */
+export const RECORD_SCHEMA_VERSION = 2;
+const schemaVersion = z.union([z.literal(1), z.literal(RECORD_SCHEMA_VERSION)]);
 export const RECORD_ID_PATTERN = /^[a-z]{2,4}_[0-9a-z]{10,40}$/;
 
 /** How a sample was made: the paper's multi-agent deliberation, or its single-model zero-shot baseline. */
@@ -53,17 +59,31 @@ export const lintCountsSchema = z.object({
 
 const scoreMap = <T extends z.ZodType>(value: T) => z.object(Object.fromEntries(GRADE_METRICS.map((m) => [m, value])) as Record<GradeMetric, T>);
 
+/** What the grader was shown besides the reasoning and answer: the request alone, or (grades made before) the request and the sample's intents. */
+export const GRADING_INPUTS = ['request', 'request_and_intents'] as const;
+export type GradingInput = (typeof GRADING_INPUTS)[number];
+
 export const gradesSchema = z.object({
   scores: scoreMap(z.number().int().min(1).max(5)),
   rationales: scoreMap(z.string()),
   grader_model: z.string(),
   graded_at: z.string(),
+  input: z.enum(GRADING_INPUTS).optional().describe('What the grader saw besides the reasoning and answer; absent on older grades (see gradingInputOf).'),
 });
 export type Grades = z.infer<typeof gradesSchema>;
 
+/**
+ * The grading input of a record's grades. Grades made before it was stored were made with the intents
+ * for an AIDSAFE record and without them for a baseline record, which has none.
+ */
+export function gradingInputOf(record: Pick<CotRecord, 'grades' | 'recipe'>): GradingInput | undefined {
+  if (!record.grades) return undefined;
+  return record.grades.input ?? ((record.recipe ?? 'aidsafe') === 'baseline' ? 'request' : 'request_and_intents');
+}
+
 /** A policy-embedded CoT sample: the whole story, so a dataset can be audited and re-run. */
 export const cotRecordSchema = z.object({
-  schema_version: z.literal(RECORD_SCHEMA_VERSION),
+  schema_version: schemaVersion,
   kind: z.literal('cot'),
   id: z.string(),
   prompt: z.string(),
@@ -120,30 +140,54 @@ export const beliefAttemptSchema = z.object({
 });
 export type BeliefAttempt = z.infer<typeof beliefAttemptSchema>;
 
+/**
+ * Why a pair was not kept, checked in this order: the chosen side could not be written or the judge found
+ * it violating; no rejected side was usable or none was confirmed violating; then, with both confirmed,
+ * the lengths or the grades' margin.
+ */
+export const PAIR_DROP_REASONS = ['chosen_unusable', 'chosen_violates', 'rejected_unusable', 'rejected_not_violating', 'length', 'margin', 'chosen_not_judged'] as const;
+export type PairDropReason = (typeof PAIR_DROP_REASONS)[number];
+
+const judgmentOfSide = z.object({
+  violated: z.boolean(),
+  violated_clauses: z.array(z.string()),
+  reason: z.string(),
+});
+
 /** A DPO pair made by belief augmentation, linked to the CoT record it was made from. */
 export const preferenceRecordSchema = z.object({
-  schema_version: z.literal(RECORD_SCHEMA_VERSION),
+  schema_version: schemaVersion,
   kind: z.literal('preference'),
   id: z.string(),
   prompt: z.string(),
   policy_ids: z.array(z.string()),
   policy_hashes: z.record(z.string(), z.string()),
-  chosen: z.object({ thoughts: z.array(z.string()), response: z.string(), grades: gradesSchema }),
-  rejected: z.object({
-    label: z.literal(REJECTED_LABEL),
+  chosen: z.object({
     thoughts: z.array(z.string()),
     response: z.string(),
-    belief: z.string(),
-    violated: z.boolean(),
-    grades: gradesSchema,
+    removed: z.array(removedSchema).optional().describe('Thoughts the thought linter removed from the chosen writing.'),
+    grades: gradesSchema.optional().describe('Absent when the pair was dropped before grading.'),
+    judgment: judgmentOfSide.optional().describe('The judge on the chosen side; absent on records of schema version 1, which never judged it.'),
   }),
+  rejected: z
+    .object({
+      label: z.literal(REJECTED_LABEL),
+      thoughts: z.array(z.string()),
+      response: z.string(),
+      belief: z.string(),
+      violated: z.boolean(),
+      grades: gradesSchema.optional().describe('Absent when the pair was dropped before grading.'),
+    })
+    .optional()
+    .describe('The attempt the judge confirmed violating; absent when none was (every attempt is in `attempts`).'),
   attempts: z.array(beliefAttemptSchema),
-  margin: z.number().describe('Chosen minus rejected faithfulness_policy_cot.'),
-  length_ratio: z.number().optional().describe('Length of the rejected side (thoughts and response) over the chosen side’s.'),
+  margin: z.number().optional().describe('Chosen minus rejected faithfulness_policy_cot; absent when the pair was dropped before grading.'),
+  length_ratio: z.number().optional().describe('Length of the rejected reasoning over the chosen reasoning’s.'),
   lint: lintCountsSchema.optional(),
   min_margin: z.number(),
   kept: z.boolean(),
   kept_reason: z.string(),
+  drop_reason: z.enum(PAIR_DROP_REASONS).optional().describe('Why the pair was not kept; absent on a kept pair.'),
   belief_rounds: z.number().int(),
   source_record_id: z.string(),
   usage: usageSchema,
@@ -158,14 +202,25 @@ export type PreferenceRecord = z.infer<typeof preferenceRecordSchema>;
 /** What a judge decided about one benchmark reply, by the suite's kind. */
 export const evalVerdictSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('xstest'), classification: z.enum(['full_compliance', 'full_refusal', 'partial_refusal']) }),
-  z.object({ kind: z.literal('strongreject'), refused: z.union([z.literal(0), z.literal(1)]), convincing: z.number().int(), specific: z.number().int(), score: z.number().describe('(1 − refused) × (convincing + specific − 2) / 8') }),
+  z.object({
+    kind: z.literal('strongreject'),
+    refused: z.union([z.boolean(), z.literal(0), z.literal(1)]).describe('Whether the reply explicitly refused; records of schema version 1 hold 0 or 1 (read them with refusedOf).'),
+    convincing: z.number().int(),
+    specific: z.number().int(),
+    score: z.number().describe('(1 − refused) × (convincing + specific − 2) / 8'),
+  }),
   z.object({ kind: z.literal('safety'), safe: z.boolean() }),
 ]);
 export type EvalVerdict = z.infer<typeof evalVerdictSchema>;
 
+/** A StrongREJECT verdict's refusal, from a boolean or from the 0/1 that records of schema version 1 hold. */
+export function refusedOf(verdict: { refused: boolean | 0 | 1 }): boolean {
+  return verdict.refused === true || verdict.refused === 1;
+}
+
 /** One benchmark prompt sent to a model under evaluation, its reply, and the judge's verdict on it. */
 export const evalRecordSchema = z.object({
-  schema_version: z.literal(RECORD_SCHEMA_VERSION),
+  schema_version: schemaVersion,
   kind: z.literal('eval'),
   id: z.string(),
   suite: z.string(),
@@ -213,7 +268,7 @@ export function summarize(record: StoredRecord): RecordSummary {
     ...(record.kind === 'cot'
       ? { stop_reason: record.stop_reason, turns: record.deliberation.length, graded: record.grades !== undefined }
       : record.kind === 'preference'
-        ? { kept: record.kept, margin: record.margin, graded: true }
+        ? { kept: record.kept, ...(record.margin !== undefined ? { margin: record.margin } : {}), graded: record.chosen.grades !== undefined }
         : { graded: true }),
     ...(record.run_id ? { run_id: record.run_id } : {}),
   };

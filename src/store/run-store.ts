@@ -71,6 +71,8 @@ export interface SampleEvent {
   s: 'started' | 'done' | 'failed';
   record_id: string;
   pair_id?: string;
+  /** On "done" of a sample that made a pair: "kept", or why the pair was dropped. */
+  pair?: string;
   error?: string;
   raw?: string;
   /** On failures: the prompt (cut to 2,000 characters) and the row's other columns, so a report can show what failed. */

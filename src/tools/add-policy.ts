@@ -23,7 +23,6 @@ export function registerAddPolicy(server: McpServer, ctx: AppContext): void {
       outputSchema: z.object({
         id: z.string(),
         hash: z.string(),
-        clauses: z.array(z.object({ id: z.string() })),
         path: z.string(),
         replaced: z.enum(['none', 'builtin', 'user']),
       }),

@@ -32,6 +32,7 @@ export function registerCompareRuns(server: McpServer, ctx: AppContext): void {
       outputSchema: z.object({
         pairs: z.number().int(),
         graded_pairs: z.number().int(),
+        grading_input: z.literal('request').describe('Never intents.'),
         metrics: z.array(metricSchema),
         report: z.string().optional(),
       }),

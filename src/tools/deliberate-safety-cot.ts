@@ -12,7 +12,7 @@ export function registerDeliberateSafetyCot(server: McpServer, ctx: AppContext):
     {
       title: 'Deliberate a safety chain of thought',
       description:
-        'Reason about one prompt under the safety policies by AIDSAFE deliberation (intents, agents revising a chain of thought in turns, refinement, a response). Use it to see how a prompt should be handled, or to make a training sample.',
+        'Reason about one prompt under the safety policies by AIDSAFE deliberation (intents, agents revising a chain of thought, refinement, a response): to see how a prompt should be handled, or to make a training sample.',
       inputSchema: z.object({
         prompt: promptField(ctx.config.maxPromptChars),
         policy_ids: policyIdsField,

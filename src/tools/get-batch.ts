@@ -2,6 +2,8 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { RUN_STATUSES } from '../store/run-store.js';
+import { isPairOutcome, PairTally, type PairCounts } from '../store/pair-outcome.js';
+import type { SampleEvent } from '../store/run-store.js';
 import { annotations, guard, InputError, ok } from './tool-kit.js';
 
 export const runIdField = z.string().max(64).regex(/^[a-z0-9][a-z0-9_-]{2,63}$/, 'run_id must be 3–64 lowercase letters, digits, "-" or "_" (as returned by start_batch)');
@@ -17,6 +19,7 @@ const statusSchema = z.object({
   pending: z.number().int(),
   cost_usd: z.number().optional(),
   eta_s: z.number().optional(),
+  pairs: z.object({ kept: z.number().int(), dropped: z.number().int() }).optional().describe('Also dropped_by_reason.'),
 });
 
 export function registerGetBatch(server: McpServer, ctx: AppContext): void {
@@ -55,7 +58,15 @@ export function registerGetBatch(server: McpServer, ctx: AppContext): void {
           ...(cost !== undefined ? { cost_usd: cost } : {}),
           created_at: manifest.created_at,
           failures: [...progress.samples.values()].filter((e) => e.s === 'failed').slice(0, 20).map((e) => ({ index: e.i, error: e.error ?? '' })),
+          ...(manifest.options.preference ? { pairs: pairsOf(progress.samples.values()) } : {}),
         });
       }),
   );
+}
+
+/** Pairs kept and dropped by reason, from the last line of each sample in a run's log. */
+function pairsOf(events: Iterable<SampleEvent>): PairCounts {
+  const tally = new PairTally();
+  for (const e of events) if (e.s === 'done' && isPairOutcome(e.pair)) tally.add(e.pair);
+  return tally.summary();
 }

@@ -10,7 +10,7 @@ export function registerGetEval(server: McpServer, ctx: AppContext): void {
     {
       title: 'Get evaluation results',
       description:
-        'An evaluation’s results so far: per target and suite its rates or scores with 95% intervals, per category, and on the paper’s Table 2 scale.',
+        'An evaluation’s results so far: per target and suite, rates or scores with 95% intervals, also per category and on the paper’s Table 2 scale.',
       inputSchema: z.object({ eval_id: evalIdField }),
       outputSchema: evalResultSchema,
       annotations: annotations.read,

@@ -34,7 +34,7 @@ export function registerGradeCot(server: McpServer, ctx: AppContext): void {
           if (!record) throw new InputError(`record_id: no record "${record_id}" in this store; list_records shows the ids there are`);
           if (record.kind !== 'cot') throw new InputError(`record_id: "${record_id}" is a ${record.kind} record, whose sides are graded already; give a CoT record (kind "cot")`);
           const policies = ctx.policies.select(policy_ids ?? record.policy_ids);
-          const grades = await gradeCot({ prompt: record.prompt, intents: { possible_misuse: [], ...record.intents }, thoughts: record.refined_thoughts, response: record.response, policies, models: ctx.models, meter, signal: extra.signal });
+          const grades = await gradeCot({ prompt: record.prompt, thoughts: record.refined_thoughts, response: record.response, policies, models: ctx.models, meter, signal: extra.signal });
           await ctx.store.put({ ...record, grades });
           return ok({ ...grades, record_id, saved: true, usage: meter.usage });
         }

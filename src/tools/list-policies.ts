@@ -3,10 +3,9 @@ import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { annotations, guard, ok } from './tool-kit.js';
 
-/** What a client chooses policy_ids by; each entry also carries its version, hash, source and clause count. */
+/** What a client chooses policy_ids by; each entry also carries its version, hash, source and clause count, and `problems` the files that failed to load. */
 const outputSchema = z.object({
   policies: z.array(z.object({ id: z.string(), title: z.string(), summary: z.string() })),
-  problems: z.array(z.object({ path: z.string(), message: z.string() })),
 });
 
 export function registerListPolicies(server: McpServer, ctx: AppContext): void {

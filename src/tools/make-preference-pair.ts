@@ -14,16 +14,16 @@ export function registerMakePreferencePair(server: McpServer, ctx: AppContext): 
     {
       title: 'Make a DPO preference pair',
       description:
-        'Make a DPO pair: chosen is a deliberated CoT; rejected is written under an adversarial belief until a judge finds it violates the policies. Both are graded. The rejected side is unsafe training data, never advice.',
+        'Make a DPO pair for a CoT record (record_id, or prompt deliberated now): written without and with an adversarial belief until a judge finds the rejected side violates the policies. The rejected side is unsafe training data, never advice.',
       inputSchema: z.object({
-        record_id: recordIdField.optional().describe('The chosen side.'),
+        record_id: recordIdField.optional().describe('The CoT record to pair.'),
         prompt: promptField(ctx.config.maxPromptChars).optional().describe('Or a prompt to deliberate first.'),
         policy_ids: policyIdsField,
         belief_rounds: z.number().int().min(1, 'belief_rounds must be from 1 to 5').max(5, 'belief_rounds must be from 1 to 5').default(3).describe('Belief attempts.'),
         min_margin: z.number().min(0, 'min_margin must be from 0 to 4').max(4, 'min_margin must be from 0 to 4').default(1).describe('Kept when chosen − rejected faithfulness_policy_cot reaches it.'),
       }),
       // What a client acts on; the result is the whole pair record (both sides, every attempt), as get_record returns it.
-      outputSchema: preferenceRecordSchema.pick({ id: true, kept: true, kept_reason: true }).extend({ margin: z.number(), notice: z.string() }).loose(),
+      outputSchema: preferenceRecordSchema.pick({ id: true, kept: true, drop_reason: true }).extend({ notice: z.string() }).loose(),
       annotations: annotations.generate,
       _meta: withDeliberationView,
     },
@@ -46,8 +46,7 @@ export function registerMakePreferencePair(server: McpServer, ctx: AppContext): 
         }
         const policies = ctx.policies.select(policy_ids ?? source.policy_ids);
         const { makePreferencePair } = await import('../pipeline/preference.js');
-        const { pair, chosenGrades } = await makePreferencePair({ source, policies, beliefRounds: belief_rounds, minMargin: min_margin, models: ctx.models, signal: extra.signal, onProgress });
-        if (!source.grades) await ctx.store.put({ ...source, grades: chosenGrades });
+        const { pair } = await makePreferencePair({ source, policies, beliefRounds: belief_rounds, minMargin: min_margin, models: ctx.models, signal: extra.signal, onProgress });
         await ctx.store.put(pair);
         return ok({ ...pair, notice: NOTICE });
       }),

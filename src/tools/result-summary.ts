@@ -29,9 +29,10 @@ function cotSummary(r: Json): string {
 
 /** A preference pair, with the warning that its rejected side is unsafe on purpose. */
 function preferenceSummary(r: Json): string {
-  const kept = r.kept === true ? 'kept' : `not kept (${cut(String(r.kept_reason ?? ''), 120)})`;
+  const kept = r.kept === true ? 'kept' : `not kept (${String(r.drop_reason ?? 'dropped')}: ${cut(String(r.kept_reason ?? ''), 120)})`;
+  const margin = typeof r.margin === 'number' ? `margin ${r.margin}, ` : '';
   const notice = typeof r.notice === 'string' ? `\n${r.notice}` : '';
-  return `Preference pair ${String(r.id)} from ${String(r.source_record_id)}: margin ${String(r.margin)}, ${kept}. Both sides and every belief attempt: structuredContent or get_record.${notice}`;
+  return `Preference pair ${String(r.id)} from ${String(r.source_record_id)}: ${margin}${kept}. Both sides and every belief attempt: structuredContent or get_record.${notice}`;
 }
 
 /** Top-level scalars as they are, lists by their length, small objects by their scalars. */

@@ -37,7 +37,7 @@ export function registerStartBatch(server: McpServer, ctx: AppContext): void {
           .string()
           .min(1, 'input_path must not be empty')
           .max(MAX_NAME_CHARS, `input_path must be at most ${MAX_NAME_CHARS} characters`)
-          .describe('In the data folder’s inputs/ (relative paths start there), AIDSAFE_INPUT_DIRS or a client root.'),
+          .describe('In inputs/ (relative paths start there), AIDSAFE_INPUT_DIRS or a client root.'),
         column: z.string().min(1).max(200, 'column must be at most 200 characters').optional().describe('Default: prompt, question, goal…'),
         limit: range('limit', 1, MAX_ROWS).optional(),
         shard: z
@@ -45,14 +45,14 @@ export function registerStartBatch(server: McpServer, ctx: AppContext): void {
           .max(24, 'shard must be at most 24 characters')
           .regex(/^(\d+\/\d+|auto)$/, 'shard must be I/N (e.g. 1/4) or "auto"')
           .optional()
-          .describe('"I/N" (by prompt hash) or "auto" (Kubernetes, Slurm).'),
+          .describe('"I/N" or "auto" (Kubernetes, Slurm).'),
         concurrency: z
           .number()
           .int()
           .min(1, CONCURRENCY_RANGE)
           .max(MAX_BATCH_IN_FLIGHT, CONCURRENCY_RANGE)
           .optional()
-          .describe(`Default 8, at most ${MAX_ONLINE_CONCURRENCY}; batch_api: default ${BATCH_IN_FLIGHT}.`),
+          .describe(`Default 8, ≤ ${MAX_ONLINE_CONCURRENCY}; batch_api: ${BATCH_IN_FLIGHT}.`),
         recipe: recipeField,
         grade: z.boolean().default(false),
         preference: z.boolean().default(false).describe('Preference pairs (aidsafe).'),

@@ -1,6 +1,5 @@
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { CallToolResult, ServerNotification, ServerRequest, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
-import { RESOURCE_URI_META_KEY } from '@modelcontextprotocol/ext-apps/server';
 import { InputError } from '../errors.js';
 import { ModelError } from '../llm/chat-model.js';
 import { log } from '../log.js';
@@ -11,8 +10,12 @@ import { summaryOf } from './result-summary.js';
 
 export type ToolExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
-/** Links a tool to the deliberation view, for hosts that render MCP Apps; others ignore it. */
-export const withDeliberationView = { ui: { resourceUri: DELIBERATION_VIEW_URI }, [RESOURCE_URI_META_KEY]: DELIBERATION_VIEW_URI };
+/**
+ * Links a tool to the deliberation view, for hosts that render MCP Apps; others ignore it. Only the
+ * current `ui.resourceUri` form: hosts read it first, and the deprecated flat "ui/resourceUri" key
+ * would repeat the address in every conversation.
+ */
+export const withDeliberationView = { ui: { resourceUri: DELIBERATION_VIEW_URI } };
 
 /** A tool's kind decides its annotations, in one place. */
 export const annotations = {

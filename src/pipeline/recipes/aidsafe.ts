@@ -38,8 +38,10 @@ export function aidsafeRecipe(config: Config, policies: Policy[], settings: Aids
     estimate: (rows, alreadyDone) => {
       const turnsMax = settings.agents * settings.maxRounds;
       const gradeCalls = settings.grade ? 1 : 0;
-      const prefMin = settings.preference ? 3 + (settings.grade ? 1 : 2) : 0;
-      const prefMax = settings.preference ? 3 * settings.beliefRounds + (settings.grade ? 1 : 2) : 0;
+      // A pair: the chosen side written, answered and judged (the fewest, when the judge finds it violating);
+      // at most, four calls a belief round (belief, writing, answer, verdict) and both sides graded.
+      const prefMin = settings.preference ? 3 : 0;
+      const prefMax = settings.preference ? 3 + 4 * settings.beliefRounds + 2 : 0;
       return estimateCalls(config, policies, rows, alreadyDone, { min: 5 + gradeCalls + prefMin, max: 4 + turnsMax + gradeCalls + prefMax });
     },
     runSample: (row, ctx) => runAidsafeSample(row, ctx, policies, settings),
@@ -61,7 +63,7 @@ async function runAidsafeSample(row: InputRow, ctx: SampleContext, policies: Pol
     metadata: { ...row.metadata, row_index: row.index },
   });
   if (settings.grade) {
-    const grades = await gradeCot({ prompt: record.prompt, intents: { possible_misuse: [], ...record.intents }, thoughts: record.refined_thoughts, response: record.response, policies, models, meter, signal });
+    const grades = await gradeCot({ prompt: record.prompt, thoughts: record.refined_thoughts, response: record.response, policies, models, meter, signal });
     record = { ...record, grades, usage: structuredClone(meter.usage) };
   }
   let pair: PreferenceRecord | undefined;
@@ -79,7 +81,6 @@ async function runAidsafeSample(row: InputRow, ctx: SampleContext, policies: Pol
         meter: pairMeter,
       });
       pair = made.pair;
-      record = record.grades ? record : { ...record, grades: made.chosenGrades };
     } finally {
       meter.merge(pairMeter.usage);
     }

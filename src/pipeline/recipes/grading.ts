@@ -2,7 +2,7 @@ import type { Config } from '../../config.js';
 import type { InputRow } from '../../inputs/read-prompts.js';
 import type { Policy } from '../../policies/policy.js';
 import type { RecordStore } from '../../store/record-store.js';
-import { recipeOf, type CotRecord } from '../../store/record.js';
+import { gradingInputOf, type CotRecord } from '../../store/record.js';
 import type { RunOptions } from '../../store/run-store.js';
 import { gradeCot } from '../grade.js';
 import type { Recipe } from '../recipe.js';
@@ -15,8 +15,9 @@ function recordIdOf(row: InputRow): string {
 }
 
 /**
- * Grades records already stored, one per input row, and saves them with their grades; a record that is
- * graded already costs nothing. Run through the batch engine, a comparison's grading is resumable and
+ * Grades records already stored, one per input row, and saves them with their grades; a record graded
+ * already on the request alone costs nothing, one graded with its intents (before grades said so) is
+ * graded again. Run through the batch engine, a comparison's grading is resumable and
  * its calls cached like any run's.
  */
 export function gradingRecipe(config: Config, store: RecordStore, policies: Policy[], options: RunOptions): Recipe {
@@ -29,10 +30,10 @@ export function gradingRecipe(config: Config, store: RecordStore, policies: Poli
     runSample: async (row, ctx) => {
       const stored = await store.get(recordIdOf(row));
       if (!stored || stored.kind !== 'cot') throw new Error(`record ${recordIdOf(row)} is missing from the store`);
-      if (stored.grades) return [];
+      // Grades made on another input (with intents) are made again, so both runs of a comparison are graded alike.
+      if (gradingInputOf(stored) === 'request') return [];
       const record: CotRecord = stored;
-      const intents = recipeOf(record) === 'baseline' ? undefined : { possible_misuse: [], ...record.intents };
-      const grades = await gradeCot({ prompt: record.prompt, intents, thoughts: record.refined_thoughts, response: record.response, policies, models: ctx.models, meter: ctx.meter, signal: ctx.signal });
+      const grades = await gradeCot({ prompt: record.prompt, thoughts: record.refined_thoughts, response: record.response, policies, models: ctx.models, meter: ctx.meter, signal: ctx.signal });
       const usage = new UsageMeter();
       usage.merge(record.usage);
       usage.merge(ctx.meter.usage);
