@@ -5,6 +5,8 @@ import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
+import { ConfigError, loadConfig } from '../src/config.js';
+import { TOOL_SETS } from '../src/tool-sets.js';
 import { connectClient, contextFor, tempDir } from './helpers/fixtures.js';
 import { ScriptedModelServer } from './helpers/scripted-model-server.js';
 
@@ -99,4 +101,34 @@ describe('light in a chat host', () => {
     const evaluation = await call('start_eval', { targets: [{ target: 'responder' }], suites: ['xstest'], limit: 2, wait: true });
     await call('get_eval', { eval_id: evaluation.eval_id });
   }, 60_000);
+});
+
+describe('AIDSAFE_TOOLS', () => {
+  it('offers only the tools of the sets it names, and every tool is in a set', async () => {
+    const all = tools.map((t) => t.name);
+    expect(new Set(Object.values(TOOL_SETS).flat())).toEqual(new Set(all));
+    const sizes: Record<string, number> = {};
+    for (const sets of ['chat', 'batch', 'eval', 'chat,eval']) {
+      const only = tempDir();
+      const { client: scoped, close: closeScoped } = await connectClient(await contextFor(model.url, only.path, { AIDSAFE_TOOLS: sets }));
+      const listed = await scoped.listTools();
+      const expected = new Set<string>(sets.split(',').flatMap((s) => TOOL_SETS[s as keyof typeof TOOL_SETS]));
+      expect(listed.tools.map((t) => t.name)).toEqual(all.filter((name) => expected.has(name)));
+      sizes[sets] = JSON.stringify(listed).length;
+      const outside = all.find((name) => !expected.has(name))!;
+      const refused = (await scoped.callTool({ name: outside, arguments: {} }).catch((error: unknown) => ({ isError: true, content: [{ type: 'text', text: String(error) }] }))) as CallToolResult;
+      expect(refused.isError).toBe(true);
+      expect(text(refused)).toMatch(new RegExp(`${outside}.*not found`));
+      await closeScoped();
+      only.remove();
+    }
+    expect(sizes.chat).toBeLessThan(10_000);
+  });
+
+  it('takes all (the default) or a list of set names, and names the sets when it is wrong', () => {
+    expect(loadConfig({}).tools).toBeUndefined();
+    expect(loadConfig({ AIDSAFE_TOOLS: 'all' }).tools).toBeUndefined();
+    expect(() => loadConfig({ AIDSAFE_TOOLS: 'chat,evals' })).toThrow(ConfigError);
+    expect(() => loadConfig({ AIDSAFE_TOOLS: 'chat,evals' })).toThrow('AIDSAFE_TOOLS: "evals" is not a tool set; give a comma-separated list of chat, batch, eval, or all (the default)');
+  });
 });
