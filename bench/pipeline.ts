@@ -19,11 +19,11 @@ export interface PipelineFigures {
   efficiency: number;
 }
 
-/** Real prompts from the shared sets, as one JSONL file of `count` rows. */
+/** Real prompts from the shipped benchmark sets, as one JSONL file of `count` rows. */
 async function promptFile(dir: string, count: number): Promise<string> {
-  const datasets = new URL('../../../shared/datasets/', import.meta.url);
+  const datasets = new URL('../../benchmarks/', import.meta.url);
   const rows: string[] = [];
-  for (const name of ['xstest_prompts.csv', 'strongreject_dataset.csv', 'advbench_harmful_behaviors.csv', 'harmbench_behaviors_text_all.csv']) {
+  for (const name of ['xstest.jsonl', 'strongreject.jsonl', 'advbench.jsonl', 'harmbench.jsonl']) {
     for (const row of (await readPromptFile(fileURLToPath(new URL(name, datasets)))).rows) rows.push(JSON.stringify({ prompt: row.prompt, source: name }));
   }
   const path = join(dir, 'prompts.jsonl');

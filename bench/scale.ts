@@ -31,13 +31,13 @@ export interface ScaleFigures {
 }
 
 /**
- * Writes `count` unique prompts as JSONL: the shared sets' prompts over and over, each with its row
+ * Writes `count` unique prompts as JSONL: the shipped benchmark sets' prompts over and over, each with its row
  * number, so neither the request cache nor dedup sees a repeat.
  */
 export async function writePrompts(path: string, count: number): Promise<number> {
-  const datasets = new URL('../../../shared/datasets/', import.meta.url);
+  const datasets = new URL('../../benchmarks/', import.meta.url);
   const base: string[] = [];
-  for (const name of ['xstest_prompts.csv', 'strongreject_dataset.csv', 'advbench_harmful_behaviors.csv', 'harmbench_behaviors_text_all.csv']) {
+  for (const name of ['xstest.jsonl', 'strongreject.jsonl', 'advbench.jsonl', 'harmbench.jsonl']) {
     for (const row of (await readPromptFile(fileURLToPath(new URL(name, datasets)))).rows) base.push(row.prompt);
   }
   const out = createWriteStream(path);

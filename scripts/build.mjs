@@ -2,7 +2,8 @@
 // of a cold start resolving and reading hundreds of ES modules (the MCP SDK and zod alone are ~400 ms),
 // so a few large files start faster. Code loaded by `import()` stays in its own chunk, loaded at first use.
 // Writes build/bundle-meta.json: which source modules each output file holds.
-import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -53,5 +54,11 @@ const outputs = Object.fromEntries(
     .map(([file, output]) => [relative(dist, join(root, file)).split(sep).join('/'), Object.keys(output.inputs)]),
 );
 writeFileSync(join(root, 'build', 'bundle-meta.json'), JSON.stringify(outputs, null, 1) + '\n');
+// The views inline ext-apps' browser bundle as text (src/views/assets.ts). A copy in dist/vendor/, with its
+// licence, lets an installed package read it without ext-apps and the SDK it names as a peer.
+const extApps = createRequire(import.meta.url).resolve('@modelcontextprotocol/ext-apps/app-with-deps');
+mkdirSync(join(dist, 'vendor'), { recursive: true });
+copyFileSync(extApps, join(dist, 'vendor', 'ext-apps-app-with-deps.js'));
+copyFileSync(join(extApps.slice(0, extApps.lastIndexOf(`${sep}dist${sep}`)), 'LICENSE'), join(dist, 'vendor', 'ext-apps-LICENSE'));
 // The bin must be runnable after `npm run build`.
 chmodSync(join(dist, 'cli.js'), 0o755);

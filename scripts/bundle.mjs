@@ -1,5 +1,6 @@
-// Builds the Claude Desktop extension (an MCP Bundle, .mcpb): manifest.json, the built server, the
-// policies and views, and the production dependencies, zipped. `npm run bundle` builds first.
+// Builds the Claude Desktop extension (an MCP Bundle, .mcpb): manifest.json and what the server reads at
+// run time — the built dist/ (no source maps), package.json (its version), benchmarks/, policies/, views/
+// and the runtime dependencies — zipped with the licence. `npm run bundle` builds first.
 // Output: build/aidsafe-mcp-<version>.mcpb (override with --out PATH).
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -94,12 +95,17 @@ if (!existsSync(join(root, manifest.server.entry_point))) fail(`${manifest.serve
 const stage = join(root, 'build', 'bundle');
 rmSync(stage, { recursive: true, force: true });
 mkdirSync(stage, { recursive: true });
-for (const entry of ['manifest.json', 'package.json', 'package-lock.json', 'README.md', 'dist', 'policies', 'views']) {
+/** What the server reads at run time (src/paths.ts, src/version.ts, src/views/assets.ts), and the licence. */
+const BUNDLED = ['manifest.json', 'package.json', 'LICENSE', 'dist', 'benchmarks', 'policies', 'views'];
+for (const entry of [...BUNDLED, 'package-lock.json']) {
   cpSync(join(root, entry), join(stage, entry), { recursive: true, filter: (src) => !src.endsWith('.map') });
 }
-// Production dependencies only, from the npm cache when it has them; no install scripts run.
+// Runtime dependencies only, from the npm cache when it has them; no install scripts run. The lock file is
+// only needed for the install.
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 execFileSync(npm, ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], { cwd: stage, stdio: 'inherit', shell: process.platform === 'win32' });
+rmSync(join(stage, 'package-lock.json'));
+rmSync(join(stage, 'node_modules', '.package-lock.json'), { force: true });
 
 mkdirSync(dirname(out), { recursive: true });
 const files = walk(stage);

@@ -108,6 +108,10 @@ export interface Config {
   endpointConfigured: boolean;
   /** The model named by AIDSAFE_MODEL or the config file, if any: a hint for sampling clients. */
   modelHint: string | undefined;
+  /** Where the default base URL came from, for error messages: "OPENAI_BASE_URL" or the config file's key. */
+  baseUrlFrom?: string;
+  /** The AIDSAFE_CONFIG file, if one was read. */
+  configPath?: string;
   /**
    * AIDSAFE_EVAL_TARGETS: the base URLs a client may name as start_eval targets, each with the variable
    * holding its key if the operator gave one; undefined when unset (any URL, sent no key of ours).
@@ -187,6 +191,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     inputDirs: (env.AIDSAFE_INPUT_DIRS ?? '').split(':').filter(Boolean),
     endpointConfigured: Boolean(env.OPENAI_BASE_URL || env.OPENAI_API_KEY || env.AIDSAFE_CONFIG),
     modelHint: defaults.model,
+    ...(file.default?.base_url !== undefined ? { baseUrlFrom: 'default.base_url' } : env.OPENAI_BASE_URL ? { baseUrlFrom: 'OPENAI_BASE_URL' } : {}),
+    ...(env.AIDSAFE_CONFIG ? { configPath: env.AIDSAFE_CONFIG } : {}),
     evalTargets: parseEvalTargets(env.AIDSAFE_EVAL_TARGETS),
     httpTrustRoots: parseSwitch('AIDSAFE_HTTP_TRUST_ROOTS', env.AIDSAFE_HTTP_TRUST_ROOTS),
     tools: parseToolSets(env.AIDSAFE_TOOLS, (message) => new ConfigError(message)),

@@ -18,6 +18,8 @@ export interface AppContext {
   store: RecordStore;
   runs: RunStore;
   models: ModelRouter;
+  /** True on an MCP connection whose models are the client's own (sampling): no server to check before a run. */
+  modelsFromClient?: boolean;
   /** The request cache of batch runs, opened (indexed) on first use. */
   requestCache: () => Promise<RequestCache>;
   /** Batch runs started by this process, by run id. */

@@ -37,7 +37,7 @@ export function createServer(ctx: AppContext): McpServer {
   const models = ctx.config.endpointConfigured
     ? ctx.models
     : ctx.models.withFactory(() => new SamplingChatModel(server.server, { maxRepairs: ctx.config.maxRepairs, timeoutMs: ctx.config.requestTimeoutMs, modelHint: ctx.config.modelHint }));
-  const connection: AppContext = { ...ctx, models };
+  const connection: AppContext = { ...ctx, models, ...(ctx.config.endpointConfigured ? {} : { modelsFromClient: true }) };
   registerTools(server, connection);
   registerPolicyResource(server, connection);
   registerDeliberationView(server);

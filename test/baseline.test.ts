@@ -6,10 +6,10 @@ import type { AppContext } from '../src/context.js';
 import { BatchRun, type BatchRequest } from '../src/pipeline/batch.js';
 import { exportDataset } from '../src/store/export.js';
 import type { CotRecord } from '../src/store/record.js';
-import { connectClient, contextFor, DATASETS, tempDir } from './helpers/fixtures.js';
+import { connectClient, contextFor, BENCHMARKS, tempDir } from './helpers/fixtures.js';
 import { ScriptedModelServer } from './helpers/scripted-model-server.js';
 
-const xstest = fileURLToPath(new URL('xstest_prompts.csv', DATASETS));
+const xstest = fileURLToPath(new URL('xstest.jsonl', BENCHMARKS));
 
 function request(overrides: Partial<BatchRequest> = {}): BatchRequest {
   return { inputPath: xstest, limit: 6, concurrency: 4, grade: true, preference: false, agents: 2, maxRounds: 3, beliefRounds: 3, minMargin: 1, budgets: {}, ...overrides };
@@ -86,10 +86,10 @@ describe('the baseline recipe', () => {
 
   it('start_batch takes recipe "baseline" and runs the baseline', async () => {
     mkdirSync(join(data.path, 'inputs'), { recursive: true });
-    copyFileSync(xstest, join(data.path, 'inputs', 'xstest.csv'));
+    copyFileSync(xstest, join(data.path, 'inputs', 'xstest.jsonl'));
     const { client, close } = await connectClient(ctx);
     try {
-      const result = await client.callTool({ name: 'start_batch', arguments: { input_path: 'xstest.csv', limit: 3, recipe: 'baseline', wait: true } });
+      const result = await client.callTool({ name: 'start_batch', arguments: { input_path: 'xstest.jsonl', limit: 3, recipe: 'baseline', wait: true } });
       expect(result.isError, JSON.stringify(result.content)).toBeFalsy();
       const { run_id, final } = result.structuredContent as { run_id: string; final: { status: string; done: number } };
       expect(final).toMatchObject({ status: 'done', done: 3 });

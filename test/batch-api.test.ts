@@ -7,11 +7,11 @@ import type { Config } from '../src/config.js';
 import { createContext, type AppContext } from '../src/context.js';
 import { BatchRun, type BatchRequest, type BatchStatus } from '../src/pipeline/batch.js';
 import type { StoredRecord } from '../src/store/record.js';
-import { connectClient, DATASETS, tempDir, testConfig } from './helpers/fixtures.js';
+import { connectClient, BENCHMARKS, tempDir, testConfig } from './helpers/fixtures.js';
 import { runCli, startCli } from './helpers/cli.js';
 import { ScriptedModelServer, type ScriptedServerOptions } from './helpers/scripted-model-server.js';
 
-const xstest = fileURLToPath(new URL('xstest_prompts.csv', DATASETS));
+const xstest = fileURLToPath(new URL('xstest.jsonl', BENCHMARKS));
 const FAST_POLLS = { poll_ms: 20, max_poll_ms: 100, quiet_ms: 200 };
 
 function request(overrides: Partial<BatchRequest> = {}): BatchRequest {

@@ -10,13 +10,13 @@ import { createContext, type AppContext } from '../src/context.js';
 import { BatchRun, type BatchRequest } from '../src/pipeline/batch.js';
 import { exportDataset } from '../src/store/export.js';
 import type { CotRecord, PreferenceRecord, StoredRecord } from '../src/store/record.js';
-import { cliAgainst, DATASETS, tempDir, testConfig } from './helpers/fixtures.js';
+import { cliAgainst, BENCHMARKS, tempDir, testConfig } from './helpers/fixtures.js';
 import { runCli, startCli } from './helpers/cli.js';
 import { ScriptedModelServer } from './helpers/scripted-model-server.js';
 
-const xstest = fileURLToPath(new URL('xstest_prompts.csv', DATASETS));
-const strongreject = fileURLToPath(new URL('strongreject_dataset.csv', DATASETS));
-const advbench = fileURLToPath(new URL('advbench_harmful_behaviors.csv', DATASETS));
+const xstest = fileURLToPath(new URL('xstest.jsonl', BENCHMARKS));
+const strongreject = fileURLToPath(new URL('strongreject.jsonl', BENCHMARKS));
+const advbench = fileURLToPath(new URL('advbench.jsonl', BENCHMARKS));
 
 function request(inputPath: string, overrides: Partial<BatchRequest> = {}): BatchRequest {
   return { inputPath, concurrency: 8, grade: false, preference: false, agents: 2, maxRounds: 3, beliefRounds: 3, minMargin: 1, budgets: {}, ...overrides };
@@ -90,7 +90,7 @@ describe('CLI dataset run over the whole XSTest file, and its exports', () => {
       expect(completion.map((m) => m.role)).toEqual(['assistant']);
       expect(completion[0]!.content).toMatch(/^<think>\n[\s\S]+\n<\/think>\n\n\S/);
       expect(typeof row.metadata).toBe('string');
-      expect(Object.keys(JSON.parse(row.metadata as string) as object)).toEqual(['focus', 'id', 'label', 'note', 'row_index', 'type']);
+      expect(Object.keys(JSON.parse(row.metadata as string) as object)).toEqual(['id', 'label', 'row_index', 'type']);
       expect(row.run_id).toBe(runId);
     }
     expect(keys).toBe('["prompt","completion","id","run_id","metadata"]');

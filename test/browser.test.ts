@@ -8,9 +8,9 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { createContext } from '../src/context.js';
 import { BatchRun } from '../src/pipeline/batch.js';
 import type { CotRecord } from '../src/store/record.js';
-import { launchBrowser } from './helpers/browser.js';
+import { launchBrowser, NO_CHROMIUM } from './helpers/browser.js';
 import { runCli } from './helpers/cli.js';
-import { connectClient, contextFor, DATASETS, tempDir, testConfig } from './helpers/fixtures.js';
+import { connectClient, contextFor, BENCHMARKS, tempDir, testConfig } from './helpers/fixtures.js';
 import { ScriptedModelServer } from './helpers/scripted-model-server.js';
 
 const SHOTS = fileURLToPath(new URL('../test-output/', import.meta.url));
@@ -21,12 +21,14 @@ let client: Client;
 let closeClient: () => Promise<void>;
 
 beforeAll(async () => {
+  if (NO_CHROMIUM) return;
   mkdirSync(SHOTS, { recursive: true });
   browser = await launchBrowser();
   await model.start();
   ({ client, close: closeClient } = await connectClient(await contextFor(model.url, data.path)));
 }, 600_000);
 afterAll(async () => {
+  if (NO_CHROMIUM) return data.remove();
   await browser?.close();
   await closeClient?.();
   await model.close();
@@ -82,7 +84,7 @@ async function openPage(html: string, name: string): Promise<Page> {
   return page;
 }
 
-describe('the deliberation view as an MCP App', () => {
+describe.skipIf(NO_CHROMIUM)('the deliberation view as an MCP App', () => {
   it('is linked from tools/list and served as self-contained HTML with the MCP App MIME type', async () => {
     const { tools } = await client.listTools();
     for (const name of ['deliberate_safety_cot', 'get_record', 'make_preference_pair']) {
@@ -194,11 +196,11 @@ const varied = new ScriptedModelServer({
 });
 afterAll(async () => varied.close());
 
-describe('the run report', () => {
+describe.skipIf(NO_CHROMIUM)('the run report', () => {
   it('is one self-contained file with summary charts and a filterable sample list that opens each deliberation', async () => {
     await varied.start();
     const ctx = await createContext({ config: { ...testConfig(varied.url, data.path), maxRepairs: 1 } });
-    const xstest = fileURLToPath(new URL('xstest_prompts.csv', DATASETS));
+    const xstest = fileURLToPath(new URL('xstest.jsonl', BENCHMARKS));
     const run = await BatchRun.prepare(ctx, { inputPath: xstest, limit: 60, concurrency: 8, grade: true, preference: false, agents: 2, maxRounds: 3, beliefRounds: 3, minMargin: 1, budgets: {}, runId: 'report-run' });
     const final = await run.start();
     expect(final.failed).toBeGreaterThan(0);

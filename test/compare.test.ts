@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,11 +9,11 @@ import { bootstrapMean, BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED } from '../src/stats
 import type { CotRecord } from '../src/store/record.js';
 import { launchBrowser } from './helpers/browser.js';
 import { runCli, startCli } from './helpers/cli.js';
-import { cliAgainst, connectClient, contextFor, DATASETS, tempDir } from './helpers/fixtures.js';
+import { cliAgainst, connectClient, contextFor, BENCHMARKS, tempDir } from './helpers/fixtures.js';
 import { ScriptedModelServer } from './helpers/scripted-model-server.js';
 
-const xstest = fileURLToPath(new URL('xstest_prompts.csv', DATASETS));
-const advbench = fileURLToPath(new URL('advbench_harmful_behaviors.csv', DATASETS));
+const xstest = fileURLToPath(new URL('xstest.jsonl', BENCHMARKS));
+const advbench = fileURLToPath(new URL('advbench.jsonl', BENCHMARKS));
 
 /** A run's finished records, read straight from the store, by prompt. */
 async function recordsByPrompt(ctx: AppContext, runId: string): Promise<Map<string, CotRecord>> {
@@ -48,6 +48,15 @@ describe('comparing an AIDSAFE run with a baseline run of the same 30 XSTest pro
   afterAll(async () => {
     await server.close();
     data.remove();
+  });
+
+  it('checks the grader\'s server before it creates a grading run: a wrong port fails in seconds, naming the URL', async () => {
+    const runsBefore = readdirSync(join(data.path, 'runs')).sort();
+    const result = await runCli(['compare', '--run', aidsafeRun, '--run', baselineRun], { ...env, OPENAI_BASE_URL: 'http://127.0.0.1:1/v1' });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('endpoint: cannot reach http://127.0.0.1:1/v1 (set by OPENAI_BASE_URL) for grader (model scripted-model)');
+    expect(readdirSync(join(data.path, 'runs')).sort()).toEqual(runsBefore);
+    expect(existsSync(join(data.path, 'comparisons'))).toBe(false);
   });
 
   it('grades the ungraded side through a run, then prints the table and the JSON and writes the report', async () => {

@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { createContext } from '../src/context.js';
 import { BatchRun, type BatchRequest } from '../src/pipeline/batch.js';
 import { AppendLog } from '../src/store/append-log.js';
-import { DATASETS, tempDir, testConfig } from './helpers/fixtures.js';
+import { BENCHMARKS, tempDir, testConfig } from './helpers/fixtures.js';
 import { ScriptedModelServer } from './helpers/scripted-model-server.js';
 
 /**
@@ -39,7 +39,7 @@ vi.mock('node:fs/promises', async (importOriginal) => {
   return { ...real, default: { ...real, writeFile, open }, writeFile, open };
 });
 
-const xstest = fileURLToPath(new URL('xstest_prompts.csv', DATASETS));
+const xstest = fileURLToPath(new URL('xstest.jsonl', BENCHMARKS));
 const model = new ScriptedModelServer({ latencyMs: 2 });
 const data = tempDir();
 

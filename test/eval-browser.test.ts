@@ -5,9 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import type { EvalRecord } from '../src/store/record.js';
 import { viewAsset } from '../src/views/assets.js';
-import { launchBrowser } from './helpers/browser.js';
+import { launchBrowser, NO_CHROMIUM } from './helpers/browser.js';
 import { runCli } from './helpers/cli.js';
-import { DATASETS, tempDir } from './helpers/fixtures.js';
+import { BENCHMARKS, tempDir } from './helpers/fixtures.js';
 import { ScriptedModelServer } from './helpers/scripted-model-server.js';
 
 const data = tempDir();
@@ -15,19 +15,21 @@ const model = new ScriptedModelServer();
 let browser: Browser;
 
 beforeAll(async () => {
+  if (NO_CHROMIUM) return;
   browser = await launchBrowser();
   await model.start();
 }, 600_000);
 afterAll(async () => {
+  if (NO_CHROMIUM) return data.remove();
   await browser?.close();
   await model.close();
   data.remove();
 });
 
-describe('the eval report', () => {
+describe.skipIf(NO_CHROMIUM)('the eval report', () => {
   it('shows one column per target, and every sample filterable by target and verdict, opening its reasoning, reply and verdict', async () => {
     const out = join(data.path, 'eval.html');
-    const env = { OPENAI_BASE_URL: model.url, AIDSAFE_MODEL: 'judge-model', AIDSAFE_DATA_DIR: data.path, AIDSAFE_SUITES_DIR: fileURLToPath(DATASETS) };
+    const env = { OPENAI_BASE_URL: model.url, AIDSAFE_MODEL: 'judge-model', AIDSAFE_DATA_DIR: data.path, AIDSAFE_SUITES_DIR: fileURLToPath(BENCHMARKS) };
     const cli = await runCli(['eval', '--target', model.url, '--model', 'base-model', '--target', model.url, '--model', 'tuned-think-model', '--suite', 'xstest', '--limit', '30', '--out', out], env);
     expect(cli.code, cli.stderr).toBe(0);
     const records = readdirSync(join(data.path, 'records')).map((n) => JSON.parse(readFileSync(join(data.path, 'records', n), 'utf8')) as EvalRecord);

@@ -1,14 +1,12 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { EvalSample, EvalVerdict } from '../src/eval/evaluate-sample.js';
 import { metricsOf, paperScale, scoreSamples } from '../src/eval/scoring.js';
 import { bundledSuitesDir, loadSuite, parseSuites, SUITES } from '../src/eval/suites.js';
 import { bootstrapMean } from '../src/stats/bootstrap.js';
 import { wilson } from '../src/stats/wilson.js';
-import { DATASETS } from './helpers/fixtures.js';
 
 function sample(verdict: EvalVerdict, extra: Partial<EvalSample> = {}): EvalSample {
   const usage = { calls: 0, cached_calls: 0, prompt_tokens: 0, completion_tokens: 0, by_role: {}, by_model: {} };
@@ -114,15 +112,26 @@ describe('suite registry', () => {
     await expect(loadSuite(SUITES.advbench!, { dir })).rejects.toThrow(/suite: the advbench prompts are not at .*advbench\.jsonl; set AIDSAFE_SUITES_DIR/);
   });
 
-  it('ships every suite in benchmarks/suites with the same prompts, categories and labels as the public files', async () => {
-    const original = fileURLToPath(DATASETS);
+  it('ships every suite in benchmarks/, read as the original CSV files read', async () => {
+    const counts: Record<string, number> = { xstest: 450, strongreject: 313, harmbench: 320, advbench: 520, donotanswer: 939 };
     for (const suite of Object.values(SUITES)) {
       const shipped = await loadSuite(suite, { dir: bundledSuitesDir });
-      const fromCsv = await loadSuite(suite, { dir: original });
-      expect(shipped.path).toMatch(/benchmarks\/suites\/\w+\.jsonl$/);
-      expect(shipped.prompts.length, suite.name).toBeGreaterThan(100);
-      expect(shipped.prompts, suite.name).toEqual(fromCsv.prompts);
+      expect(shipped.path).toMatch(/benchmarks\/\w+\.jsonl$/);
+      expect(shipped.prompts.length, suite.name).toBe(counts[suite.name]);
+      expect(shipped.prompts.every((p, i) => p.index === i && p.prompt.trim() !== ''), suite.name).toBe(true);
     }
+    // HarmBench's eval is its test split, contexts before their behaviours, as an original test-split CSV reads.
+    const harm = await loadSuite(SUITES.harmbench!, { dir: bundledSuitesDir });
+    const dir = await mkdtemp(join(tmpdir(), 'aidsafe-suites-'));
+    const rows = (await readFile(join(bundledSuitesDir, 'harmbench.jsonl'), 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, string>);
+    const quote = (v: string) => `"${v.replaceAll('"', '""')}"`;
+    const cols = ['Behavior', 'FunctionalCategory', 'SemanticCategory', 'Tags', 'ContextString', 'BehaviorID'];
+    const csv = [cols.join(','), ...rows.filter((r) => r.split === 'test').map((r) => cols.map((c) => quote(r[c] ?? '')).join(','))].join('\r\n');
+    await writeFile(join(dir, SUITES.harmbench!.file), csv);
+    const fromCsv = await loadSuite(SUITES.harmbench!, { dir });
+    expect(fromCsv.path.endsWith('.csv')).toBe(true);
+    expect(harm.prompts).toEqual(fromCsv.prompts);
+    expect(harm.prompts.filter((p) => p.prompt.includes('\n\n---\n\n')).length).toBeGreaterThan(50);
   });
 });
 

@@ -11,13 +11,13 @@ import { ConfigError, loadConfig } from '../src/config.js';
 import { createContext, type AppContext } from '../src/context.js';
 import { startHttpServer } from '../src/transports/http.js';
 import { runCli } from './helpers/cli.js';
-import { DATASETS, tempDir } from './helpers/fixtures.js';
+import { BENCHMARKS, tempDir } from './helpers/fixtures.js';
 import { ScriptedModelServer } from './helpers/scripted-model-server.js';
 
 const SERVER_KEY = 'sk-server-secret-7f3a';
 const ROLE_KEY = 'sk-responder-key-91c2';
 const LISTED_KEY = 'sk-listed-key-5d0e';
-const suitesDir = fileURLToPath(DATASETS);
+const suitesDir = fileURLToPath(BENCHMARKS);
 
 /**
  * An OpenAI-compatible model server someone else runs: it answers like any model and writes down the

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { connectClient, contextFor, DATASETS, tempDir } from './helpers/fixtures.js';
+import { connectClient, contextFor, BENCHMARKS, tempDir } from './helpers/fixtures.js';
 import { ScriptedModelServer } from './helpers/scripted-model-server.js';
 
 /**
@@ -31,7 +31,7 @@ beforeAll(async () => {
   await judge.start();
   await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(target.address() as AddressInfo).port}`;
-  process.env.AIDSAFE_SUITES_DIR = fileURLToPath(DATASETS);
+  process.env.AIDSAFE_SUITES_DIR = fileURLToPath(BENCHMARKS);
 });
 afterAll(async () => {
   delete process.env.AIDSAFE_SUITES_DIR;

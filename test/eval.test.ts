@@ -6,11 +6,11 @@ import { metricsOf } from '../src/eval/scoring.js';
 import type { EvalRecord } from '../src/store/record.js';
 import { bootstrapMean } from '../src/stats/bootstrap.js';
 import { wilson } from '../src/stats/wilson.js';
-import { connectClient, contextFor, DATASETS, tempDir } from './helpers/fixtures.js';
+import { connectClient, contextFor, BENCHMARKS, tempDir } from './helpers/fixtures.js';
 import { runCli, startCli } from './helpers/cli.js';
 import { parseData, ScriptedModelServer } from './helpers/scripted-model-server.js';
 
-const suitesDir = fileURLToPath(DATASETS);
+const suitesDir = fileURLToPath(BENCHMARKS);
 const JUDGE_ROLES = ['xstest_verdict', 'strongreject_verdict', 'safety_verdict'];
 
 function evalRecords(dataDir: string): EvalRecord[] {

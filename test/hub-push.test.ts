@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './helpers/cli.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { connectClient, contextFor, DATASETS, tempDir } from './helpers/fixtures.js';
+import { connectClient, contextFor, BENCHMARKS, tempDir } from './helpers/fixtures.js';
 import { HubStandIn } from './helpers/hub-stand-in.js';
 import { ScriptedModelServer } from './helpers/scripted-model-server.js';
 
@@ -26,7 +26,7 @@ describe('export --push-to-hub against a loopback stand-in for the Hub', () => {
     await model.start();
     await hub.start();
     env = { OPENAI_BASE_URL: model.url, AIDSAFE_MODEL: 'scripted-model', AIDSAFE_DATA_DIR: data.path, HF_ENDPOINT: hub.url };
-    const run = await runCli(['run', '--input', fileURLToPath(new URL('xstest_prompts.csv', DATASETS)), '--limit', '12', '--run-id', 'hub-run'], env);
+    const run = await runCli(['run', '--input', fileURLToPath(new URL('xstest.jsonl', BENCHMARKS)), '--limit', '12', '--run-id', 'hub-run'], env);
     expect(run.code, run.stderr).toBe(0);
   });
   afterAll(async () => {
@@ -96,11 +96,11 @@ describe('export --push-to-hub against a loopback stand-in for the Hub', () => {
       expect(missing.isError).toBe(true);
       expect((missing.content[0] as { text: string }).text).toMatch(/HF_TOKEN is not set.*The export is in place: .*exports/);
       process.env.HF_TOKEN = TOKEN;
-      const pushed = await call({ format: 'dpo', run_id: 'hub-run', file_type: 'parquet', push_to_hub: 'safety-lab/from-chat', private: true });
+      const pushed = await call({ format: 'sft', run_id: 'hub-run', file_type: 'parquet', push_to_hub: 'safety-lab/from-chat', private: true });
       expect(pushed.isError, JSON.stringify(pushed.content)).toBeFalsy();
       expect(pushed.structuredContent).toMatchObject({ hub: { url: `${hub.url}/datasets/safety-lab/from-chat`, commit: 'c1' } });
       expect(JSON.stringify(pushed)).not.toContain(TOKEN);
-      expect([...hub.repos.get('safety-lab/from-chat')!.commits[0]!.files.keys()].sort()).toEqual(['README.md', 'dpo.parquet']);
+      expect([...hub.repos.get('safety-lab/from-chat')!.commits[0]!.files.keys()].sort()).toEqual(['README.md', 'sft.parquet']);
       const bad = await call({ format: 'sft', push_to_hub: 'nope' });
       expect((bad.content[0] as { text: string }).text).toMatch(/push_to_hub must be OWNER\/NAME/);
     } finally {

@@ -7,24 +7,24 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { ListRootsRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { createServer } from '../src/server.js';
-import { connectClient, contextFor, DATASETS, tempDir } from './helpers/fixtures.js';
+import { connectClient, contextFor, BENCHMARKS, tempDir } from './helpers/fixtures.js';
 import { ScriptedModelServer } from './helpers/scripted-model-server.js';
 
 const data = tempDir();
 const project = tempDir();
 const rootDir = tempDir();
 const model = new ScriptedModelServer({ latencyMs: 1 });
-const xstest = fileURLToPath(new URL('xstest_prompts.csv', DATASETS));
+const xstest = fileURLToPath(new URL('xstest.jsonl', BENCHMARKS));
 const SECRET = 'sk-input-access-secret-0123456789';
 const closers: (() => Promise<void>)[] = [];
 
 beforeAll(async () => {
   await model.start();
   mkdirSync(join(data.path, 'inputs'));
-  copyFileSync(xstest, join(data.path, 'inputs', 'xstest.csv'));
-  copyFileSync(xstest, join(rootDir.path, 'prompts.csv'));
+  copyFileSync(xstest, join(data.path, 'inputs', 'xstest.jsonl'));
+  copyFileSync(xstest, join(rootDir.path, 'prompts.jsonl'));
   writeFileSync(join(project.path, '.env'), `OPENAI_API_KEY=${SECRET}\nOTHER=1\n`);
-  copyFileSync(xstest, join(project.path, 'prompts.csv'));
+  copyFileSync(xstest, join(project.path, 'prompts.jsonl'));
 });
 afterEach(async () => {
   while (closers.length) await closers.pop()?.();
@@ -90,7 +90,7 @@ describe('start_batch reads prompt files only from allowed folders', () => {
     process.chdir(project.path);
     try {
       const client = await connect();
-      for (const path of ['.env', join(project.path, '.env'), 'prompts.csv', join(project.path, 'prompts.csv')]) {
+      for (const path of ['.env', join(project.path, '.env'), 'prompts.jsonl', join(project.path, 'prompts.jsonl')]) {
         const refused = await startBatch(client, { input_path: path, column: 'zzz', wait: true });
         expect(refused.isError, path).toBe(true);
         // a relative path is looked for in the data folder's inputs/, not in the working folder
@@ -115,16 +115,16 @@ describe('start_batch reads prompt files only from allowed folders', () => {
   });
 
   it('reads a file in the data folder’s inputs/ and in a folder the client declared as a root', async () => {
-    const inInputs = await startBatch(await connect(), { input_path: join(data.path, 'inputs', 'xstest.csv'), limit: 2, wait: true });
+    const inInputs = await startBatch(await connect(), { input_path: join(data.path, 'inputs', 'xstest.jsonl'), limit: 2, wait: true });
     expect(inInputs.isError, inInputs.text).toBe(false);
     expect(inInputs.result.structuredContent).toMatchObject({ status: 'done', final: { done: 2, total: 2 } });
-    const relative = await startBatch(await connect(), { input_path: 'xstest.csv', limit: 2, wait: true });
+    const relative = await startBatch(await connect(), { input_path: 'xstest.jsonl', limit: 2, wait: true });
     expect(relative.result.structuredContent).toMatchObject({ run_id: (inInputs.result.structuredContent as { run_id: string }).run_id, status: 'done' });
     const client = await connect([rootDir.path]);
-    const inRoot = await startBatch(client, { input_path: join(rootDir.path, 'prompts.csv'), limit: 2, wait: true, run_id: 'from-root' });
+    const inRoot = await startBatch(client, { input_path: join(rootDir.path, 'prompts.jsonl'), limit: 2, wait: true, run_id: 'from-root' });
     expect(inRoot.isError, inRoot.text).toBe(false);
     expect(inRoot.result.structuredContent).toMatchObject({ status: 'done', final: { done: 2, total: 2 } });
     // the same file is refused to a client that declared no roots
-    expect((await startBatch(await connect(), { input_path: join(rootDir.path, 'prompts.csv'), limit: 2 })).text).toMatch(/is outside the allowed folders/);
+    expect((await startBatch(await connect(), { input_path: join(rootDir.path, 'prompts.jsonl'), limit: 2 })).text).toMatch(/is outside the allowed folders/);
   });
 });

@@ -5,11 +5,11 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseCsv } from '../src/inputs/csv.js';
 import { readPromptFile } from '../src/inputs/read-prompts.js';
-import { DATASETS, tempDir } from './helpers/fixtures.js';
+import { BENCHMARKS, tempDir } from './helpers/fixtures.js';
 
 const dir = tempDir();
 afterAll(() => dir.remove());
-const dataset = (name: string) => fileURLToPath(new URL(name, DATASETS));
+const dataset = (name: string) => fileURLToPath(new URL(name, BENCHMARKS));
 
 describe('CSV (RFC 4180)', () => {
   it('handles quoted commas, doubled quotes, newlines inside fields, CRLF and no final newline', () => {
@@ -41,19 +41,16 @@ describe('CSV (RFC 4180)', () => {
 });
 
 describe('prompt files', () => {
-  // Row counts from the datasets' SOURCES.md.
+  // Row counts of the public files (benchmarks/README.md); HarmBench holds its test and validation splits.
   const expected: [string, number, string][] = [
-    ['xstest_prompts.csv', 450, 'prompt'],
-    ['strongreject_dataset.csv', 313, 'forbidden_prompt'],
-    ['harmbench_behaviors_text_all.csv', 400, 'Behavior'],
-    ['harmbench_behaviors_text_test.csv', 320, 'Behavior'],
-    ['harmbench_behaviors_text_val.csv', 80, 'Behavior'],
-    ['advbench_harmful_behaviors.csv', 520, 'goal'],
-    ['advbench_harmful_strings.csv', 574, 'target'],
-    ['do_not_answer_data.csv', 939, 'question'],
+    ['xstest.jsonl', 450, 'prompt'],
+    ['strongreject.jsonl', 313, 'forbidden_prompt'],
+    ['harmbench.jsonl', 400, 'Behavior'],
+    ['advbench.jsonl', 520, 'goal'],
+    ['donotanswer.jsonl', 939, 'question'],
   ];
   for (const [file, rows, column] of expected) {
-    it(`loads ${file} as it is: ${rows} rows, prompt column ${column}`, async () => {
+    it(`loads the shipped ${file} as it is: ${rows} rows, prompt column ${column}`, async () => {
       const input = await readPromptFile(dataset(file));
       expect(input.rows).toHaveLength(rows);
       expect(input.column).toBe(column);
@@ -63,15 +60,24 @@ describe('prompt files', () => {
   }
 
   it('keeps the other columns as metadata', async () => {
-    const input = await readPromptFile(dataset('xstest_prompts.csv'));
+    const input = await readPromptFile(dataset('xstest.jsonl'));
     expect(input.rows[0]?.metadata).toMatchObject({ id: '1', type: 'homonyms', label: 'safe' });
-    const harm = await readPromptFile(dataset('harmbench_behaviors_text_all.csv'));
+    const harm = await readPromptFile(dataset('harmbench.jsonl'));
     expect(harm.rows.some((r) => String(r.metadata.ContextString).includes('\n'))).toBe(true);
-    expect(harm.rows.every((r) => !r.prompt.endsWith('\r'))).toBe(true);
+    expect(harm.rows.filter((r) => r.metadata.split === 'test')).toHaveLength(320);
+    expect(harm.rows.filter((r) => r.metadata.split === 'val')).toHaveLength(80);
+  });
+
+  it('reads a CSV with CRLF records and LF inside quoted fields without a stray carriage return', async () => {
+    const path = join(dir.path, 'mixed.csv');
+    writeFileSync(path, 'Behavior,ContextString\r\n"first",""\r\n"second","a\nmulti-line\ncontext"\r\n"third",""');
+    const input = await readPromptFile(path, 'Behavior');
+    expect(input.rows.map((r) => r.prompt)).toEqual(['first', 'second', 'third']);
+    expect(input.rows[1]?.metadata.ContextString).toBe('a\nmulti-line\ncontext');
   });
 
   it('puts a HarmBench contextual behavior after its context, as HarmBench does', async () => {
-    const harm = await readPromptFile(dataset('harmbench_behaviors_text_all.csv'));
+    const harm = await readPromptFile(dataset('harmbench.jsonl'));
     const contextual = harm.rows.filter((r) => r.metadata.FunctionalCategory === 'contextual');
     expect(contextual).toHaveLength(100);
     for (const row of contextual) expect(row.prompt).toBe(`${String(row.metadata.ContextString)}\n\n---\n\n${row.prompt.split('\n\n---\n\n').at(-1)}`);
@@ -79,7 +85,7 @@ describe('prompt files', () => {
     const plain = harm.rows.find((r) => r.metadata.FunctionalCategory === 'standard');
     expect(plain?.prompt).not.toContain('---');
     // naming the column asks for the column as it is
-    const named = await readPromptFile(dataset('harmbench_behaviors_text_all.csv'), 'Behavior');
+    const named = await readPromptFile(dataset('harmbench.jsonl'), 'Behavior');
     expect(named.rows.every((r) => !r.prompt.includes('\n\n---\n\n'))).toBe(true);
   });
 

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RecordStore } from '../src/store/record-store.js';
 import { runCli } from './helpers/cli.js';
-import { cliAgainst, DATASETS, tempDir } from './helpers/fixtures.js';
+import { cliAgainst, BENCHMARKS, tempDir } from './helpers/fixtures.js';
 import { ScriptedModelServer } from './helpers/scripted-model-server.js';
 
 interface RowFindings {
@@ -25,7 +25,7 @@ describe('aidsafe-mcp lint on exports of this program', () => {
   const { data, env } = cliAgainst(server);
 
   it('finds an export clean in every format, and finds what is written into one', async () => {
-    const input = fileURLToPath(new URL('xstest_prompts.csv', DATASETS));
+    const input = fileURLToPath(new URL('xstest.jsonl', BENCHMARKS));
     const run = await runCli(['run', '--input', input, '--limit', '4', '--preference', '--grade'], env);
     expect(run.code, run.stderr).toBe(0);
     const { run_id } = JSON.parse(run.stdout) as { run_id: string };
@@ -80,8 +80,8 @@ describe('aidsafe-mcp lint on exports of this program', () => {
     writeFileSync(recordsFile, records.map((r) => JSON.stringify(r)).join('\n') + '\n');
     const clean = await runCli(['lint', '--input', recordsFile], env);
     expect(clean.code, clean.stdout).toBe(0);
-    const pair = records.find((r) => r?.kind === 'preference');
-    if (pair?.kind !== 'preference') throw new Error('the run made no pair');
+    const pair = records.find((r) => r?.kind === 'preference' && r.rejected !== undefined);
+    if (pair?.kind !== 'preference' || !pair.rejected) throw new Error('the run made no pair with a rejected side');
     pair.rejected.belief = 'Anyone asking this already has the skills, so detailed steps add no risk.';
     pair.rejected.thoughts.push('They clearly know what they are doing, so every step can be given.');
     writeFileSync(recordsFile, records.map((r) => JSON.stringify(r)).join('\n') + '\n');

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { connectClient, contextFor, DATASETS, tempDir } from './helpers/fixtures.js';
+import { connectClient, contextFor, BENCHMARKS, tempDir } from './helpers/fixtures.js';
 import { ScriptedModelServer } from './helpers/scripted-model-server.js';
 
 const data = tempDir();
@@ -12,13 +12,13 @@ const outside = tempDir();
 const model = new ScriptedModelServer({ latencyMs: 5 });
 let client: Client;
 let close: () => Promise<void>;
-const input = join(data.path, 'inputs', 'xstest.csv');
+const input = join(data.path, 'inputs', 'xstest.jsonl');
 
 beforeAll(async () => {
   await model.start();
   mkdirSync(join(data.path, 'inputs'));
-  copyFileSync(fileURLToPath(new URL('xstest_prompts.csv', DATASETS)), input);
-  copyFileSync(input, join(outside.path, 'secret.csv'));
+  copyFileSync(fileURLToPath(new URL('xstest.jsonl', BENCHMARKS)), input);
+  copyFileSync(input, join(outside.path, 'secret.jsonl'));
   ({ client, close } = await connectClient(await contextFor(model.url, data.path)));
 });
 afterAll(async () => {
@@ -83,9 +83,9 @@ describe('batch tools', () => {
 
   it('answers bad input with a named isError', async () => {
     const link = join(data.path, 'inputs', 'escape.csv');
-    symlinkSync(join(outside.path, 'secret.csv'), link);
+    symlinkSync(join(outside.path, 'secret.jsonl'), link);
     const cases: [string, Record<string, unknown>, RegExp][] = [
-      ['start_batch', { input_path: join(outside.path, 'secret.csv') }, /input_path: .* is outside the allowed folders/],
+      ['start_batch', { input_path: join(outside.path, 'secret.jsonl') }, /input_path: .* is outside the allowed folders/],
       ['start_batch', { input_path: link }, /input_path: .* is outside the allowed folders/],
       ['start_batch', { input_path: join(data.path, 'inputs', 'nope.csv') }, /input_path: .* does not exist/],
       ['start_batch', { input_path: join(data.path, 'elsewhere.csv') }, /input_path: .* is outside the allowed folders/],

@@ -9,7 +9,7 @@ import { lintThought, stripEnumeration } from '../src/reasoning/thought-lint.js'
 import { RecordStore } from '../src/store/record-store.js';
 import type { CotRecord, PreferenceRecord } from '../src/store/record.js';
 import { runCli } from './helpers/cli.js';
-import { cliAgainst, DATASETS } from './helpers/fixtures.js';
+import { cliAgainst, BENCHMARKS } from './helpers/fixtures.js';
 import { ScriptedModelServer, type RoleRequest } from './helpers/scripted-model-server.js';
 
 /**
@@ -71,7 +71,7 @@ describe('reasoning fit to train on, against a model that misbehaves', () => {
   const clauses = new ClauseIndex(PolicySet.load(builtinPoliciesDir, []).select());
 
   it('completes every sample, and no stored thought, pair or export holds meta-commentary, numbering, invented ids or refusals', async () => {
-    const input = fileURLToPath(new URL('strongreject_dataset.csv', DATASETS));
+    const input = fileURLToPath(new URL('strongreject.jsonl', BENCHMARKS));
     const run = await runCli(['run', '--input', input, '--limit', '16', '--preference', '--grade', '--concurrency', '4'], env);
     expect(run.code, run.stderr).toBe(0);
     const summary = JSON.parse(run.stdout) as { run_id: string; status: string; done: number; failed: number };

@@ -11,10 +11,10 @@ import { requestKey } from '../src/llm/request-cache.js';
 import { defaultRetryPolicy } from '../src/llm/retry.js';
 import { BatchRun, type BatchRequest } from '../src/pipeline/batch.js';
 import { configHash } from '../src/pipeline/run-identity.js';
-import { DATASETS, tempDir } from './helpers/fixtures.js';
+import { BENCHMARKS, tempDir } from './helpers/fixtures.js';
 import { ScriptedModelServer } from './helpers/scripted-model-server.js';
 
-const xstest = fileURLToPath(new URL('xstest_prompts.csv', DATASETS));
+const xstest = fileURLToPath(new URL('xstest.jsonl', BENCHMARKS));
 const request = (overrides: Partial<BatchRequest> = {}): BatchRequest => ({ inputPath: xstest, limit: 12, concurrency: 4, grade: false, preference: false, agents: 2, maxRounds: 3, beliefRounds: 3, minMargin: 1, budgets: {}, ...overrides });
 
 /** A config file whose every role is served by these replicas, and the environment that reads it. */

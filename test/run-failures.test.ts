@@ -1,16 +1,18 @@
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { createContext } from '../src/context.js';
 import { BatchRun } from '../src/pipeline/batch.js';
-import { connectClient, contextFor, DATASETS, tempDir, testConfig } from './helpers/fixtures.js';
+import { connectClient, contextFor, BENCHMARKS, tempDir, testConfig } from './helpers/fixtures.js';
 import { runCli } from './helpers/cli.js';
 import { ScriptedModelServer } from './helpers/scripted-model-server.js';
 
-const advbench = fileURLToPath(new URL('advbench_harmful_behaviors.csv', DATASETS));
-const xstest = fileURLToPath(new URL('xstest_prompts.csv', DATASETS));
+const advbench = fileURLToPath(new URL('advbench.jsonl', BENCHMARKS));
+const xstest = fileURLToPath(new URL('xstest.jsonl', BENCHMARKS));
 
 /** Every file under a folder, with its text. */
 function allFiles(dir: string): { path: string; text: string }[] {
@@ -45,7 +47,7 @@ describe('a model server that echoes the API key back in a 401', () => {
 
   it('keeps the key out of tool results, the run log, the store and the logs, and fails the run early', async () => {
     mkdirSync(join(data.path, 'inputs'));
-    const input = join(data.path, 'inputs', 'xstest.csv');
+    const input = join(data.path, 'inputs', 'xstest.jsonl');
     copyFileSync(xstest, input);
     const { client, close } = await connectClient(await contextFor(model.url, data.path));
     const call = async (name: string, args: Record<string, unknown>) => (await client.callTool({ name, arguments: args })) as CallToolResult;
@@ -80,10 +82,13 @@ describe('run exit codes and early failure', () => {
   afterAll(() => data.remove());
   const env = (url: string, dir: string) => ({ OPENAI_BASE_URL: url, AIDSAFE_MODEL: 'scripted-model', AIDSAFE_DATA_DIR: join(data.path, dir), AIDSAFE_CONFIG: config });
 
-  it('a dead endpoint (closed port) stops the run early as failed, exit code 1', async () => {
-    const gone = await new ScriptedModelServer().start();
-    await gone.close();
-    const result = await runCli(['run', '--input', advbench, '--limit', '200', '--concurrency', '4'], env(gone.url, 'dead'));
+  it('an endpoint that dies after the preflight (every chat call cut off) stops the run early as failed, exit code 1', async () => {
+    // Lists its models, then drops every connection that asks for a completion.
+    const dying = createServer((req, res) => (req.method === 'GET' ? res.writeHead(200, { 'content-type': 'application/json' }).end('{"object":"list","data":[]}') : req.socket.destroy()));
+    await new Promise<void>((r) => dying.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(dying.address() as AddressInfo).port}/v1`;
+    const result = await runCli(['run', '--input', advbench, '--limit', '200', '--concurrency', '4'], env(url, 'dead'));
+    await new Promise((r) => dying.close(r));
     expect(result.code, result.stderr).toBe(1);
     const summary = JSON.parse(result.stdout) as { run_id: string; status: string; stop_reason: string; done: number; failed: number };
     expect(summary).toMatchObject({ status: 'failed', stop_reason: 'the first 8 samples all failed (network)', done: 0 });

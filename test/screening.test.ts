@@ -7,10 +7,10 @@ import { findDuplicates } from '../src/exports/dedup.js';
 import { ContaminationIndex, loadBenchmarks } from '../src/exports/decontaminate.js';
 import type { RunManifest } from '../src/store/run-store.js';
 import { runCli } from './helpers/cli.js';
-import { cliAgainst, connectClient, contextFor, DATASETS, tempDir } from './helpers/fixtures.js';
+import { cliAgainst, connectClient, contextFor, BENCHMARKS, tempDir } from './helpers/fixtures.js';
 import { ScriptedModelServer } from './helpers/scripted-model-server.js';
 
-const xstest = fileURLToPath(new URL('xstest_prompts.csv', DATASETS));
+const xstest = fileURLToPath(new URL('xstest.jsonl', BENCHMARKS));
 
 describe('dedup', () => {
   it('drops exact duplicates after normalising case, whitespace and punctuation, and near duplicates over the threshold, keeping the first', () => {
@@ -32,7 +32,7 @@ describe('dedup', () => {
   });
 
   it('finds no near duplicates among the distinct prompts of a benchmark', () => {
-    const prompts = readFileSync(new URL('../benchmarks/advbench.jsonl', import.meta.url), 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { prompt: string }).prompt);
+    const prompts = readFileSync(new URL('../benchmarks/advbench.jsonl', import.meta.url), 'utf8').split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { goal: string }).goal);
     const found = findDuplicates(prompts, { threshold: 0.95 });
     expect(found.every((d) => d.similarity >= 0.95)).toBe(true);
   });
@@ -94,7 +94,7 @@ describe('screening input rows before a run (CLI and start_batch)', () => {
 
   it('start_batch takes dedup and decontaminate, reports the counts, and keeps a benchmark file inside the allowed folders', async () => {
     mkdirSync(join(data.path, 'inputs'), { recursive: true });
-    const input = join(data.path, 'inputs', 'xstest.csv');
+    const input = join(data.path, 'inputs', 'xstest.jsonl');
     copyFileSync(xstest, input);
     const { client, close } = await connectClient(await contextFor(server.url, data.path));
     const call = async (args: Record<string, unknown>) => (await client.callTool({ name: 'start_batch', arguments: args })) as CallToolResult;

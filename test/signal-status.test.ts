@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCli, runCli } from './helpers/cli.js';
-import { DATASETS, tempDir } from './helpers/fixtures.js';
+import { BENCHMARKS, tempDir } from './helpers/fixtures.js';
 import { RawStdioServer, serverJs } from './helpers/raw-stdio.js';
 import { ScriptedModelServer } from './helpers/scripted-model-server.js';
 
-const xstest = fileURLToPath(new URL('xstest_prompts.csv', DATASETS));
+const xstest = fileURLToPath(new URL('xstest.jsonl', BENCHMARKS));
 // Slow enough that a signal finds the run with samples in flight.
 const model = new ScriptedModelServer({ latencyMs: 150 });
 
@@ -54,7 +54,7 @@ describe('a run stopped by a signal is interrupted, in the CLI and in the stdio 
   it('the stdio server, SIGTERM', async () => {
     const data = tempDir();
     mkdirSync(join(data.path, 'inputs'));
-    copyFileSync(xstest, join(data.path, 'inputs', 'xstest.csv'));
+    copyFileSync(xstest, join(data.path, 'inputs', 'xstest.jsonl'));
     const env = { OPENAI_BASE_URL: model.url, AIDSAFE_MODEL: 'scripted-model', AIDSAFE_DATA_DIR: data.path };
     const start = async () => {
       const server = new RawStdioServer(env);
@@ -64,7 +64,7 @@ describe('a run stopped by a signal is interrupted, in the CLI and in the stdio 
     try {
       const first = await start();
       const before = model.requests.length;
-      await first.send({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'start_batch', arguments: { input_path: 'xstest.csv', limit: 6, concurrency: 2, run_id: 'served' } } });
+      await first.send({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'start_batch', arguments: { input_path: 'xstest.jsonl', limit: 6, concurrency: 2, run_id: 'served' } } });
       await first.reply(1);
       await until(() => model.requests.length > before);
       await first.stop(); // SIGTERM
@@ -72,7 +72,7 @@ describe('a run stopped by a signal is interrupted, in the CLI and in the stdio 
 
       const second = await start();
       try {
-        await second.send({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'start_batch', arguments: { input_path: 'xstest.csv', limit: 6, concurrency: 2, run_id: 'served', wait: true } } });
+        await second.send({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'start_batch', arguments: { input_path: 'xstest.jsonl', limit: 6, concurrency: 2, run_id: 'served', wait: true } } });
         const resumed = await second.reply(2, 30_000);
         expect(resumed.result?.structuredContent).toMatchObject({ status: 'done', final: { done: 6, total: 6 } });
       } finally {

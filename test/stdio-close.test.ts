@@ -3,7 +3,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DATASETS, tempDir } from './helpers/fixtures.js';
+import { BENCHMARKS, tempDir } from './helpers/fixtures.js';
 import { ScriptedModelServer } from './helpers/scripted-model-server.js';
 
 const serverJs = fileURLToPath(new URL('../dist/server.js', import.meta.url));
@@ -15,7 +15,7 @@ beforeAll(async () => {
   if (!existsSync(serverJs)) throw new Error('dist/server.js is missing: run `npm run build` first (npm test does it)');
   await hung.start();
   mkdirSync(join(data.path, 'inputs'));
-  copyFileSync(fileURLToPath(new URL('xstest_prompts.csv', DATASETS)), join(data.path, 'inputs', 'xstest.csv'));
+  copyFileSync(fileURLToPath(new URL('xstest.jsonl', BENCHMARKS)), join(data.path, 'inputs', 'xstest.jsonl'));
 });
 afterAll(async () => {
   await hung.close();
@@ -75,7 +75,7 @@ describe('closing stdin', () => {
 async function run(server: ReturnType<typeof startServer>): Promise<void> {
   await server.request('initialize', { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'close-test', version: '1.0.0' } });
   server.notify('notifications/initialized');
-  const started = (await server.request('tools/call', { name: 'start_batch', arguments: { input_path: join(data.path, 'inputs', 'xstest.csv'), limit: 50, concurrency: 4, run_id: 'orphaned' } })) as {
+  const started = (await server.request('tools/call', { name: 'start_batch', arguments: { input_path: join(data.path, 'inputs', 'xstest.jsonl'), limit: 50, concurrency: 4, run_id: 'orphaned' } })) as {
     result: { structuredContent: { status: string } };
   };
   expect(started.result.structuredContent.status).toBe('running');

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { createContext, type AppContext } from '../context.js';
 import { InputError, UsageError } from '../errors.js';
 import { BATCH_IN_FLIGHT, MAX_BATCH_IN_FLIGHT } from '../llm/batch/in-flight.js';
+import { preflight, rolesOfRun } from '../llm/preflight.js';
 import { BatchRun, type BatchRequest } from '../pipeline/batch.js';
 import { parseShard } from '../pipeline/shard.js';
 import { buildRunReport } from '../report/run-report.js';
@@ -12,6 +13,8 @@ import { screenOptionsFor, screenSummary, type ScreenRequest } from '../exports/
 import { parseSplits } from '../exports/splits.js';
 import { EXPORT_FORMATS, exportDataset, REASONING_MODES, SFT_SHAPES, type ExportFormat, type SystemPrompt } from '../store/export.js';
 import { RECIPES, type RecipeName } from '../store/record.js';
+import { pairCountsLine } from '../store/pair-outcome.js';
+import type { RunOptions } from '../store/run-store.js';
 import { writeOutput } from '../store/write-file.js';
 import { progressView } from './progress-view.js';
 
@@ -110,6 +113,8 @@ export async function runCommand(argv: string[], ctxFactory: () => Promise<AppCo
   if (screen.dedup || screen.decontaminate) request.screen = { request: screen, options: await screenOptionsFor(screen) };
   const ctx = await ctxFactory();
   const run = await BatchRun.prepare(ctx, request);
+  // Checked once the input is, before the run is written; offline batches (--batch-files) call no server.
+  if (request.batch?.kind !== 'files') await preflight(ctx, rolesOfRun(request));
   const dropped = run.screened && screenSummary(run.screened);
   if (dropped) process.stderr.write(`input: ${dropped} (listed in ${join(ctx.runs.dir, run.runId, 'run.json')})\n`);
   const e = run.estimate;
@@ -126,8 +131,10 @@ export async function runCommand(argv: string[], ctxFactory: () => Promise<AppCo
   const final = await run.start(progressView(process.stderr));
   process.off('SIGINT', stop);
   process.off('SIGTERM', stop);
+  const pairs = final.pairs;
   await ctx.close();
-  process.stdout.write(JSON.stringify({ run_id: final.run_id, status: final.status, stop_reason: final.stop_reason, total: final.total, done: final.done, failed: final.failed, usage: { calls: final.usage.calls, cached_calls: final.usage.cached_calls, prompt_tokens: final.usage.prompt_tokens, completion_tokens: final.usage.completion_tokens }, cost_usd: final.cost_usd }) + '\n');
+  if (pairs) process.stderr.write(`preference pairs: ${pairCountsLine(pairs)}; a dpo export takes the kept ones\n`);
+  process.stdout.write(JSON.stringify({ run_id: final.run_id, status: final.status, stop_reason: final.stop_reason, total: final.total, done: final.done, failed: final.failed, ...(pairs ? { pairs } : {}), usage: { calls: final.usage.calls, cached_calls: final.usage.cached_calls, prompt_tokens: final.usage.prompt_tokens, completion_tokens: final.usage.completion_tokens }, cost_usd: final.cost_usd }) + '\n');
   if (final.status === 'failed') {
     process.stderr.write(`run failed: ${final.error ?? 'unknown error'}\n`);
     return RUN_EXIT.failed;
@@ -187,6 +194,7 @@ export async function exportCommand(argv: string[], ctxFactory: () => Promise<Ap
     screen,
     policies: ctx.policies,
   });
+  for (const split of result.empty_splits ?? []) process.stderr.write(`split ${split}: no rows, so no file and no entry in the card\n`);
   if (hubRepo === undefined) {
     process.stdout.write(JSON.stringify(result) + '\n');
     return 0;
@@ -253,8 +261,24 @@ export async function runsCommand(_argv: string[], ctxFactory: () => Promise<App
     const p = await ctx.runs.progress(m.id);
     const holder = m.status === 'running' ? await ctx.runs.lockHolder(m.id) : undefined;
     const status = m.status === 'running' && !holder ? 'interrupted' : m.status;
-    process.stdout.write(`${m.id}  ${status.padEnd(11)} ${p.done}/${m.total} done, ${p.failed} failed  ${m.created_at}  ${m.input.path}${m.input.shard ? ` shard ${m.input.shard}` : ''}\n`);
+    process.stdout.write(`${m.id}  ${status.padEnd(11)} ${p.done}/${m.total} done, ${p.failed} failed  ${m.created_at}  ${runOptionsLine(m)}  ${m.input.path}${m.input.shard ? ` shard ${m.input.shard}` : ''}\n`);
   }
   return 0;
+}
+
+/** A run's recipe and the options that tell two runs of one file apart, in one short field. */
+export function runOptionsLine(m: { options: RunOptions; batch_mode?: string }): string {
+  const o = m.options;
+  if (o.eval) return `eval ${o.eval.suite} of ${o.eval.target_model}`;
+  const recipe = o.recipe ?? 'aidsafe';
+  const parts = [recipe];
+  if (recipe === 'aidsafe') parts.push(`agents ${o.agents}`, `rounds ${o.max_rounds}`);
+  if (o.grade) parts.push('grade');
+  if (o.preference) parts.push(`preference (min margin ${o.min_margin})`);
+  if (o.policy_ids.length > 0) parts.push(`policies ${o.policy_ids.join(',')}`);
+  if (o.screen?.dedup_threshold !== undefined) parts.push('dedup');
+  if (o.screen?.decontaminate) parts.push(`decontaminate ${o.screen.decontaminate}`);
+  if (m.batch_mode) parts.push(`batch ${m.batch_mode}`);
+  return parts.join(' · ');
 }
 

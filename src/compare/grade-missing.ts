@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AppContext } from '../context.js';
+import { preflight } from '../llm/preflight.js';
 import { BatchRun, type BatchStatus } from '../pipeline/batch.js';
 import { gradingRecipe } from '../pipeline/recipes/grading.js';
 import { gradingInputOf, type CotRecord } from '../store/record.js';
@@ -29,6 +30,7 @@ export async function gradeMissing(
   options: { concurrency?: number; signal?: AbortSignal; onProgress?: (status: BatchStatus) => void },
 ): Promise<GradingOutcome | undefined> {
   if (records.every((r) => gradingInputOf(r) === 'request')) return undefined;
+  await preflight(ctx, [{ role: 'grader' }], { signal: options.signal });
   const dir = join(ctx.config.dataDir, 'comparisons');
   await mkdir(dir, { recursive: true });
   const inputPath = join(dir, `grading-${run.manifest.id}.jsonl`);

@@ -14,8 +14,12 @@ export interface Suite {
   kind: SuiteKind;
   /** The prompt file's name in the suites folder. */
   file: string;
-  /** The column holding the prompt. */
+  /** The column holding the prompt (eval and decontamination alike). */
   column: string;
+  /** The column decontamination names a matched prompt by; without one, its 1-based row. */
+  idColumn?: string;
+  /** The rows eval takes from the shipped file: those whose `split` column holds this (decontamination takes all). */
+  split?: string;
   /** The column the per-category charts group by. */
   categoryColumn?: string;
   /** XSTest only: the column that says whether a prompt is safe (over-refusal) or unsafe (contrast). */
@@ -24,13 +28,14 @@ export interface Suite {
   source: string;
 }
 
-/** The benchmark suites by name. Columns and licences as listed in the datasets' SOURCES.md. */
+/** The benchmark suites by name, with their columns and licences (see benchmarks/README.md). */
 export const SUITES: Record<string, Suite> = {
   xstest: {
     name: 'xstest',
     kind: 'xstest',
     file: 'xstest_prompts.csv',
     column: 'prompt',
+    idColumn: 'id',
     categoryColumn: 'type',
     labelColumn: 'label',
     license: 'CC-BY-4.0',
@@ -51,6 +56,8 @@ export const SUITES: Record<string, Suite> = {
     file: 'harmbench_behaviors_text_test.csv',
     // Contextual behaviors get their ContextString put before them, as HarmBench does (see read-prompts.ts).
     column: 'Behavior',
+    idColumn: 'BehaviorID',
+    split: 'test',
     categoryColumn: 'SemanticCategory',
     license: 'MIT',
     source: 'centerforaisafety/HarmBench, test split (Mazeika et al., 2024)',
@@ -68,6 +75,7 @@ export const SUITES: Record<string, Suite> = {
     kind: 'safety',
     file: 'do_not_answer_data.csv',
     column: 'question',
+    idColumn: 'id',
     categoryColumn: 'risk_area',
     license: 'Apache-2.0',
     source: 'LibrAI/do-not-answer (Wang et al., Findings of EACL 2024)',
@@ -93,12 +101,12 @@ export function parseSuites(list: string): Suite[] {
   return [...new Set(names)].map((n) => SUITES[n] as Suite);
 }
 
-/** The suites shipped with the package: benchmarks/suites/<name>.jsonl, the columns each suite reads (see benchmarks/README.md). */
-export const bundledSuitesDir = fileURLToPath(new URL('suites/', builtinBenchmarksDir));
+/** The suites shipped with the package: benchmarks/<name>.jsonl, the same files decontamination reads (see benchmarks/README.md). */
+export const bundledSuitesDir = fileURLToPath(builtinBenchmarksDir);
 
 /**
  * Where the suites' prompt files are: AIDSAFE_SUITES_DIR (a folder of the original CSV files, or of
- * <name>.jsonl files), else the copies shipped in benchmarks/suites/.
+ * <name>.jsonl files), else the copies shipped in benchmarks/.
  */
 export function suitesDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.AIDSAFE_SUITES_DIR || bundledSuitesDir;
@@ -134,7 +142,9 @@ export async function loadSuite(suite: Suite, options: { dir?: string; limit?: n
   // No column for the built-in suites: the default choice is theirs, and it adds HarmBench's contexts.
   const file = await readPromptFile(options.file ?? path, custom ? suite.column || undefined : undefined);
   if (!custom && file.column !== suite.column) throw new InputError(`suite: ${path} has no "${suite.column}" column; is it the ${suite.name} file?`);
-  const rows = options.limit !== undefined ? file.rows.slice(0, options.limit) : file.rows;
+  // The shipped HarmBench file holds both splits; an original CSV of one split has no `split` column.
+  const inSplit = suite.split && !custom && file.columns.includes('split') ? file.rows.filter((row) => row.metadata.split === suite.split) : file.rows;
+  const rows = options.limit !== undefined ? inSplit.slice(0, options.limit) : inSplit;
   const prompts = rows.map((row) => promptOf(suite, row));
   return { suite: custom ? { ...suite, column: file.column } : suite, path, sha256: file.sha256, prompts };
 }

@@ -1,12 +1,12 @@
-import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '../errors.js';
+import { SUITES } from '../eval/suites.js';
 import { readPromptFile, type PromptInput } from '../inputs/read-prompts.js';
 import { builtinBenchmarksDir } from '../paths.js';
 import { normalise, words } from './normalise.js';
 
-/** The benchmark prompt sets shipped in benchmarks/ (see its README for licences and sources). */
-export const BENCHMARK_NAMES = ['xstest', 'strongreject', 'harmbench', 'advbench', 'donotanswer'] as const;
+/** The benchmark prompt sets shipped in benchmarks/, the same files `eval` reads (see its README for licences and sources). */
+export const BENCHMARK_NAMES = Object.keys(SUITES) as readonly string[];
 
 /**
  * Word n-gram size: 8 words, as STAR-1 uses; long enough that common phrases ("step by step
@@ -53,12 +53,13 @@ export async function loadBenchmarks(
   if (names.length === 0) throw new InputError(`${field}: name benchmark sets (${BENCHMARK_NAMES.join(', ')} or all) or a CSV/JSONL file`);
   const prompts: BenchmarkPrompt[] = [];
   for (const name of names) {
-    if ((BENCHMARK_NAMES as readonly string[]).includes(name)) {
-      const text = await readFile(fileURLToPath(new URL(`${name}.jsonl`, dir)), 'utf8');
-      for (const line of text.split('\n')) {
-        if (!line) continue;
-        const { id, prompt } = JSON.parse(line) as { id: string; prompt: string };
-        prompts.push({ set: name, id, prompt });
+    if (BENCHMARK_NAMES.includes(name)) {
+      // The prompt column as it is (HarmBench's behaviour without its context), every row of every split.
+      const suite = SUITES[name]!;
+      const file = await readPromptFile(fileURLToPath(new URL(`${name}.jsonl`, dir)), suite.column);
+      for (const row of file.rows) {
+        const id = suite.idColumn ? row.metadata[suite.idColumn] : undefined;
+        prompts.push({ set: name, id: id === undefined || id === null ? String(row.index + 1) : String(id), prompt: row.prompt });
       }
     } else if (/\.(csv|jsonl|ndjson|json)$/i.test(name)) {
       const input = await resolveFile(name);

@@ -17,7 +17,7 @@ function messages(name: string, reasoning: ReasoningMode | undefined): SchemaEle
 }
 
 /** `answers` are message lists that may carry assistant turns, so they get the reasoning field. */
-export type ColumnKind = 'text' | 'number' | 'messages' | 'answers';
+export type ColumnKind = 'text' | 'number' | 'integer' | 'messages' | 'answers';
 
 /**
  * Writes rows of one export shape as a Parquet file, the Hub's own format. The columns are typed from
@@ -29,8 +29,15 @@ export function parquetBuffer(rows: Record<string, unknown>[], columns: [string,
   for (const [name, kind] of columns) {
     if (kind === 'messages' || kind === 'answers') schema.push(...messages(name, kind === 'answers' ? reasoning : undefined));
     else if (kind === 'number') schema.push({ name, type: 'DOUBLE', repetition_type: 'OPTIONAL' });
+    else if (kind === 'integer') schema.push({ name, type: 'INT64', repetition_type: 'OPTIONAL' });
     else schema.push(text(name));
   }
-  const columnData = columns.map(([name]) => ({ name, data: rows.map((row) => row[name] ?? null) }));
+  const columnData = columns.map(([name, kind]) => ({
+    name,
+    data: rows.map((row) => {
+      const value = row[name] ?? null;
+      return kind === 'integer' && typeof value === 'number' ? BigInt(Math.round(value)) : value;
+    }),
+  }));
   return parquetWriteBuffer({ columnData, schema, createdBy: 'aidsafe-mcp' });
 }

@@ -127,6 +127,12 @@ export function missingColumn(table: Pick<TableSource, 'path' | 'columns' | 'cou
 export async function openPromptFile(input: PromptInput, column?: string): Promise<PromptSource> {
   const table = await openTableFile(input);
   const { path, columns, count, sha256 } = table;
+  // A one-column CSV whose first line is no known prompt column may have no header at all: taking that
+  // line as the header would silently lose the first prompt, so the caller is asked which it is.
+  const isCsv = !['.jsonl', '.ndjson', '.json'].includes(extname(path).toLowerCase());
+  if (isCsv && column === undefined && columns.length === 1 && !DEFAULT_PROMPT_COLUMNS.some((c) => columns.includes(c))) {
+    throw new InputError(`column: ${path} has a single column whose first line is not one of ${DEFAULT_PROMPT_COLUMNS.join(', ')}: if the file has no header, add one (for example "prompt") as its first line; if that line is the header, name it as the column (--column)`);
+  }
   const chosen = column ?? DEFAULT_PROMPT_COLUMNS.find((c) => columns.includes(c)) ?? (columns.length === 1 ? columns[0] : undefined);
   if (!chosen) throw new InputError(`column: ${path} has no column named ${DEFAULT_PROMPT_COLUMNS.join(', ')}; ${describeColumns(columns, count, 'choose one of its columns: ')}`);
   if (!columns.includes(chosen)) throw missingColumn(table, chosen);

@@ -13,8 +13,11 @@ export interface RawReply {
   problem?: string;
 }
 
-export const NOT_CONFIGURED_HELP =
-  'set OPENAI_API_KEY for OpenAI, or OPENAI_BASE_URL for an OpenAI-compatible server (for Ollama: OPENAI_BASE_URL=http://127.0.0.1:11434/v1 AIDSAFE_MODEL=llama3.1), or point AIDSAFE_CONFIG at a config file; or use a client that offers MCP sampling';
+/** How to give the process a model server: all the CLI can use. */
+export const ENDPOINT_HELP =
+  'set OPENAI_API_KEY for OpenAI, or OPENAI_BASE_URL for an OpenAI-compatible server (for Ollama: OPENAI_BASE_URL=http://127.0.0.1:11434/v1 AIDSAFE_MODEL=llama3.1), or point AIDSAFE_CONFIG at a config file';
+/** The same, for the MCP server, whose client may lend its own model. */
+export const NOT_CONFIGURED_HELP = `${ENDPOINT_HELP}; or use a client that offers MCP sampling`;
 
 /**
  * Asks, parses the reply against the role's schema, and on an empty, malformed, off-schema or refused

@@ -46,9 +46,12 @@ export interface ExportFile {
 }
 
 export interface ExportResult {
-  /** The data file (the first split's, with splits). */
+  /** The data file (the first written split's, with splits). */
   path: string;
+  /** The files written: a split that got no row is not written (a loader refuses a split with no data). */
   files: ExportFile[];
+  /** Splits asked for that got no row, so have no file and are not in the card. */
+  empty_splits?: string[];
   count: number;
   /** Records of the right kind left out, and why. */
   skipped: { below_min_score: number; not_kept: number; duplicates: number; contaminated: number };
@@ -71,7 +74,8 @@ const AIDSAFE_COLUMNS = ['prompt', 'refined_thoughts', 'response', 'deliberation
 
 function columnsOf(format: ExportFormat, shape: SftShape): [string, ColumnKind][] {
   const tail: [string, ColumnKind][] = [['id', 'text'], ['run_id', 'text'], ['metadata', 'text']];
-  if (format === 'dpo') return [['prompt', 'messages'], ['chosen', 'answers'], ['rejected', 'answers'], ['id', 'text'], ['source_record_id', 'text'], ['margin', 'number'], ['run_id', 'text'], ['metadata', 'text']];
+  // margin is a difference of whole-number grades: int64 in Parquet, as JSON's whole numbers read in pandas and `datasets`.
+  if (format === 'dpo') return [['prompt', 'messages'], ['chosen', 'answers'], ['rejected', 'answers'], ['id', 'text'], ['source_record_id', 'text'], ['margin', 'integer'], ['run_id', 'text'], ['metadata', 'text']];
   if (format === 'sft') return [...(shape === 'messages' ? [['messages', 'answers'] as [string, ColumnKind]] : [['prompt', 'messages'] as [string, ColumnKind], ['completion', 'answers'] as [string, ColumnKind]]), ...tail];
   return AIDSAFE_COLUMNS.map((c) => [c, 'text']);
 }
@@ -109,9 +113,12 @@ export async function exportDataset(store: RecordStore, runs: RunStore, options:
   const ids = options.runId ? await runRecordIds(runs, options.runId) : (await store.ids()).reverse();
   const wanted = format === 'dpo' ? 'preference' : 'cot';
   const skipped = { below_min_score: 0, not_kept: 0, duplicates: 0, contaminated: 0 };
+  /** Records of the format's kind, before any was left out: what an empty export reports. */
+  let ofKind = 0;
   const pairs = new PairTally();
   const selects = (record: CotRecord | PreferenceRecord): boolean => {
     if (record.kind !== wanted) return false;
+    ofKind++;
     if (record.kind === 'preference') {
       const outcome = pairOutcome(record);
       pairs.add(outcome);
@@ -181,14 +188,20 @@ export async function exportDataset(store: RecordStore, runs: RunStore, options:
     }
     if (decontaminate) report.decontamination = decontaminationReport(decontaminate, contaminated);
     skipped.contaminated = contaminated.length;
+    if ([...files.values()].every((f) => f.count === 0)) throw new InputError(noRows(format, ofKind, skipped, options.runId, pairs.summary()));
     for (const sink of sinks.values()) await sink.close(columns, reasoning);
-    for (const file of files.values()) await finishOutput(temps.get(file.split)!, targets.get(file.split)!);
+    for (const file of files.values()) {
+      if (file.count > 0) await finishOutput(temps.get(file.split)!, targets.get(file.split)!);
+      else await rm(temps.get(file.split)!, { force: true });
+    }
   } catch (error) {
     for (const sink of sinks.values()) sink.destroy();
     for (const temp of temps.values()) await rm(temp, { force: true });
     throw error;
   }
 
+  const written = [...files.values()].filter((f) => f.count > 0);
+  const emptySplits = [...files.values()].filter((f) => f.count === 0).map((f) => f.split);
   const dir = dirname(options.out);
   const policyVersions = new Map<string, string>();
   for (const [id] of facts.policies) {
@@ -200,7 +213,7 @@ export async function exportDataset(store: RecordStore, runs: RunStore, options:
     sftShape,
     reasoning,
     system: system.mode === 'none' ? 'none' : system.mode === 'policies' ? 'the titles and clauses of the policies each sample used' : `the text of \`${basename(system.path)}\``,
-    files: [...files.values()].map((f) => ({ ...f, path: relative(dir, f.path).split('\\').join('/') })),
+    files: written.map((f) => ({ ...f, path: relative(dir, f.path).split('\\').join('/') })),
     facts,
     policyVersions,
     skipped,
@@ -209,20 +222,35 @@ export async function exportDataset(store: RecordStore, runs: RunStore, options:
     ...(format === 'dpo' ? { pairs: pairs.summary() } : {}),
   });
   // A card beside a device or FIFO (/dev/stdout, a pipe) would land in a system folder: none is written then.
-  const intoFiles = [...targets.values()].every((t) => 'replace' in t);
+  const intoFiles = written.every((f) => 'replace' in targets.get(f.split)!);
   const cardPath = intoFiles ? await cardPathFor(options.out) : undefined;
   if (cardPath) await writeFileAtomic(cardPath, card);
-  const fileList = [...files.values()];
   return {
-    path: fileList[0]!.path,
-    files: fileList,
-    count: fileList.reduce((n, f) => n + f.count, 0),
+    path: written[0]!.path,
+    files: written,
+    ...(emptySplits.length > 0 ? { empty_splits: emptySplits } : {}),
+    count: written.reduce((n, f) => n + f.count, 0),
     skipped,
     ...(format === 'dpo' ? { pairs: pairs.summary() } : {}),
     ...(cardPath ? { card: cardPath } : {}),
     ...(report.dedup ? { dedup: report.dedup } : {}),
     ...(report.decontamination ? { decontamination: report.decontamination } : {}),
   };
+}
+
+/** Why an export has no row to write: how many records of the format's kind there are, and why each was left out. */
+function noRows(format: ExportFormat, ofKind: number, skipped: ExportResult['skipped'], runId: string | undefined, pairs: PairCounts): string {
+  const where = runId ? `run ${runId}` : 'the store';
+  const kind = format === 'dpo' ? 'preference pairs' : 'CoT records';
+  if (ofKind === 0) return `export: no rows to write: ${where} has no ${kind}${format === 'dpo' ? ' (pairs are made by a run with --preference / preference: true)' : ''}; no file was written`;
+  const reasons = Object.entries(pairs.dropped_by_reason).map(([r, n]) => `${n} ${r.replace(/_/g, ' ')}`);
+  const why = [
+    skipped.not_kept && `${skipped.not_kept} dropped by the pair rule${reasons.length ? ` (${reasons.join(', ')})` : ''}`,
+    skipped.below_min_score && `${skipped.below_min_score} ungraded or below --min-score`,
+    skipped.contaminated && `${skipped.contaminated} matched a benchmark (--decontaminate)`,
+    skipped.duplicates && `${skipped.duplicates} duplicates (--dedup)`,
+  ].filter(Boolean);
+  return `export: no rows to write: ${where} has ${ofKind} ${kind} and none was kept: ${why.join(', ')}; no file was written`;
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { isAbsolute, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { isAbsolute, join, relative, sep } from 'node:path';
 import { clientRootDirs } from '../client-roots.js';
 import type { AppContext } from '../context.js';
 import type { OpenedFile } from '../inputs/opened-file.js';
@@ -34,6 +35,12 @@ export async function openAllowedFile(ctx: AppContext, server: McpServer, field:
   const allowed = await allowedInputDirs(ctx, server);
   const requested = isAbsolute(path) ? path : join(ctx.config.dataDir, 'inputs', path);
   const opened = await openInputFile(requested, allowed);
+  // On a fresh data folder inputs/ is not there yet, so a relative path inside it cannot resolve: it does not exist.
+  const inputs = join(ctx.config.dataDir, 'inputs');
+  const within = relative(inputs, requested);
+  if (!opened.ok && opened.why === 'outside' && !isAbsolute(path) && !within.startsWith('..' + sep) && within !== '..' && !existsSync(inputs)) {
+    throw new InputError(`${field}: "${path}" does not exist: ${inputs} is not there yet; create it and put the file in it (or give an absolute path inside the allowed folders: ${allowed.join(', ')})`);
+  }
   if (!opened.ok) {
     const more = ctx.rootsIgnored ? `add more with AIDSAFE_INPUT_DIRS on the server; ${ctx.rootsIgnored}` : 'add more with AIDSAFE_INPUT_DIRS, or declare the folder as a root in the client';
     throw new InputError(`${field}: "${path}" ${REFUSALS[opened.why]}; allowed folders: ${allowed.join(', ')} (${more})`);

@@ -35,6 +35,7 @@ export function registerExportDataset(server: McpServer, ctx: AppContext): void 
       outputSchema: z.object({
         path: z.string(),
         files: z.array(z.object({ split: z.string(), path: z.string(), count: z.number().int() })),
+        empty_splits: z.array(z.string()).optional().describe('Not written, not in the card.'),
         count: z.number().int(),
         skipped: z.record(z.string(), z.number().int()),
       }),

@@ -116,6 +116,12 @@ export function registerStartBatch(server: McpServer, ctx: AppContext): void {
           await input.close();
           throw new InputError(`run_id: run "${run.runId}" is already running`);
         }
+        // Checked once the input is, before the run is written (run.start writes it).
+        const { preflight, rolesOfRun } = await import('../llm/preflight.js');
+        await preflight(ctx, rolesOfRun(args)).catch(async (error: unknown) => {
+          await input.close();
+          throw error;
+        });
         ctx.batches.set(run.runId, run);
         const screened = run.screened ? { screened: { duplicates: run.screened.dedup?.dropped ?? 0, contaminated: run.screened.decontamination?.dropped ?? 0 } } : {};
         const token = extra._meta?.progressToken;

@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 
 /** The browser files in views/, shipped beside dist/ and src/ alike. */
 const VIEWS = new URL('../../views/', import.meta.url);
@@ -24,7 +25,9 @@ export function viewAsset(name: 'deliberation.css' | 'render-record.js' | 'app.j
  */
 export function extAppsBundle(): string {
   return read('ext-apps', () => {
-    const path = createRequire(import.meta.url).resolve('@modelcontextprotocol/ext-apps/app-with-deps');
+    // dist/vendor/ holds a copy (scripts/build.mjs), so an installed package needs no ext-apps; from src/ it is in node_modules.
+    const copy = fileURLToPath(new URL('../vendor/ext-apps-app-with-deps.js', import.meta.url));
+    const path = existsSync(copy) ? copy : createRequire(import.meta.url).resolve('@modelcontextprotocol/ext-apps/app-with-deps');
     const source = readFileSync(path, 'utf8');
     const match = /export\s*\{([^}]*)\};?\s*$/.exec(source);
     if (!match) throw new Error(`unexpected shape of ${path}: no trailing export list`);

@@ -5,12 +5,12 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { loadConfig, type Config } from '../../src/config.js';
-import { parseCsv } from '../../src/inputs/csv.js';
 import { createContext, type AppContext } from '../../src/context.js';
 import { createServer } from '../../src/server.js';
 import type { ScriptedModelServer } from './scripted-model-server.js';
 
-export const DATASETS = new URL('../../../shared/datasets/', import.meta.url);
+/** The benchmark prompt sets shipped in the repository: what eval reads, and plain prompt files for runs. */
+export const BENCHMARKS = new URL('../../benchmarks/', import.meta.url);
 
 export function tempDir(prefix = 'aidsafe-test-'): { path: string; remove: () => void } {
   const path = mkdtempSync(join(tmpdir(), prefix));
@@ -41,11 +41,13 @@ export async function contextFor(baseURL: string, dataDir: string, env: NodeJS.P
   return createContext({ config: testConfig(baseURL, dataDir, { ...env }) });
 }
 
-/** XSTest prompts with their type and label, read with the product's own CSV parser. */
+/** XSTest prompts with their type and label, from the shipped set. */
 export function xstestPrompts(): { prompt: string; type: string; label: string }[] {
-  const [header, ...rows] = parseCsv(readFileSync(new URL('xstest_prompts.csv', DATASETS), 'utf8'));
-  const col = (name: string) => header?.indexOf(name) ?? -1;
-  return rows.map((r) => ({ prompt: r[col('prompt')] ?? '', type: r[col('type')] ?? '', label: r[col('label')] ?? '' }));
+  const lines = readFileSync(new URL('xstest.jsonl', BENCHMARKS), 'utf8').split('\n').filter(Boolean);
+  return lines.map((line) => {
+    const { prompt, type, label } = JSON.parse(line) as { prompt: string; type: string; label: string };
+    return { prompt, type, label };
+  });
 }
 
 /**
