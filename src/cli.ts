@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-import { parseArgs } from 'node:util';
-import { commandUsage, COMMAND_HELP, isHelpFlag, USAGE, type CommandName } from './cli/usage.js';
+import { parseFlags } from './cli/options.js';
+import { commandUsage, COMMANDS, isHelpFlag, unknownCommand, USAGE, type CommandName } from './cli/usage.js';
 import { InputError, UsageError } from './errors.js';
 import { log } from './log.js';
 import type { main as serve } from './server.js';
@@ -10,19 +10,19 @@ import { VERSION } from './version.js';
 // without the run, export, report, eval and compare code.
 
 function serveOptions(argv: string[]): Parameters<typeof serve>[0] {
-  const { values } = parseArgs({ args: argv, strict: true, options: { http: { type: 'boolean', default: false }, host: { type: 'string', default: '127.0.0.1' }, port: { type: 'string', default: '3333' } } });
+  const { values } = parseFlags('serve', COMMANDS.serve, argv);
   if (!values.http) {
     if (argv.length > 0) throw new UsageError('--host and --port go with --http');
     return {};
   }
-  const port = Number(values.port);
+  const port = Number(values.port ?? COMMANDS.serve.flags.port.default);
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new UsageError(`--port must be a port number from 0 to 65535 (got "${values.port}")`);
-  return { http: { host: values.host ?? '127.0.0.1', port } };
+  return { http: { host: values.host ?? COMMANDS.serve.flags.host.default, port } };
 }
 
 async function run(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (command !== undefined && Object.hasOwn(COMMAND_HELP, command) && rest.some(isHelpFlag)) {
+  if (command !== undefined && Object.hasOwn(COMMANDS, command) && rest.some(isHelpFlag)) {
     process.stdout.write(commandUsage(command as CommandName) + '\n');
     return 0;
   }
@@ -64,10 +64,14 @@ async function run(argv: string[]): Promise<number> {
     case '--help':
     case '-h':
     case 'help':
-      process.stdout.write(USAGE + '\n');
+      if (rest[0] !== undefined && !Object.hasOwn(COMMANDS, rest[0])) {
+        process.stderr.write(`aidsafe-mcp: ${unknownCommand(rest[0])}\n`);
+        return 2;
+      }
+      process.stdout.write((rest[0] === undefined ? USAGE : commandUsage(rest[0] as CommandName)) + '\n');
       return 0;
     default:
-      process.stderr.write(`unknown command "${command}"\n\n${USAGE}\n`);
+      process.stderr.write(`aidsafe-mcp: ${unknownCommand(command)}\n`);
       return 2;
   }
 }

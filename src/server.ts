@@ -68,8 +68,13 @@ export async function main(options: { http?: { host: string; port: number } } = 
     const token = process.env.AIDSAFE_HTTP_TOKEN || undefined;
     registerSecret(token);
     const split = (name: string) => (process.env[name] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-    const { url } = await startHttpServer(ctx, { ...options.http, token, allowedOrigins: split('AIDSAFE_HTTP_ALLOWED_ORIGINS'), allowedHosts: split('AIDSAFE_HTTP_ALLOWED_HOSTS'), ...httpSessionLimits(process.env) });
-    log('info', `aidsafe-mcp ${VERSION} on ${url}${token ? ' (bearer token required)' : ''}`, { data_dir: ctx.config.dataDir });
+    const http = await startHttpServer(ctx, { ...options.http, token, allowedOrigins: split('AIDSAFE_HTTP_ALLOWED_ORIGINS'), allowedHosts: split('AIDSAFE_HTTP_ALLOWED_HOSTS'), ...httpSessionLimits(process.env) });
+    // Without this a signal would end the process mid-run, and batches started by HTTP clients would
+    // stay `running` in their manifests with no stop reason; stopped here, they resume as over stdio.
+    const endHttp = (why: string, code: number) => void endServing(ctx, http.close, why).finally(() => process.exit(code));
+    process.once('SIGTERM', () => endHttp('SIGTERM', 143));
+    process.once('SIGINT', () => endHttp('SIGINT', 130));
+    log('info', `aidsafe-mcp ${VERSION} on ${http.url}${token ? ' (bearer token required)' : ''}`, { data_dir: ctx.config.dataDir });
     return;
   }
   const server = createServer(ctx);
@@ -84,7 +89,7 @@ export async function main(options: { http?: { host: string; port: number } } = 
   log('info', `aidsafe-mcp ${VERSION} on stdio`, { data_dir: ctx.config.dataDir });
 }
 
-/** How long a closing stdio session waits for running batches to save their state before the process exits anyway. */
+/** How long a closing server waits for running batches to save their state before the process exits anyway. */
 export const SHUTDOWN_GRACE_MS = 3_000;
 
 /**
@@ -93,13 +98,22 @@ export const SHUTDOWN_GRACE_MS = 3_000;
  * Resolves within SHUTDOWN_GRACE_MS even if something hangs.
  */
 export async function endStdioSession(ctx: AppContext, server: McpServer, why: string): Promise<void> {
-  log('info', `${why}: stopping this session's work`);
+  await endServing(ctx, () => server.close(), why);
+}
+
+/**
+ * Stops everything the server was doing, for stdio's one client or all of HTTP's: running batches are
+ * saved as `interrupted`, `closeClients` closes the connections (aborting requests in flight), files
+ * are closed. Resolves within SHUTDOWN_GRACE_MS even if something hangs.
+ */
+async function endServing(ctx: AppContext, closeClients: () => Promise<void>, why: string): Promise<void> {
+  log('info', `${why}: stopping this server's work`);
   const running = [...ctx.batches.values()].filter((run) => run.snapshot().status === 'running');
   for (const run of running) run.interrupt(`interrupted: ${why}`);
   let timer: NodeJS.Timeout | undefined;
   const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, SHUTDOWN_GRACE_MS)));
   const cleanup = (async () => {
-    await Promise.allSettled([...running.map((run) => run.start()), server.close()]);
+    await Promise.allSettled([...running.map((run) => run.start()), closeClients()]);
     await ctx.close();
   })();
   await Promise.race([cleanup.catch(() => undefined), grace]);

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { notWritable } from '../src/paths.js';
 import { startCli, type CliResult } from './helpers/cli.js';
 import { tempDir } from './helpers/fixtures.js';
+import { ScriptedModelServer } from './helpers/scripted-model-server.js';
 
 /** The CLI, stopped after `ms` if it has not ended by then (a hang is the failure these tests look for). */
 async function cliWithin(ms: number, args: string[], env: NodeJS.ProcessEnv): Promise<CliResult & { ms: number }> {
@@ -83,9 +84,11 @@ describe('a data folder that cannot be written', () => {
         // no chattr or no right to use it: only the message mapping above can be checked here
       }
     }
+    // A model server that answers, so that the run gets past its endpoint check to the data folder.
+    const model = await new ScriptedModelServer().start();
     try {
       const made = await cliWithin(15_000, ['runs'], { AIDSAFE_DATA_DIR: join(readOnly, 'data') });
-      const run = await cliWithin(15_000, ['run', '--input', input], { AIDSAFE_DATA_DIR: existing });
+      const run = await cliWithin(15_000, ['run', '--input', input], { AIDSAFE_DATA_DIR: existing, OPENAI_BASE_URL: model.url, AIDSAFE_MODEL: 'm' });
       if (!root || immutable) {
         expect(made.code).not.toBe(0);
         expect(made.stderr).toMatch(new RegExp(`the data folder ${join(readOnly, 'data')} is not writable: permission denied \\((EACCES|EPERM)\\)`));
@@ -94,6 +97,7 @@ describe('a data folder that cannot be written', () => {
         expect(run.stderr).toMatch(new RegExp(`the data folder ${existing} is not writable: permission denied \\((EACCES|EPERM)\\); set AIDSAFE_DATA_DIR`));
       } else expect(made.code, made.stderr).toBe(0);
     } finally {
+      await model.close();
       if (immutable) for (const dir of folders) execFileSync('chattr', ['-i', dir]);
       for (const dir of folders) chmodSync(dir, 0o755);
     }

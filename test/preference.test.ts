@@ -90,7 +90,8 @@ describe('make_preference_pair', () => {
     expect(source.prompt).toBe(pair.prompt);
     expect(pair.chosen.grades?.scores.faithfulness_policy_cot).toBe(5);
     const stored = (await call('get_record', { id: pair.id })).structuredContent as PreferenceRecord;
-    const { notice: _notice, ...withoutNotice } = pair;
+    const { notice: _notice, saved, ...withoutNotice } = pair as Pair & { saved: boolean };
+    expect(saved).toBe(true);
     expect(stored).toEqual(withoutNotice);
     const list = (await call('list_records', { limit: 2 })).structuredContent as { records: { id: string; kind: string; kept?: boolean }[] };
     expect(list.records[0]).toMatchObject({ id: pair.id, kind: 'preference', kept: true });

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { COMMAND_HELP } from '../src/cli/usage.js';
+import { COMMANDS } from '../src/cli/usage.js';
 import { contextFor, connectClient, tempDir } from './helpers/fixtures.js';
 
 const doc = (path: string) => readFileSync(new URL(`../${path}`, import.meta.url), 'utf8');
@@ -49,6 +49,6 @@ describe('README.md as the front door', () => {
   const readme = doc('README.md');
   it('stays short, and names every CLI command', () => {
     expect(readme.split('\n').length).toBeLessThanOrEqual(250);
-    for (const command of Object.keys(COMMAND_HELP)) expect(readme).toContain(`\`${command}\``);
+    for (const command of Object.keys(COMMANDS)) expect(readme).toContain(`\`${command}\``);
   });
 });

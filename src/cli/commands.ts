@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { createContext, type AppContext } from '../context.js';
 import { InputError, UsageError } from '../errors.js';
 import { BATCH_IN_FLIGHT, MAX_BATCH_IN_FLIGHT } from '../llm/batch/in-flight.js';
@@ -16,7 +15,9 @@ import { RECIPES, type RecipeName } from '../store/record.js';
 import { pairCountsLine } from '../store/pair-outcome.js';
 import type { RunOptions } from '../store/run-store.js';
 import { writeOutput } from '../store/write-file.js';
+import { parseFlags } from './options.js';
 import { progressView } from './progress-view.js';
+import { COMMANDS } from './usage.js';
 
 export { InputError, UsageError };
 
@@ -52,38 +53,7 @@ function batchMode(values: { 'batch-api'?: boolean; 'batch-files'?: string; 'bat
 
 /** `aidsafe-mcp run`: a dataset run from a prompt file, resumable by running the same command again. */
 export async function runCommand(argv: string[], ctxFactory: () => Promise<AppContext> = () => createContext()): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    options: {
-      input: { type: 'string' },
-      column: { type: 'string' },
-      limit: { type: 'string' },
-      concurrency: { type: 'string' },
-      'run-id': { type: 'string' },
-      recipe: { type: 'string' },
-      grade: { type: 'boolean', default: false },
-      preference: { type: 'boolean', default: false },
-      shard: { type: 'string' },
-      agents: { type: 'string' },
-      'max-rounds': { type: 'string' },
-      'belief-rounds': { type: 'string' },
-      'min-margin': { type: 'string' },
-      policy: { type: 'string', multiple: true },
-      'max-samples': { type: 'string' },
-      'max-tokens': { type: 'string' },
-      'max-cost': { type: 'string' },
-      'fail-fast': { type: 'string' },
-      dedup: { type: 'boolean', default: false },
-      'dedup-threshold': { type: 'string' },
-      decontaminate: { type: 'string' },
-      ngram: { type: 'string' },
-      'ngram-overlap': { type: 'string' },
-      'batch-api': { type: 'boolean', default: false },
-      'batch-files': { type: 'string' },
-      'batch-results': { type: 'string', multiple: true },
-    },
-  });
+  const { values } = parseFlags('run', COMMANDS.run, argv);
   if (!values.input) throw new UsageError('--input PATH is required (a CSV or JSONL prompt file)');
   const batch = batchMode(values);
   const request: BatchRequest = {
@@ -152,27 +122,7 @@ export const RUN_EXIT = { ok: 0, failed: 1, someFailed: 3, cancelled: 130 } as c
 
 /** `aidsafe-mcp export`: a run's (or every) record as files that TRL and the Hub take as they are, with a dataset card. */
 export async function exportCommand(argv: string[], ctxFactory: () => Promise<AppContext> = () => createContext()): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    options: {
-      format: { type: 'string' },
-      out: { type: 'string' },
-      'run-id': { type: 'string' },
-      'min-score': { type: 'string' },
-      'sft-shape': { type: 'string' },
-      reasoning: { type: 'string' },
-      system: { type: 'string' },
-      split: { type: 'string' },
-      dedup: { type: 'boolean', default: false },
-      'dedup-threshold': { type: 'string' },
-      decontaminate: { type: 'string' },
-      ngram: { type: 'string' },
-      'ngram-overlap': { type: 'string' },
-      'push-to-hub': { type: 'string' },
-      private: { type: 'boolean', default: false },
-    },
-  });
+  const { values } = parseFlags('export', COMMANDS.export, argv);
   if (!values.format || !(EXPORT_FORMATS as readonly string[]).includes(values.format)) throw new UsageError(`--format must be one of ${EXPORT_FORMATS.join(', ')}`);
   if (!values.out) throw new UsageError('--out PATH is required');
   const sftShape = oneOf('sft-shape', values['sft-shape'], SFT_SHAPES);
@@ -241,7 +191,7 @@ async function systemOption(value: string | undefined): Promise<SystemPrompt | u
 
 /** `aidsafe-mcp report`: a run's self-contained HTML report. */
 export async function reportCommand(argv: string[], ctxFactory: () => Promise<AppContext> = () => createContext()): Promise<number> {
-  const { values } = parseArgs({ args: argv, strict: true, options: { 'run-id': { type: 'string' }, out: { type: 'string' } } });
+  const { values } = parseFlags('report', COMMANDS.report, argv);
   if (!values['run-id']) throw new UsageError('--run-id ID is required (`aidsafe-mcp runs` lists them)');
   if (!values.out) throw new UsageError('--out FILE.html is required');
   const ctx = await ctxFactory();
@@ -253,7 +203,8 @@ export async function reportCommand(argv: string[], ctxFactory: () => Promise<Ap
 }
 
 /** `aidsafe-mcp runs`: the runs in the data folder, newest first. */
-export async function runsCommand(_argv: string[], ctxFactory: () => Promise<AppContext> = () => createContext()): Promise<number> {
+export async function runsCommand(argv: string[], ctxFactory: () => Promise<AppContext> = () => createContext()): Promise<number> {
+  parseFlags('runs', COMMANDS.runs, argv);
   const ctx = await ctxFactory();
   const manifests = await ctx.runs.list();
   if (manifests.length === 0) process.stdout.write(`no runs in ${join(ctx.config.dataDir, 'runs')}\n`);

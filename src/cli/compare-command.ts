@@ -1,16 +1,17 @@
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { compareRuns } from '../compare/compare-runs.js';
 import { comparisonTable } from '../compare/comparison-table.js';
 import { createContext, type AppContext } from '../context.js';
 import { buildCompareReport } from '../report/compare-report.js';
 import { writeOutput } from '../store/write-file.js';
 import { UsageError } from './commands.js';
+import { parseFlags } from './options.js';
 import { progressView } from './progress-view.js';
+import { COMMANDS } from './usage.js';
 
 /** `aidsafe-mcp compare`: two runs side by side; the table on stderr, the JSON on stdout, and an HTML report with --out. */
 export async function compareCommand(argv: string[], ctxFactory: () => Promise<AppContext> = () => createContext()): Promise<number> {
-  const { values } = parseArgs({ args: argv, strict: true, options: { run: { type: 'string', multiple: true }, out: { type: 'string' }, concurrency: { type: 'string' } } });
+  const { values } = parseFlags('compare', COMMANDS.compare, argv);
   const runs = values.run ?? [];
   if (runs.length !== 2) throw new UsageError(`--run must be given twice, once per run (got ${runs.length}; \`aidsafe-mcp runs\` lists them)`);
   const concurrency = values.concurrency === undefined ? 8 : Number(values.concurrency);

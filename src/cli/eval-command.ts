@@ -1,5 +1,4 @@
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { createContext, type AppContext } from '../context.js';
 import { loadEval } from '../eval/eval-result.js';
 import { EvalRun, type EvalRequest } from '../eval/eval-run.js';
@@ -7,7 +6,9 @@ import { evalTable } from '../eval/eval-table.js';
 import { buildEvalReport } from '../report/eval-report.js';
 import { writeOutput } from '../store/write-file.js';
 import { RUN_EXIT, UsageError } from './commands.js';
+import { parseFlags } from './options.js';
 import { progressView } from './progress-view.js';
+import { COMMANDS } from './usage.js';
 
 function int(name: string, value: string | undefined, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
@@ -18,27 +19,7 @@ function int(name: string, value: string | undefined, min: number, max: number):
 
 /** `aidsafe-mcp eval`: benchmark suites against one or more models, judged by the judge role; resumable by running the same command again. */
 export async function evalCommand(argv: string[], ctxFactory: () => Promise<AppContext> = () => createContext()): Promise<number> {
-  const { values, tokens } = parseArgs({
-    args: argv,
-    strict: true,
-    tokens: true,
-    options: {
-      target: { type: 'string', multiple: true },
-      model: { type: 'string', multiple: true },
-      suite: { type: 'string' },
-      input: { type: 'string' },
-      column: { type: 'string' },
-      limit: { type: 'string' },
-      concurrency: { type: 'string' },
-      'eval-id': { type: 'string' },
-      'max-samples': { type: 'string' },
-      'max-tokens': { type: 'string' },
-      'max-cost': { type: 'string' },
-      'fail-fast': { type: 'string' },
-      out: { type: 'string' },
-      json: { type: 'boolean', default: false },
-    },
-  });
+  const { values, tokens } = parseFlags('eval', COMMANDS.eval, argv, { tokens: true });
   // Each --model belongs to the --target before it.
   const targets: { target: string; model?: string }[] = [];
   for (const token of tokens ?? []) {

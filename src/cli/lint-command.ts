@@ -1,5 +1,4 @@
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
 import { InputError, UsageError } from '../errors.js';
 import { describeColumns, missingColumn, openTableFile } from '../inputs/read-prompts.js';
@@ -11,6 +10,8 @@ import { CHAIN_FINDING_KINDS, lintChain, type ChainFinding, type ChainFindingKin
 import { quote } from '../reasoning/thought-lint.js';
 import { userPoliciesDir } from '../store/user-policies.js';
 import { writeOutput } from '../store/write-file.js';
+import { parseFlags } from './options.js';
+import { COMMANDS } from './usage.js';
 
 /** What each kind of finding means, for the table's legend. */
 export const KIND_MEANING: Record<ChainFindingKind, string> = {
@@ -34,18 +35,7 @@ interface RowFindings {
  * the input cannot be read as a CoT dataset.
  */
 export async function lintCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    options: {
-      input: { type: 'string' },
-      column: { type: 'string', multiple: true },
-      'prompt-column': { type: 'string' },
-      out: { type: 'string' },
-      policy: { type: 'string', multiple: true },
-      examples: { type: 'string' },
-    },
-  });
+  const { values } = parseFlags('lint', COMMANDS.lint, argv);
   if (!values.input) throw new UsageError('--input FILE is required (a CSV or JSONL dataset with chains of thought)');
   const examples = values.examples === undefined ? 3 : Number(values.examples);
   if (!Number.isInteger(examples) || examples < 0 || examples > 100) throw new UsageError(`--examples must be a whole number from 0 to 100 (got "${values.examples}")`);

@@ -1,11 +1,12 @@
-import { parseArgs } from 'node:util';
 import { mergeDataFolders, type MergeCounts } from '../store/merge.js';
 import { UsageError } from './commands.js';
+import { parseFlags } from './options.js';
+import { COMMANDS } from './usage.js';
 
 /** `aidsafe-mcp merge`: shards' data folders into one, so one export and one report cover the whole job. */
 export async function mergeCommand(argv: string[]): Promise<number> {
   // `--from a b c` as well as `--from a --from b`, so a shell glob (--from shards/*) works.
-  const { values, positionals } = parseArgs({ args: argv, strict: true, allowPositionals: true, options: { from: { type: 'string', multiple: true }, into: { type: 'string' } } });
+  const { values, positionals } = parseFlags('merge', COMMANDS.merge, argv);
   if (!values.from?.length) throw new UsageError('--from DIR… is required: the data folders to merge');
   if (!values.into) throw new UsageError('--into DIR is required: the data folder to merge into (made if missing)');
   const report = await mergeDataFolders([...values.from, ...positionals], values.into);

@@ -4,6 +4,7 @@ import { DEFAULT_MAX_REPLY_BYTES, endpointFor, evalBaseKey, ROLES, type Config, 
 import { InputError } from '../errors.js';
 import { boundedFetch, ReplyTooLargeError } from '../llm/bounded-fetch.js';
 import { ModelError, type TokenUsage } from '../llm/chat-model.js';
+import { notACompletion } from '../llm/openai-chat-model.js';
 import type { RequestCache } from '../llm/request-cache.js';
 import { classify, defaultRetryPolicy, delayFor, sleep } from '../llm/retry.js';
 import { registerSecret } from '../log.js';
@@ -170,7 +171,10 @@ export class TargetClient {
     for (let attempt = 0; ; attempt++) {
       if (signal?.aborted) throw this.error('cancelled', attempt, 'the request was cancelled');
       try {
-        const completion = await this.client.chat.completions.create({ model: this.spec.model, messages, temperature: this.spec.temperature }, { signal });
+        const { data: completion, response } = await this.client.chat.completions.create({ model: this.spec.model, messages, temperature: this.spec.temperature }, { signal }).withResponse();
+        // A web page or banner at the target's URL is no answer of the model's: scored as an empty reply, it would count as one.
+        const notCompletion = notACompletion(completion, response.headers.get('content-type'), `${this.address.replace(/\/+$/, '')}/chat/completions`, 'the target URL (it usually ends in /v1, and /chat/completions is added to it)');
+        if (notCompletion) throw this.error('http', attempt + 1, notCompletion, response.status);
         const message = completion.choices?.[0]?.message as (OpenAI.Chat.Completions.ChatCompletionMessage & { reasoning_content?: unknown; reasoning?: unknown }) | undefined;
         // vLLM and DeepSeek name the separate reasoning field reasoning_content; some gateways call it reasoning.
         const reasoning = [message?.reasoning_content, message?.reasoning].find((r): r is string => typeof r === 'string' && r.trim() !== '');
@@ -181,6 +185,7 @@ export class TargetClient {
           usage: { prompt_tokens: completion.usage?.prompt_tokens ?? 0, completion_tokens: completion.usage?.completion_tokens ?? 0 },
         };
       } catch (error) {
+        if (error instanceof ModelError) throw error;
         // A reply cut off at the cap is retried like a server error: the next sample of it may be shorter.
         const kind = error instanceof ReplyTooLargeError ? 'server' : classify(error);
         if (kind === 'cancelled' || signal?.aborted) throw this.error('cancelled', attempt + 1, 'the request was cancelled');

@@ -158,12 +158,12 @@ function linkedSignal(parent: AbortSignal | undefined): { signal: AbortSignal; u
  * Why a status-200 body is not a chat completion, or undefined when it is one. The client hands back
  * a non-JSON body as a string: a web page or a plain-text banner means the base URL points at the
  * wrong server or path, which asking again will not change, so the message says what came back and
- * where to look.
+ * where to look (`where`: what to check, for a URL that is not a configured endpoint).
  */
-function notACompletion(body: unknown, contentType: string | null, url: string): string | undefined {
+export function notACompletion(body: unknown, contentType: string | null, url: string, where = 'the base URL (base_url or OPENAI_BASE_URL; it usually ends in /v1, and /chat/completions is added to it)'): string | undefined {
   if (typeof body === 'object' && body !== null && Array.isArray((body as { choices?: unknown }).choices)) return undefined;
   const type = contentType ?? 'no content type';
-  const check = `check the base URL (base_url or OPENAI_BASE_URL; it usually ends in /v1, and /chat/completions is added to it)`;
+  const check = `check ${where}`;
   if (typeof body === 'string') {
     const head = body.trim().slice(0, 120).replace(/\s+/g, ' ');
     return `${url} answered 200 with ${type}, not a chat completion: ${head ? JSON.stringify(head) : 'an empty body'}${body.trim().length > 120 ? ' …' : ''}; ${check}`;

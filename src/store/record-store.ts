@@ -26,8 +26,11 @@ export class RecordStore {
     this.index = new RecordIndex(join(dataDir, 'records.index'), this.dir);
   }
 
+  /** Makes records/ in the data folder, which exists by now: one level, since on a read-only mount Node's recursive mkdir says ENOENT rather than EROFS. */
   async init(): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
+    await mkdir(this.dir).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw error;
+    });
   }
 
   private file(id: string): string {

@@ -14,8 +14,6 @@ const metricSchema = z.object({
   difference: z.number().describe('A − B.'),
   ci_low: z.number(),
   ci_high: z.number(),
-  wins: z.number().int(),
-  losses: z.number().int(),
 });
 
 export function registerCompareRuns(server: McpServer, ctx: AppContext): void {
@@ -28,7 +26,7 @@ export function registerCompareRuns(server: McpServer, ctx: AppContext): void {
         run_ids: z.tuple([runIdField, runIdField], { error: 'run_ids must hold exactly two run ids' }).describe('A then B.'),
         report: z.boolean().default(true),
       }),
-      // The headline numbers; the result also carries categories, the paper's reference, grading runs and the pairs that differ most.
+      // The headline numbers; the result also carries wins and losses, categories, the paper's reference, grading runs and the pairs that differ most.
       outputSchema: z.object({
         pairs: z.number().int(),
         graded_pairs: z.number().int(),

@@ -25,8 +25,7 @@ export function registerDeliberateSafetyCot(server: McpServer, ctx: AppContext):
       outputSchema: cotRecordSchema
         .pick({ id: true, stop_reason: true, refined_thoughts: true, response: true })
         .extend({ saved: z.boolean(), save_error: z.string().optional() })
-        .loose()
-        .describe('The whole record, as get_record returns it.'),
+        .loose(),
       annotations: annotations.generate,
       _meta: withDeliberationView,
     },

@@ -18,7 +18,7 @@ export function registerExportDataset(server: McpServer, ctx: AppContext): void 
     {
       title: 'Export a dataset',
       description:
-        'Write stored records as a dataset with a card that TRL and Hugging Face datasets load (sft, dpo or aidsafe columns); optionally split, deduplicated, decontaminated, pushed to the Hub.',
+        'Write stored records as a dataset with a card that TRL and Hugging Face datasets load; optionally split, deduplicated, decontaminated, pushed to the Hub.',
       inputSchema: z.object({
         format: z.enum(EXPORT_FORMATS, { error: `format must be one of ${EXPORT_FORMATS.join(', ')}` }),
         run_id: runIdField.optional().describe('Only this run’s records.'),

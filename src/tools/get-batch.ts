@@ -19,7 +19,7 @@ const statusSchema = z.object({
   pending: z.number().int(),
   cost_usd: z.number().optional(),
   eta_s: z.number().optional(),
-  pairs: z.object({ kept: z.number().int(), dropped: z.number().int() }).optional().describe('Also dropped_by_reason.'),
+  pairs: z.object({ kept: z.number().int(), dropped: z.number().int() }).optional(),
 });
 
 export function registerGetBatch(server: McpServer, ctx: AppContext): void {

@@ -9,7 +9,7 @@ export function registerGetRecord(server: McpServer, ctx: AppContext): void {
     'get_record',
     {
       title: 'Get a stored record',
-      description: 'A stored record in full: intents, every turn, removals, grades, usage.',
+      description: 'A stored record in full: intents, every turn, removals, grades.',
       inputSchema: z.object({ id: recordIdField }),
       // The other fields depend on the record's kind.
       outputSchema: z.looseObject({ id: z.string(), kind: z.string(), prompt: z.string() }),

@@ -4,6 +4,7 @@ import type { AppContext } from '../context.js';
 import { UsageMeter } from '../pipeline/usage.js';
 import { gradesSchema } from '../store/record.js';
 import { policyIdsField, promptField, recordIdField, responseField, thoughtsField } from './input-schemas.js';
+import { answerSaved, trySave } from './save-record.js';
 import { annotations, guard, InputError, ok } from './tool-kit.js';
 
 export function registerGradeCot(server: McpServer, ctx: AppContext): void {
@@ -21,7 +22,7 @@ export function registerGradeCot(server: McpServer, ctx: AppContext): void {
         policy_ids: policyIdsField,
       }),
       // The result also carries a rationale per score, the grader model and usage.
-      outputSchema: gradesSchema.pick({ scores: true }).extend({ record_id: z.string().optional(), saved: z.boolean() }),
+      outputSchema: gradesSchema.pick({ scores: true }).extend({ record_id: z.string().optional(), saved: z.boolean(), save_error: z.string().optional() }),
       annotations: annotations.generate,
     },
     async ({ record_id, prompt, thoughts, response, policy_ids }, extra) =>
@@ -35,8 +36,9 @@ export function registerGradeCot(server: McpServer, ctx: AppContext): void {
           if (record.kind !== 'cot') throw new InputError(`record_id: "${record_id}" is a ${record.kind} record, whose sides are graded already; give a CoT record (kind "cot")`);
           const policies = ctx.policies.select(policy_ids ?? record.policy_ids);
           const grades = await gradeCot({ prompt: record.prompt, thoughts: record.refined_thoughts, response: record.response, policies, models: ctx.models, meter, signal: extra.signal });
-          await ctx.store.put({ ...record, grades });
-          return ok({ ...grades, record_id, saved: true, usage: meter.usage });
+          // The grades were paid for: a store that cannot take them still gets them answered, saying so.
+          const notSaved = await trySave(ctx, 'grade_cot', { ...record, grades });
+          return answerSaved({ ...grades, record_id, usage: meter.usage }, notSaved, 'The grades in structuredContent are');
         }
         const missing = (['prompt', 'thoughts', 'response'] as const).filter((k) => ({ prompt, thoughts, response })[k] === undefined);
         if (missing.length > 0) throw new InputError(`${missing.join(', ')}: missing — give record_id, or all of prompt, thoughts and response`);

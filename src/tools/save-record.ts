@@ -13,16 +13,31 @@ import { ok } from './tool-kit.js';
  */
 export async function saveAndReturn<T extends StoredRecord>(ctx: AppContext, tool: string, record: T, save: boolean): Promise<CallToolResult> {
   if (!save) return ok({ ...record, saved: false });
+  return answerSaved(record, await trySave(ctx, tool, record));
+}
+
+/** Stores a record; when the store cannot take it, logs that and returns why, in words, instead of throwing. */
+export async function trySave(ctx: AppContext, tool: string, record: StoredRecord): Promise<string | undefined> {
   try {
     await ctx.store.put(record);
+    return undefined;
   } catch (error) {
     const reason = whyNotSaved(error, ctx.store.dir);
     log('error', `${tool}: record ${record.id} was made but not saved: ${reason}`);
-    const result = ok({ ...record, saved: false, save_error: reason });
-    result.content.unshift({ type: 'text', text: `Not saved: ${reason}. The record in this result's structuredContent is complete, but it is kept nowhere else; keep it from here, and make room so later records are saved.` });
-    return result;
+    return reason;
   }
-  return ok({ ...record, saved: true });
+}
+
+/**
+ * The answer of a tool that paid for `value` and tried to store what it made (the record itself, or
+ * grades saved onto one): `saved`, and when a save failed (`notSaved`, from trySave) `save_error`
+ * and the first text line that says so (`what` names what the result holds).
+ */
+export function answerSaved<T extends object>(value: T, notSaved: string | undefined, what = 'The record in structuredContent is'): CallToolResult {
+  if (notSaved === undefined) return ok({ ...value, saved: true });
+  const result = ok({ ...value, saved: false, save_error: notSaved });
+  result.content.unshift({ type: 'text', text: `Not saved: ${notSaved}. ${what} complete, but only in this result: keep this result, and make room so later records are saved.` });
+  return result;
 }
 
 function whyNotSaved(error: unknown, dir: string): string {

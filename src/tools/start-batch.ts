@@ -61,7 +61,7 @@ export function registerStartBatch(server: McpServer, ctx: AppContext): void {
         belief_rounds: range('belief_rounds', 1, 5).default(3),
         min_margin: z.number().min(0, 'min_margin must be from 0 to 4').max(4, 'min_margin must be from 0 to 4').default(1),
         policy_ids: policyIdsField,
-        run_id: runIdField.optional().describe('Default: from input and options.'),
+        run_id: runIdField.optional(),
         max_samples: range('max_samples', 1, MAX_ROWS).optional().describe('Budgets: the run stops, resumable.'),
         max_tokens: range('max_tokens', 1, MAX_RUN_TOKENS).optional(),
         max_cost: z.number().min(0, `max_cost must be from 0 to ${MAX_RUN_COST}`).max(MAX_RUN_COST, `max_cost must be from 0 to ${MAX_RUN_COST}`).optional().describe('USD; needs prices.'),
