@@ -1,9 +1,10 @@
-// npm run bench [-- --samples N --concurrency N --latency MS --records N --sessions N --rows N --prompts N --block N --big-rows N --starts N --server PATH --only pipeline|store|sessions|screening|startup|scale|resume --floor]
+// npm run bench [-- --samples N --concurrency N --latency MS --records N --sessions N --rows N --prompts N --block N --big-rows N --starts N --server PATH --only pipeline|store|sessions|screening|startup|scale|resume|chat --floor]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchCacheIndex } from './cache-index-memory.js';
+import { benchChatContext } from './chat-context.js';
 import { benchClientFloor } from './client-floor.js';
 import { benchHttpSessions } from './http-sessions.js';
 import { benchPipeline } from './pipeline.js';
@@ -56,6 +57,7 @@ try {
   // Writes a 100,000-prompt run's log and a 400 MB request cache first, so only when asked for.
   if (values.only === 'resume') console.log('resume', JSON.stringify(await benchResume(dir, Number(values.prompts))));
   if (values.only === undefined || values.only === 'startup') console.log('startup', JSON.stringify(await benchStartup(Number(values.starts), values.server)));
+  if (values.only === undefined || values.only === 'chat') console.log('chat context', JSON.stringify(await benchChatContext(dir, values.server)));
   if (values.only === undefined || values.only === 'screening') console.log('screening', JSON.stringify(await benchScreening(Number(values.rows))));
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { parseYaml } from './yaml.js';
 import { defaultDataDir } from './paths.js';
+import { parseToolSets } from './tool-sets.js';
 
 /** Every model-backed role. Deliberation agents are configured separately, one entry per agent. */
 export const ROLES = ['intents', 'initial_cot', 'deliberator', 'refiner', 'responder', 'whisperer', 'judge', 'grader'] as const;
@@ -118,6 +119,8 @@ export interface Config {
   evalTargets: EvalTargetRule[] | undefined;
   /** AIDSAFE_HTTP_TRUST_ROOTS=1: `serve --http` takes the roots a remote client declares as folders it may read. */
   httpTrustRoots: boolean;
+  /** AIDSAFE_TOOLS: the tools the MCP server offers, from its tool sets; undefined: every tool. */
+  tools: ReadonlySet<string> | undefined;
 }
 
 export interface EvalTargetRule {
@@ -192,6 +195,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ...(env.AIDSAFE_CONFIG ? { configPath: env.AIDSAFE_CONFIG } : {}),
     evalTargets: parseEvalTargets(env.AIDSAFE_EVAL_TARGETS),
     httpTrustRoots: parseSwitch('AIDSAFE_HTTP_TRUST_ROOTS', env.AIDSAFE_HTTP_TRUST_ROOTS),
+    tools: parseToolSets(env.AIDSAFE_TOOLS, (message) => new ConfigError(message)),
   };
 }
 

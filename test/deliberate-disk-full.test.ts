@@ -56,10 +56,10 @@ describe('deliberate_safety_cot on a full disk', () => {
     expect(record.thoughts.length).toBeGreaterThan(0);
     expect(record.save_error).toMatch(/disk .*is full \(ENOSPC\)/);
     expect(record.save_error).toContain(join(data.path, 'records'));
-    const [warning, json] = texts(result);
+    const [warning, summary] = texts(result);
     expect(warning).toMatch(/^Not saved: /);
-    expect(warning).toMatch(/below is complete/);
-    expect(JSON.parse(json!)).toMatchObject({ id: record.id, saved: false });
+    expect(warning).toMatch(/structuredContent is complete/);
+    expect(summary).toContain(`Record ${record.id} (not saved;`);
 
     fault.full = () => false;
     expect(texts(await call('get_record', { id: record.id })).join('')).toMatch(/no record/);

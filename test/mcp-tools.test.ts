@@ -34,7 +34,9 @@ describe('MCP tools through an SDK client', () => {
       expect(tool.title).toBeTruthy();
       expect(tool.description!.length).toBeGreaterThan(60);
       expect(tool.outputSchema).toBeTruthy();
-      expect(Object.keys(tool.annotations ?? {}).sort()).toEqual(['destructiveHint', 'idempotentHint', 'openWorldHint', 'readOnlyHint']);
+      // Hints at MCP's defaults are left out; every tool says whether it writes, and what it writes is never destructive unless it says so.
+      const hints = { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true, ...tool.annotations };
+      expect(hints.readOnlyHint || hints.destructiveHint === false || tool.name === 'remove_policy').toBe(true);
     }
     await expect(JSON.stringify(tools, null, 2)).toMatchFileSnapshot('./__snapshots__/tools-list.json');
   });
@@ -62,7 +64,7 @@ describe('MCP tools through an SDK client', () => {
     const out = result.structuredContent as { policies: { id: string; hash: string }[]; problems: unknown[] };
     expect(out.policies.map((p) => p.id)).toContain('respect_helpfulness');
     expect(out.policies.every((p) => /^sha256:/.test(p.hash))).toBe(true);
-    expect(JSON.parse(text(result))).toEqual(out);
+    expect(text(result)).toMatch(/^policies: \d+ \(.*respect_helpfulness/);
   });
 
   it('serves policy://{id} as the full policy text', async () => {

@@ -282,6 +282,7 @@ export const ENVIRONMENT: readonly { name: string; help: string; commands: reado
     { name: 'AIDSAFE_HTTP_SESSION_IDLE_MINUTES', help: 'idle minutes before a session closes (default 10)', commands: ['serve'] },
     { name: 'AIDSAFE_HTTP_TRUST_ROOTS', help: '1: serve --http reads the roots a client declares', commands: ['serve'] },
     { name: 'AIDSAFE_EVAL_TARGETS', help: 'base URLs start_eval may name as targets, or none', commands: ['serve'] },
+    { name: 'AIDSAFE_TOOLS', help: 'tool sets the MCP server offers: chat, batch, eval, or all (default)', commands: ['serve'] },
     { name: 'AIDSAFE_SHARD_COUNT', help: 'shards of a Kubernetes Indexed Job, for --shard auto', commands: ['run'] },
     { name: 'HF_TOKEN', help: 'Hub token for pushes, read when a push starts', commands: ['serve', 'export'] },
     { name: 'HF_ENDPOINT', help: 'Hub address (default https://huggingface.co)', commands: ['serve', 'export'] },

@@ -11,21 +11,18 @@ export function registerAddPolicy(server: McpServer, ctx: AppContext): void {
     {
       title: 'Add a safety policy',
       description:
-        'Add a policy of your own, written in chat, to the data folder: a short paragraph, then numbered clauses with ids like "1. [PR-1] Do not …". It is listed by list_policies and usable in policy_ids at once; every record made with it stores its hash. Replacing an existing policy (built-in or yours) needs replace: true; a built-in file is never changed, only shadowed until remove_policy.',
+        'Add your own safety policy, usable in policy_ids at once. replace: true replaces one with the same id (a built-in is shadowed until remove_policy).',
       inputSchema: z.object({
-        id: z.string().max(64).regex(POLICY_ID_PATTERN, 'id must be 2–64 characters: lowercase letters, digits, "_" or "-", starting with a letter').describe('The policy id, e.g. "privacy".'),
+        id: z.string().max(64).regex(POLICY_ID_PATTERN, 'id must be 2–64 characters: lowercase letters, digits, "_" or "-", starting with a letter'),
         title: z.string().trim().min(1, 'title must not be empty').max(200, 'title must be at most 200 characters'),
-        text: z.string().min(1, 'text must not be empty').max(50_000, 'text must be at most 50,000 characters').describe('The body in Markdown: intent, then numbered clauses "1. [ID-1] …".'),
+        text: z.string().min(1, 'text must not be empty').max(50_000, 'text must be at most 50,000 characters').describe('Markdown: intent, then clauses "1. [ID-1] …".'),
         version: z.string().trim().min(1).max(40).default('1.0.0'),
-        summary: z.string().trim().min(1).max(500).optional().describe('One sentence; default: the first paragraph.'),
-        replace: z.boolean().default(false).describe('Replace a policy with the same id (a built-in one is shadowed, not changed).'),
+        summary: z.string().trim().min(1).max(500).optional().describe('Default: the first paragraph.'),
+        replace: z.boolean().default(false),
       }),
       outputSchema: z.object({
         id: z.string(),
-        title: z.string(),
-        version: z.string(),
         hash: z.string(),
-        clauses: z.array(z.object({ id: z.string(), text: z.string() })),
         path: z.string(),
         replaced: z.enum(['none', 'builtin', 'user']),
       }),

@@ -9,7 +9,7 @@ export function registerCancelBatch(server: McpServer, ctx: AppContext): void {
     'cancel_batch',
     {
       title: 'Cancel a dataset run',
-      description: 'Stop a running dataset run started by this server: no new samples start, model calls in flight are abandoned, and in batch mode the run’s batches are cancelled at the provider. Finished samples stay stored; starting the run again resumes it.',
+      description: 'Stop a run this server is running; finished samples stay, and starting it again resumes it.',
       inputSchema: z.object({ run_id: runIdField }),
       outputSchema: z.object({ run_id: z.string(), status: z.string(), done: z.number().int(), failed: z.number().int(), total: z.number().int() }),
       annotations: annotations.local,

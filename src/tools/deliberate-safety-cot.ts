@@ -10,18 +10,22 @@ export function registerDeliberateSafetyCot(server: McpServer, ctx: AppContext):
   server.registerTool(
     'deliberate_safety_cot',
     {
-      title: 'Deliberate a policy-embedded chain of thought',
+      title: 'Deliberate a safety chain of thought',
       description:
-        'Run the AIDSAFE multi-agent deliberation on one prompt: decompose its intents, write an initial chain of thought against the safety policies, let agents take turns revising it until one agrees or the turn budget is spent, refine it, and write the final response. With recipe "baseline", one model writes the chain of thought and response zero-shot instead (the paper’s comparison; no intents, turns or refinement). Returns the full record (every turn kept) and saves it unless save is false; if the store cannot be written (a full disk), the record is still returned, with saved false and save_error saying why. Use it to see how a prompt should be reasoned about under the policies, or to create one training sample.',
+        'Reason about one prompt under the safety policies by AIDSAFE deliberation (intents, agents revising a chain of thought, refinement, a response): to see how a prompt should be handled, or to make a training sample.',
       inputSchema: z.object({
         prompt: promptField(ctx.config.maxPromptChars),
         policy_ids: policyIdsField,
         recipe: recipeField,
-        agents: z.number().int().min(1, 'agents must be from 1 to 8').max(8, 'agents must be from 1 to 8').default(2).describe('Deliberation agents taking turns (1–8).'),
-        max_rounds: z.number().int().min(1, 'max_rounds must be from 1 to 10').max(10, 'max_rounds must be from 1 to 10').default(3).describe('Rounds of turns; the budget is agents × max_rounds turns (1–10).'),
-        save: z.boolean().default(true).describe('Save the record in the local store (default true).'),
+        agents: z.number().int().min(1, 'agents must be from 1 to 8').max(8, 'agents must be from 1 to 8').default(2),
+        max_rounds: z.number().int().min(1, 'max_rounds must be from 1 to 10').max(10, 'max_rounds must be from 1 to 10').default(3).describe('Up to agents × max_rounds turns.'),
+        save: z.boolean().default(true).describe('Store the record.'),
       }),
-      outputSchema: cotRecordSchema.extend({ saved: z.boolean(), save_error: z.string().optional() }),
+      // What a client acts on; the result is the whole record (the deliberation view draws every turn), as get_record returns it.
+      outputSchema: cotRecordSchema
+        .pick({ id: true, stop_reason: true, refined_thoughts: true, response: true })
+        .extend({ saved: z.boolean(), save_error: z.string().optional() })
+        .loose(),
       annotations: annotations.generate,
       _meta: withDeliberationView,
     },

@@ -12,9 +12,9 @@ export function registerExportReport(server: McpServer, ctx: AppContext): void {
     {
       title: 'Export a run report',
       description:
-        'Write one self-contained HTML report on a dataset run under the data folder’s exports/: done and failed samples, why deliberation stopped, turns per sample, the refiner’s removals by reason, each grade’s distribution, samples by category, tokens and cost, as charts, and a filterable list of samples that opens each deliberation. It needs no network to open.',
+        'Write an offline HTML report of a dataset run: outcomes, turns, removals, grades, cost, and each sample’s deliberation.',
       inputSchema: z.object({ run_id: runIdField }),
-      outputSchema: z.object({ path: z.string(), samples: z.number().int(), embedded: z.number().int().describe('Samples whose details the file carries (at most 2,000).') }),
+      outputSchema: z.object({ path: z.string(), samples: z.number().int() }),
       annotations: annotations.local,
     },
     async ({ run_id }) =>

@@ -1,47 +1,27 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
-import { healthOf, healthSchema } from '../pipeline/health.js';
+import { healthOf } from '../pipeline/health.js';
 import { RUN_STATUSES } from '../store/run-store.js';
 import { isPairOutcome, PairTally, type PairCounts } from '../store/pair-outcome.js';
-import { PAIR_DROP_REASONS, usageSchema } from '../store/record.js';
 import type { SampleEvent } from '../store/run-store.js';
 import { annotations, guard, InputError, ok } from './tool-kit.js';
 
 export const runIdField = z.string().max(64).regex(/^[a-z0-9][a-z0-9_-]{2,63}$/, 'run_id must be 3–64 lowercase letters, digits, "-" or "_" (as returned by start_batch)');
 
+/** What a client follows a run by; the result also carries token usage, rate, the first failures, batch details and every health figure (pipeline/health.ts). */
 const statusSchema = z.object({
   run_id: z.string(),
-  status: z.enum(RUN_STATUSES).describe('"stopped": a budget was reached; "interrupted": the process running it ended mid-run. Both resume when started again.'),
+  status: z.enum(RUN_STATUSES),
   stop_reason: z.string().optional(),
-  error: z.string().optional(),
   total: z.number().int(),
   done: z.number().int(),
   failed: z.number().int(),
   pending: z.number().int(),
-  usage: usageSchema,
   cost_usd: z.number().optional(),
-  concurrency: z.number().int().optional(),
-  rate_per_s: z.number().optional(),
   eta_s: z.number().optional(),
-  created_at: z.string(),
-  failures: z.array(z.object({ index: z.number().int(), error: z.string() })).describe('Up to 20 failed samples, by input row index.'),
-  pairs: z
-    .object({ kept: z.number().int(), dropped: z.number().int(), dropped_by_reason: z.partialRecord(z.enum(PAIR_DROP_REASONS), z.number().int()) })
-    .optional()
-    .describe('In a run that makes preference pairs: pairs of the samples done, kept (exported by a dpo export) and dropped, by reason.'),
-  batch_api: z
-    .object({
-      mode: z.enum(['provider', 'files']),
-      waves: z.number().int(),
-      requests_waiting: z.number().int(),
-      requests_in_batches: z.number().int(),
-      batches: z.record(z.string(), z.number().int()).describe('Batches of the run by provider status.'),
-      open: z.array(z.object({ id: z.string(), wave: z.number().int(), status: z.string(), requests: z.number().int() })).describe('Batches still out, newest first (at most 10).'),
-    })
-    .optional()
-    .describe('In batch mode, while the run is live: waves sent, requests waiting, and the batches with their provider status.'),
-  health: healthSchema.optional(),
+  pairs: z.object({ kept: z.number().int(), dropped: z.number().int() }).optional(),
+  health: z.object({ verdict: z.string() }).optional().describe('Model fit so far, with a go/no-go verdict.'),
 });
 
 export function registerGetBatch(server: McpServer, ctx: AppContext): void {
@@ -49,7 +29,7 @@ export function registerGetBatch(server: McpServer, ctx: AppContext): void {
     'get_batch',
     {
       title: 'Get a dataset run’s status',
-      description: 'The status of a dataset run started by start_batch (or the CLI): done, failed and pending samples, token usage and cost, rate and ETA while running, and the first failures.',
+      description: 'A dataset run’s progress: samples done, failed and pending, tokens, cost, ETA, first failures.',
       inputSchema: z.object({ run_id: runIdField }),
       outputSchema: statusSchema,
       annotations: annotations.read,

@@ -8,9 +8,9 @@ export function registerGetEval(server: McpServer, ctx: AppContext): void {
   server.registerTool(
     'get_eval',
     {
-      title: 'Get a safety evaluation’s results',
+      title: 'Get evaluation results',
       description:
-        'The state and numbers of an evaluation started by start_eval (or the CLI): per target and suite, the XSTest over-refusal and unsafe-compliance rates, the StrongREJECT mean score, or the safe-response rate, each with its 95% interval, sample count and judge model; the same per category; our numbers on the paper’s Table 2 scale beside its Qwen2.5-7B rows. Numbers cover the samples judged so far.',
+        'An evaluation’s results so far: per target and suite, rates or scores with 95% intervals, also per category and on the paper’s Table 2 scale.',
       inputSchema: z.object({ eval_id: evalIdField }),
       outputSchema: evalResultSchema,
       annotations: annotations.read,

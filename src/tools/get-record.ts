@@ -9,9 +9,10 @@ export function registerGetRecord(server: McpServer, ctx: AppContext): void {
     'get_record',
     {
       title: 'Get a stored record',
-      description: 'Fetch a stored record in full by its id (from deliberate_safety_cot or list_records): prompt, intents, every deliberation turn, removals, response, usage and models.',
+      description: 'A stored record in full: intents, every turn, removals, grades.',
       inputSchema: z.object({ id: recordIdField }),
-      outputSchema: z.looseObject({ id: z.string(), kind: z.string(), prompt: z.string(), created_at: z.string() }).describe('The record; its other fields depend on its kind.'),
+      // The other fields depend on the record's kind.
+      outputSchema: z.looseObject({ id: z.string(), kind: z.string(), prompt: z.string() }),
       annotations: annotations.read,
       _meta: withDeliberationView,
     },

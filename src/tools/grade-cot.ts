@@ -2,7 +2,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { UsageMeter } from '../pipeline/usage.js';
-import { gradesSchema, usageSchema } from '../store/record.js';
+import { gradesSchema } from '../store/record.js';
 import { policyIdsField, promptField, recordIdField, responseField, thoughtsField } from './input-schemas.js';
 import { answerSaved, trySave } from './save-record.js';
 import { annotations, guard, InputError, ok } from './tool-kit.js';
@@ -13,15 +13,16 @@ export function registerGradeCot(server: McpServer, ctx: AppContext): void {
     {
       title: 'Grade a chain of thought',
       description:
-        'Score a CoT and its response from 1 to 5 on the six AIDSAFE auto-grader metrics — relevance, coherence, completeness, and faithfulness policy↔CoT, policy↔response, CoT↔response — each with a one-sentence rationale. Give record_id to grade a stored CoT record (the grades are saved onto it), or prompt, thoughts and response to grade any CoT.',
+        'Score a CoT and its response 1–5 on the six AIDSAFE metrics, each with a rationale. Give record_id (grades are saved onto it), or prompt, thoughts and response.',
       inputSchema: z.object({
-        record_id: recordIdField.optional().describe('A stored CoT record to grade; its grades are saved onto it.'),
+        record_id: recordIdField.optional(),
         prompt: promptField(ctx.config.maxPromptChars).optional(),
-        thoughts: thoughtsField(ctx.config.maxPromptChars, 'The CoT to grade, in order, with prompt and response').optional(),
-        response: responseField(ctx.config.maxPromptChars, 'The answer that follows the CoT, with prompt and thoughts').optional(),
+        thoughts: thoughtsField(ctx.config.maxPromptChars, 'In order').optional(),
+        response: responseField(ctx.config.maxPromptChars, 'The answer').optional(),
         policy_ids: policyIdsField,
       }),
-      outputSchema: gradesSchema.extend({ record_id: z.string().optional(), saved: z.boolean(), save_error: z.string().optional(), usage: usageSchema }),
+      // The result also carries a rationale per score, the grader model and usage.
+      outputSchema: gradesSchema.pick({ scores: true }).extend({ record_id: z.string().optional(), saved: z.boolean(), save_error: z.string().optional() }),
       annotations: annotations.generate,
     },
     async ({ record_id, prompt, thoughts, response, policy_ids }, extra) =>
@@ -37,7 +38,7 @@ export function registerGradeCot(server: McpServer, ctx: AppContext): void {
           const grades = await gradeCot({ prompt: record.prompt, thoughts: record.refined_thoughts, response: record.response, policies, models: ctx.models, meter, signal: extra.signal });
           // The grades were paid for: a store that cannot take them still gets them answered, saying so.
           const notSaved = await trySave(ctx, 'grade_cot', { ...record, grades });
-          return answerSaved({ ...grades, record_id, usage: meter.usage }, notSaved, 'The grades below are');
+          return answerSaved({ ...grades, record_id, usage: meter.usage }, notSaved, 'The grades in structuredContent are');
         }
         const missing = (['prompt', 'thoughts', 'response'] as const).filter((k) => ({ prompt, thoughts, response })[k] === undefined);
         if (missing.length > 0) throw new InputError(`${missing.join(', ')}: missing — give record_id, or all of prompt, thoughts and response`);

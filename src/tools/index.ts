@@ -19,23 +19,30 @@ import { registerRemovePolicy } from './remove-policy.js';
 import { registerStartBatch } from './start-batch.js';
 import { registerStartEval } from './start-eval.js';
 
+/** Every tool, by name, in the order tools/list shows them. */
+const TOOLS: [string, (server: McpServer, ctx: AppContext) => void][] = [
+  ['list_policies', registerListPolicies],
+  ['deliberate_safety_cot', registerDeliberateSafetyCot],
+  ['refine_cot', registerRefineCot],
+  ['get_record', registerGetRecord],
+  ['list_records', registerListRecords],
+  ['make_preference_pair', registerMakePreferencePair],
+  ['grade_cot', registerGradeCot],
+  ['start_batch', registerStartBatch],
+  ['get_batch', registerGetBatch],
+  ['cancel_batch', registerCancelBatch],
+  ['export_dataset', registerExportDataset],
+  ['export_report', registerExportReport],
+  ['compare_runs', registerCompareRuns],
+  ['add_policy', registerAddPolicy],
+  ['remove_policy', registerRemovePolicy],
+  ['start_eval', registerStartEval],
+  ['get_eval', registerGetEval],
+];
+
+/** Registers every tool, or those of the tool sets AIDSAFE_TOOLS names. */
 export function registerTools(server: McpServer, ctx: AppContext): void {
-  registerListPolicies(server, ctx);
-  registerDeliberateSafetyCot(server, ctx);
-  registerRefineCot(server, ctx);
-  registerGetRecord(server, ctx);
-  registerListRecords(server, ctx);
-  registerMakePreferencePair(server, ctx);
-  registerGradeCot(server, ctx);
-  registerStartBatch(server, ctx);
-  registerGetBatch(server, ctx);
-  registerCancelBatch(server, ctx);
-  registerExportDataset(server, ctx);
-  registerExportReport(server, ctx);
-  registerCompareRuns(server, ctx);
-  registerAddPolicy(server, ctx);
-  registerRemovePolicy(server, ctx);
-  registerStartEval(server, ctx);
-  registerGetEval(server, ctx);
+  const only = ctx.config.tools;
+  for (const [name, register] of TOOLS) if (!only || only.has(name)) register(server, ctx);
   publishCleanToolSchemas(server);
 }

@@ -18,7 +18,7 @@ export function promptField(maxChars: number) {
     .string()
     .max(maxChars, `prompt must be at most ${maxChars} characters`)
     .refine((s) => s.trim().length > 0, 'prompt must not be empty or blank')
-    .describe(`The user query to reason about (1–${maxChars} characters).`);
+    .describe('The query.');
 }
 
 /** A chain of thought given by the client: 1–200 thoughts, each and all together bounded by the prompt cap. */
@@ -34,7 +34,7 @@ export function thoughtsField(maxChars: number, what: string) {
     .min(1, 'thoughts must hold at least one thought')
     .max(MAX_THOUGHTS, `thoughts may hold at most ${MAX_THOUGHTS} thoughts`)
     .refine((ts) => ts.reduce((n, t) => n + t.length, 0) <= total, `thoughts must be at most ${total} characters in all`)
-    .describe(`${what} (1–${MAX_THOUGHTS} thoughts, each at most ${maxChars} characters, at most ${total} in all).`);
+    .describe(`${what}; at most ${total} characters in all.`);
 }
 
 /** A response given by the client, bounded like the prompt. */
@@ -43,7 +43,7 @@ export function responseField(maxChars: number, what: string) {
     .string()
     .max(maxChars, `response must be at most ${maxChars} characters`)
     .refine((s) => s.trim().length > 0, 'response must not be empty or blank')
-    .describe(`${what} (1–${maxChars} characters).`);
+    .describe(`${what}.`);
 }
 
 export const policyIdsField = z
@@ -52,24 +52,24 @@ export const policyIdsField = z
   .min(1, 'policy_ids must name at least one policy (see list_policies); leave policy_ids out to use every policy')
   .max(50, 'policy_ids may hold at most 50 ids')
   .optional()
-  .describe('Policies to reason against (see list_policies; 1–50). Default (field left out): every loaded policy.');
+  .describe('Default: all.');
 
 export const recordIdField = z
   .string()
   .max(45)
   .regex(RECORD_ID_PATTERN, 'a record id looks like "cot_…" (as returned by deliberate_safety_cot or list_records)')
-  .describe('A record id.');
+  .describe('From list_records.');
 
 /** Dedup and decontamination, the same on start_batch (input rows) and export_dataset (records). */
 export const screenFields = {
-  dedup: z.boolean().default(false).describe('Drop duplicate prompts: exact after normalising case, whitespace and punctuation, and near duplicates (MinHash over word 3-grams).'),
-  dedup_threshold: z.number().min(0, 'dedup_threshold must be from 0 to 1').max(1, 'dedup_threshold must be from 0 to 1').optional().describe('Jaccard similarity at or above which a prompt is a near duplicate (default 0.7; 1 = exact only).'),
-  decontaminate: z.string().min(1, 'decontaminate must not be empty').max(1_000, 'decontaminate must be at most 1,000 characters').optional().describe(`Drop prompts that match benchmark prompts: "all", set names (${BENCHMARK_NAMES.join(', ')}, comma-separated) or a CSV/JSONL file inside the allowed folders.`),
-  ngram: z.number().int().min(2, 'ngram must be from 2 to 50').max(50, 'ngram must be from 2 to 50').optional().describe('Word n-gram size for decontamination (default 8).'),
-  ngram_overlap: z.number().min(0.01, 'ngram_overlap must be from 0.01 to 1').max(1, 'ngram_overlap must be from 0.01 to 1').optional().describe('Share of a benchmark prompt’s n-grams a prompt must contain to be dropped (default 0.5).'),
+  dedup: z.boolean().default(false).describe('Drop duplicate prompts.'),
+  dedup_threshold: z.number().min(0, 'dedup_threshold must be from 0 to 1').max(1, 'dedup_threshold must be from 0 to 1').optional().describe('Jaccard, default 0.7.'),
+  decontaminate: z.string().min(1, 'decontaminate must not be empty').max(1_000, 'decontaminate must be at most 1,000 characters').optional().describe(`Drop benchmark prompts: all, ${BENCHMARK_NAMES.join(', ')} or a file.`),
+  ngram: z.number().int().min(2, 'ngram must be from 2 to 50').max(50, 'ngram must be from 2 to 50').optional().describe('Default 8.'),
+  ngram_overlap: z.number().min(0.01, 'ngram_overlap must be from 0.01 to 1').max(1, 'ngram_overlap must be from 0.01 to 1').optional().describe('Default 0.5.'),
 };
 
 export const recipeField = z
   .enum(RECIPES, { error: `recipe must be one of ${RECIPES.join(', ')}` })
   .default('aidsafe')
-  .describe('How a sample is made: "aidsafe" (intents, multi-agent deliberation, refinement) or "baseline" (one model writes the chain of thought and the answer zero-shot from the query and the policies, as the paper’s comparison).');
+  .describe('baseline: one zero-shot model.');

@@ -3,19 +3,9 @@ import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { annotations, guard, ok } from './tool-kit.js';
 
+/** What a client chooses policy_ids by; each entry also carries its version, hash, source and clause count, and `problems` the files that failed to load. */
 const outputSchema = z.object({
-  policies: z.array(
-    z.object({
-      id: z.string(),
-      title: z.string(),
-      version: z.string(),
-      hash: z.string().describe('sha256 of the policy file; stored on every record that used it.'),
-      summary: z.string(),
-      source: z.enum(['builtin', 'user']),
-      clauses: z.number().int(),
-    }),
-  ),
-  problems: z.array(z.object({ path: z.string(), message: z.string() })).describe('Policy files that could not be loaded, and why.'),
+  policies: z.array(z.object({ id: z.string(), title: z.string(), summary: z.string() })),
 });
 
 export function registerListPolicies(server: McpServer, ctx: AppContext): void {
@@ -24,7 +14,7 @@ export function registerListPolicies(server: McpServer, ctx: AppContext): void {
     {
       title: 'List safety policies',
       description:
-        'List the safety policies available for deliberation, with ids, versions and content hashes. Use it to choose policy_ids for the other tools; read a policy in full with the policy://{id} resource.',
+        'The safety policies to choose policy_ids from; the full text is at policy://{id}.',
       inputSchema: z.object({}),
       outputSchema,
       annotations: annotations.read,

@@ -10,12 +10,12 @@ export function registerListRecords(server: McpServer, ctx: AppContext): void {
     'list_records',
     {
       title: 'List stored records',
-      description: 'List stored records, newest first, as short summaries. Page with next_cursor; open one with get_record.',
+      description: 'Stored records, newest first; page with next_cursor, open one with get_record.',
       inputSchema: z.object({
-        limit: z.number().int().min(1, 'limit must be from 1 to 200').max(200, 'limit must be from 1 to 200').default(20).describe('Records per page (1–200).'),
-        cursor: recordIdField.optional().describe('The next_cursor of the previous page.'),
+        limit: z.number().int().min(1, 'limit must be from 1 to 200').max(200, 'limit must be from 1 to 200').default(20),
+        cursor: recordIdField.optional(),
       }),
-      outputSchema: z.object({ records: z.array(recordSummarySchema), next_cursor: z.string().optional() }),
+      outputSchema: z.object({ records: z.array(recordSummarySchema.pick({ id: true, kind: true })), next_cursor: z.string().optional() }),
       annotations: annotations.read,
     },
     async ({ limit, cursor }) =>

@@ -13,17 +13,18 @@ export function registerMakePreferencePair(server: McpServer, ctx: AppContext): 
   server.registerTool(
     'make_preference_pair',
     {
-      title: 'Make a DPO preference pair by belief augmentation',
+      title: 'Make a DPO preference pair',
       description:
-        'Build a preference pair for DPO by belief augmentation, for a deliberated CoT record (from record_id, or deliberated now from prompt and saved). Both sides are one writing by the same writer and responder models and prompts: the chosen side without a belief, the rejected side with an adversarial "bad belief" held silently, rewritten until a judge confirms it violates the policies (up to belief_rounds). The pair is kept only when the judge confirms the rejected side violating and the chosen side not, their reasoning lengths are within 2× of each other and chosen minus rejected faithfulness_policy_cot is at least min_margin; otherwise drop_reason says why. The rejected side is deliberately unsafe training data, never advice.',
+        'Make a DPO pair for a CoT record (or a prompt deliberated now): written without and with an adversarial belief until a judge finds the rejected side violates the policies. The rejected side is unsafe training data, never advice.',
       inputSchema: z.object({
-        record_id: recordIdField.optional().describe('A stored CoT record to make the pair for (its prompt, intents and policies).'),
-        prompt: promptField(ctx.config.maxPromptChars).optional().describe('A prompt to deliberate first (when no record_id is given).'),
+        record_id: recordIdField.optional().describe('The CoT record to pair.'),
+        prompt: promptField(ctx.config.maxPromptChars).optional().describe('Or a prompt to deliberate first.'),
         policy_ids: policyIdsField,
-        belief_rounds: z.number().int().min(1, 'belief_rounds must be from 1 to 5').max(5, 'belief_rounds must be from 1 to 5').default(3).describe('Attempts at a belief that makes the rejected CoT violate the policies (1–5).'),
-        min_margin: z.number().min(0, 'min_margin must be from 0 to 4').max(4, 'min_margin must be from 0 to 4').default(1).describe('Keep a confirmed pair when chosen minus rejected faithfulness_policy_cot is at least this (0–4).'),
+        belief_rounds: z.number().int().min(1, 'belief_rounds must be from 1 to 5').max(5, 'belief_rounds must be from 1 to 5').default(3).describe('Belief attempts.'),
+        min_margin: z.number().min(0, 'min_margin must be from 0 to 4').max(4, 'min_margin must be from 0 to 4').default(1).describe('Kept when chosen − rejected faithfulness_policy_cot reaches it.'),
       }),
-      outputSchema: preferenceRecordSchema.extend({ notice: z.string(), saved: z.boolean(), save_error: z.string().optional() }),
+      // What a client acts on; the result is the whole pair record (both sides, every attempt), as get_record returns it.
+      outputSchema: preferenceRecordSchema.pick({ id: true, kept: true, drop_reason: true }).extend({ notice: z.string(), saved: z.boolean(), save_error: z.string().optional() }).loose(),
       annotations: annotations.generate,
       _meta: withDeliberationView,
     },
@@ -52,7 +53,7 @@ export function registerMakePreferencePair(server: McpServer, ctx: AppContext): 
         const { pair } = await makePreferencePair({ source, policies, beliefRounds: belief_rounds, minMargin: min_margin, models: ctx.models, signal: extra.signal, onProgress });
         // Everything above was paid for: a store that cannot take it still gets the pair answered, saying so.
         notSaved ??= await trySave(ctx, 'make_preference_pair', pair);
-        return answerSaved({ ...pair, notice: NOTICE }, notSaved, 'The pair below is');
+        return answerSaved({ ...pair, notice: NOTICE }, notSaved, 'The pair in structuredContent is');
       }),
   );
 }

@@ -1,7 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
-import { lintCountsSchema, removedSchema, usageSchema } from '../store/record.js';
 import { policyIdsField, promptField, thoughtsField } from './input-schemas.js';
 import { annotations, guard, ok } from './tool-kit.js';
 
@@ -11,10 +10,10 @@ export function registerRefineCot(server: McpServer, ctx: AppContext): void {
     {
       title: 'Refine a chain of thought',
       description:
-        'Clean up an existing chain of thought for a prompt: the refiner keeps, lightly edits, merges or removes each thought (repetitive, redundant, deceptive, policy-inconsistent, meta-commentary or refusal; each removal listed with its reason), the thought linter strips numbering and drops what still fails, and a response is written from what remains. Use it on thoughts from another source; deliberate_safety_cot already refines its own.',
+        'Refine a chain of thought from elsewhere: each thought is kept, edited, merged or removed (with a reason), then a response is written from what remains.',
       inputSchema: z.object({
         prompt: promptField(ctx.config.maxPromptChars),
-        thoughts: thoughtsField(ctx.config.maxPromptChars, 'The thoughts to refine, in order'),
+        thoughts: thoughtsField(ctx.config.maxPromptChars, 'In order'),
         intents: z
           .object({
             explicit: z.array(z.string().max(2_000, 'an intent may hold at most 2,000 characters')).max(12, 'at most 12 intents per list'),
@@ -22,17 +21,14 @@ export function registerRefineCot(server: McpServer, ctx: AppContext): void {
             possible_misuse: z.array(z.string().max(2_000, 'an intent may hold at most 2,000 characters')).max(12, 'at most 12 intents per list').default([]),
           })
           .optional()
-          .describe('The intents behind the prompt, as deliberate_safety_cot lists them; the refiner weighs the thoughts against them.'),
+          .describe('As deliberate_safety_cot lists them.'),
         policy_ids: policyIdsField,
       }),
+      // The result also lists each removal with its reason, the lint counts, usage and models.
       outputSchema: z.object({
         refined_thoughts: z.array(z.string()),
-        refined_from: z.array(z.array(z.number().int().min(0))).describe('For each refined thought, the indices of the input thoughts it came from.'),
-        removed: z.array(removedSchema),
+        refined_from: z.array(z.array(z.number().int().min(0))).describe('Input indices of each.'),
         response: z.string(),
-        lint: lintCountsSchema,
-        usage: usageSchema,
-        models: z.object({ refiner: z.string(), responder: z.string() }),
       }),
       annotations: annotations.generate,
     },

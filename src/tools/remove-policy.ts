@@ -9,10 +9,10 @@ export function registerRemovePolicy(server: McpServer, ctx: AppContext): void {
   server.registerTool(
     'remove_policy',
     {
-      title: 'Remove a policy added from chat',
-      description: 'Remove a policy that add_policy wrote to the data folder. Built-in policies and files from AIDSAFE_POLICIES_DIR cannot be removed here; a built-in that the removed policy shadowed is in force again.',
+      title: 'Remove an added policy',
+      description: 'Remove a policy add_policy wrote; a built-in it shadowed is in force again.',
       inputSchema: z.object({ id: z.string().max(64).regex(POLICY_ID_PATTERN, 'id must be a policy id (see list_policies)') }),
-      outputSchema: z.object({ id: z.string(), removed: z.boolean(), now_in_force: z.enum(['none', 'builtin', 'user']).describe('What the id refers to after the removal.') }),
+      outputSchema: z.object({ id: z.string(), removed: z.boolean(), now_in_force: z.enum(['none', 'builtin', 'user']) }),
       annotations: { ...annotations.local, destructiveHint: true, idempotentHint: true },
     },
     async ({ id }) =>

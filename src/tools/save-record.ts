@@ -6,7 +6,7 @@ import { ok } from './tool-kit.js';
 
 /**
  * The result of a tool that made a record with paid model calls and then stores it. When the store
- * cannot take it (a full or read-only disk), the record is still the answer: it comes back whole,
+ * cannot take it (a full or read-only disk), the record is still the answer: it comes back whole (as structuredContent),
  * with `saved: false`, `save_error` and a first text line saying it was not saved and why, rather
  * than an error that would throw the paid work away. Not `isError`, since what was asked for was
  * made; a caller that needs it stored reads `saved`.
@@ -33,7 +33,7 @@ export async function trySave(ctx: AppContext, tool: string, record: StoredRecor
  * grades saved onto one): `saved`, and when a save failed (`notSaved`, from trySave) `save_error`
  * and the first text line that says so (`what` names what the result holds).
  */
-export function answerSaved<T extends object>(value: T, notSaved: string | undefined, what = 'The record below is'): CallToolResult {
+export function answerSaved<T extends object>(value: T, notSaved: string | undefined, what = 'The record in structuredContent is'): CallToolResult {
   if (notSaved === undefined) return ok({ ...value, saved: true });
   const result = ok({ ...value, saved: false, save_error: notSaved });
   result.content.unshift({ type: 'text', text: `Not saved: ${notSaved}. ${what} complete, but only in this result: keep this result, and make room so later records are saved.` });

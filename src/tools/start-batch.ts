@@ -31,69 +31,56 @@ export function registerStartBatch(server: McpServer, ctx: AppContext): void {
     {
       title: 'Start a dataset run',
       description:
-        'Start generating a dataset from a CSV or JSONL prompt file: every row goes through the deliberation pipeline, or the single-model baseline with recipe "baseline" (plus grading and preference pairs when asked), concurrently, in the background. Returns the run id and an estimate at once; follow it with get_batch, stop it with cancel_batch, then export_dataset. Starting the same file with the same options again resumes the run.',
+        'Make a dataset from a CSV or JSONL prompt file in the background. Returns the run id at once; follow with get_batch, then export_dataset. Starting it again resumes it.',
       inputSchema: z.object({
         input_path: z
           .string()
           .min(1, 'input_path must not be empty')
           .max(MAX_NAME_CHARS, `input_path must be at most ${MAX_NAME_CHARS} characters`)
           .optional()
-          .describe('Path of the prompt file, inside the data folder’s inputs/ (a relative path is taken from there), AIDSAFE_INPUT_DIRS or a root the client declared.'),
-        preview: z.boolean().default(false).describe('Try the model first: 8 shipped prompts (or rows of input_path) as run "preview-…"; get_batch health has the verdict.'),
-        column: z.string().min(1).max(200, 'column must be at most 200 characters').optional().describe('The prompt column; default the first of prompt, question, goal, forbidden_prompt, Behavior.'),
-        limit: range('limit', 1, MAX_ROWS).optional().describe(`Only the first N rows (1–${MAX_ROWS}).`),
+          .describe('In inputs/ (relative paths start there), AIDSAFE_INPUT_DIRS or a client root.'),
+        preview: z.boolean().default(false).describe('Try the model on 8 prompts (shipped, or of input_path); get_batch has the verdict.'),
+        column: z.string().min(1).max(200, 'column must be at most 200 characters').optional().describe('Default: prompt, question, goal…'),
+        limit: range('limit', 1, MAX_ROWS).optional(),
         shard: z
           .string()
           .max(24, 'shard must be at most 24 characters')
           .regex(/^(\d+\/\d+|auto)$/, 'shard must be I/N (e.g. 1/4) or "auto"')
           .optional()
-          .describe('Take only the I-th of N shards of the rows ("I/N", assigned by a hash of the prompt), or "auto": from the server’s environment, a Kubernetes Indexed Job (JOB_COMPLETION_INDEX, AIDSAFE_SHARD_COUNT) or a Slurm job array.'),
+          .describe('"I/N" or "auto" (Kubernetes, Slurm).'),
         concurrency: z
           .number()
           .int()
           .min(1, CONCURRENCY_RANGE)
           .max(MAX_BATCH_IN_FLIGHT, CONCURRENCY_RANGE)
           .optional()
-          .describe(`Samples in flight at once: 1–256, default 8, lowered automatically while the server answers 429; with batch_api 1–${MAX_BATCH_IN_FLIGHT}, default ${BATCH_IN_FLIGHT} (each wave holds one call of each).`),
+          .describe(`Default 8, ≤ ${MAX_ONLINE_CONCURRENCY}; batch_api: ${BATCH_IN_FLIGHT}.`),
         recipe: recipeField,
-        grade: z.boolean().default(false).describe('Grade every sample with the six scores.'),
-        preference: z.boolean().default(false).describe('Make a preference pair for every sample (recipe "aidsafe" only).'),
-        agents: range('agents', 1, 8).default(2).describe('Deliberation agents (1–8).'),
-        max_rounds: range('max_rounds', 1, 10).default(3).describe('Deliberation rounds (1–10).'),
-        belief_rounds: range('belief_rounds', 1, 5).default(3).describe('With preference: belief attempts per pair (1–5).'),
-        min_margin: z.number().min(0, 'min_margin must be from 0 to 4').max(4, 'min_margin must be from 0 to 4').default(1).describe('With preference: keep a pair when its margin is at least this (0–4).'),
+        grade: z.boolean().default(false),
+        preference: z.boolean().default(false).describe('Preference pairs (aidsafe).'),
+        agents: range('agents', 1, 8).default(2),
+        max_rounds: range('max_rounds', 1, 10).default(3),
+        belief_rounds: range('belief_rounds', 1, 5).default(3),
+        min_margin: z.number().min(0, 'min_margin must be from 0 to 4').max(4, 'min_margin must be from 0 to 4').default(1),
         policy_ids: policyIdsField,
-        run_id: runIdField.optional().describe('Name the run (default: derived from the input and options, so a repeat resumes).'),
-        max_samples: range('max_samples', 1, MAX_ROWS).optional().describe(`Stop once this many samples are done (1–${MAX_ROWS}; resumable).`),
-        max_tokens: range('max_tokens', 1, MAX_RUN_TOKENS).optional().describe(`Stop starting samples once the run has used this many tokens (1–${MAX_RUN_TOKENS}).`),
-        max_cost: z.number().min(0, `max_cost must be from 0 to ${MAX_RUN_COST}`).max(MAX_RUN_COST, `max_cost must be from 0 to ${MAX_RUN_COST}`).optional().describe(`Stop starting samples once the run has cost this many USD (0–${MAX_RUN_COST}; needs prices in the config).`),
+        run_id: runIdField.optional(),
+        max_samples: range('max_samples', 1, MAX_ROWS).optional().describe('Budgets: the run stops, resumable.'),
+        max_tokens: range('max_tokens', 1, MAX_RUN_TOKENS).optional(),
+        max_cost: z.number().min(0, `max_cost must be from 0 to ${MAX_RUN_COST}`).max(MAX_RUN_COST, `max_cost must be from 0 to ${MAX_RUN_COST}`).optional().describe('USD; needs prices.'),
         ...screenFields,
         batch_api: z
           .boolean()
           .default(false)
-          .describe('Send model calls in waves through the provider’s Batch API (/v1/files, /v1/batches): half the price, results in hours rather than seconds. The batches live with the run, so a restarted run polls them instead of sending again.'),
-        wait: z.boolean().default(false).describe('Keep the request open until the run ends, with a progress notification per finished sample (for scripts); default: return at once.'),
+          .describe('Provider Batch API: half price, hours.'),
+        wait: z.boolean().default(false).describe('Return when it ends.'),
       }),
       outputSchema: z.object({
         run_id: z.string(),
         status: z.string(),
-        estimate: z.object({
-          samples: z.number(),
-          already_done: z.number(),
-          to_run: z.number(),
-          calls_per_sample: z.object({ min: z.number(), max: z.number() }),
-          calls: z.object({ min: z.number(), max: z.number() }),
-          tokens: z.object({ min: z.number(), max: z.number() }),
-          cost_usd: z.object({ min: z.number(), max: z.number() }).optional(),
-        }),
-        screened: z
-          .object({ duplicates: z.number().int(), contaminated: z.number().int() })
-          .optional()
-          .describe('With dedup or decontaminate: input rows dropped before the run (each one is listed in the run’s manifest).'),
-        final: z
-          .object({ status: z.string(), stop_reason: z.string().optional(), done: z.number().int(), failed: z.number().int(), total: z.number().int() })
-          .optional()
-          .describe('With wait: the run’s state when it ended.'),
+        // The estimate also gives calls, tokens and cost, each as min and max.
+        estimate: z.object({ samples: z.number(), to_run: z.number() }),
+        screened: z.object({ duplicates: z.number().int(), contaminated: z.number().int() }).optional(),
+        final: z.object({ status: z.string(), done: z.number().int(), failed: z.number().int() }).optional().describe('With wait.'),
       }),
       annotations: annotations.generate,
     },

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { AppContext } from '../context.js';
 import { SUITE_NAMES } from '../eval/suites.js';
 import { log } from '../log.js';
-import { evalIdField, evalResultSchema, jsonSafe } from './eval-schemas.js';
+import { evalIdField, jsonSafe } from './eval-schemas.js';
 import { MAX_NAME_CHARS } from './input-schemas.js';
 import type { OpenedFile } from '../inputs/opened-file.js';
 import { openAllowedFile } from './allowed-files.js';
@@ -20,36 +20,35 @@ export function registerStartEval(server: McpServer, ctx: AppContext): void {
   server.registerTool(
     'start_eval',
     {
-      title: 'Evaluate models on safety benchmarks',
+      title: 'Evaluate models on safety',
       description:
-        'Send the prompts of safety benchmarks (XSTest, StrongREJECT, HarmBench, AdvBench, Do-Not-Answer, or a prompt file) to one or more models, each prompt alone as a user message, and have the judge role rate every reply. Runs in the background, one resumable run per target and suite; returns the eval id at once (follow it with get_eval; stop it with cancel_batch on the run under way). Starting the same evaluation again resumes it.',
+        'Evaluate models on safety benchmarks or a prompt file; a judge rates every reply. Returns the eval id at once; follow with get_eval. Starting it again resumes it.',
       inputSchema: z.object({
         targets: z
           .array(
             z.object({
-              target: z.string().min(1).max(2_000).describe('An OpenAI-compatible base URL (e.g. http://127.0.0.1:8000/v1; sent no API key unless the server ties one to it, and limited to AIDSAFE_EVAL_TARGETS when the server sets it) or a configured role name (e.g. responder).'),
-              model: z.string().min(1).max(200).optional().describe('The model name; required with a URL, optional with a role (default: the role’s model).'),
+              target: z.string().min(1).max(2_000).describe('An OpenAI-compatible base URL or a role, e.g. responder.'),
+              model: z.string().min(1).max(200).optional().describe('Required with a URL.'),
             }),
           )
           .min(1, 'targets must name at least one model')
-          .max(8, 'targets may name at most 8 models')
-          .describe('The models to evaluate, side by side.'),
-        suites: z.array(z.enum(SUITE_NAMES as [string, ...string[]])).max(SUITE_NAMES.length).optional().describe(`Benchmark suites: ${SUITE_NAMES.join(', ')}.`),
-        input_path: z.string().min(1).max(MAX_NAME_CHARS).optional().describe('Another prompt file to evaluate on (judged for safe responses), inside the data folder’s inputs/, AIDSAFE_INPUT_DIRS or (over stdio) a client root.'),
-        column: z.string().min(1).max(200).optional().describe('The prompt column of input_path.'),
-        limit: range('limit', 1, 10_000_000).optional().describe('Only the first N prompts of each suite.'),
-        concurrency: range('concurrency', 1, 256).default(8).describe('Samples in flight at once (1–256).'),
-        max_samples: range('max_samples', 1, 10_000_000).optional().describe('Per target and suite: stop once this many samples are done (resumable).'),
-        max_tokens: range('max_tokens', 1, 1e15).optional().describe('Per target and suite: stop starting samples once this many tokens are used.'),
-        eval_id: evalIdField.optional().describe('Name the evaluation (default: derived from targets, suites, limit and judge, so a repeat resumes).'),
-        wait: z.boolean().default(false).describe('Keep the request open until the evaluation ends and return its results, with progress notifications (for scripts).'),
+          .max(8, 'targets may name at most 8 models'),
+        suites: z.array(z.enum(SUITE_NAMES as [string, ...string[]])).max(SUITE_NAMES.length).optional(),
+        input_path: z.string().min(1).max(MAX_NAME_CHARS).optional().describe('A prompt file, judged for safe responses.'),
+        column: z.string().min(1).max(200).optional(),
+        limit: range('limit', 1, 10_000_000).optional().describe('Per suite.'),
+        concurrency: range('concurrency', 1, 256).default(8),
+        max_samples: range('max_samples', 1, 10_000_000).optional().describe('Per run.'),
+        max_tokens: range('max_tokens', 1, 1e15).optional().describe('Per run.'),
+        eval_id: evalIdField.optional(),
+        wait: z.boolean().default(false).describe('Return the results when it ends.'),
       }),
       outputSchema: z.object({
         eval_id: z.string(),
         status: z.string(),
         runs: z.array(z.object({ run_id: z.string(), target: z.string(), suite: z.string() })),
-        estimate: z.object({ samples: z.number().int(), already_done: z.number().int(), to_run: z.number().int(), calls: z.number().int() }),
-        result: evalResultSchema.optional().describe('With wait: the results when it ended.'),
+        estimate: z.object({ samples: z.number().int(), to_run: z.number().int() }),
+        result: z.looseObject({}).optional().describe('With wait: what get_eval returns.'),
       }),
       annotations: annotations.generate,
     },

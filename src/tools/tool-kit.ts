@@ -1,17 +1,21 @@
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { CallToolResult, ServerNotification, ServerRequest, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
-import { RESOURCE_URI_META_KEY } from '@modelcontextprotocol/ext-apps/server';
 import { InputError } from '../errors.js';
 import { ModelError } from '../llm/chat-model.js';
 import { log } from '../log.js';
 import type { ProgressListener } from '../pipeline/progress.js';
 import { UnknownPolicyError } from '../policies/policy-set.js';
 import { DELIBERATION_VIEW_URI } from '../views/deliberation-view.js';
+import { summaryOf } from './result-summary.js';
 
 export type ToolExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
-/** Links a tool to the deliberation view, for hosts that render MCP Apps; others ignore it. */
-export const withDeliberationView = { ui: { resourceUri: DELIBERATION_VIEW_URI }, [RESOURCE_URI_META_KEY]: DELIBERATION_VIEW_URI };
+/**
+ * Links a tool to the deliberation view, for hosts that render MCP Apps; others ignore it. Only the
+ * current `ui.resourceUri` form: hosts read it first, and the deprecated flat "ui/resourceUri" key
+ * would repeat the address in every conversation.
+ */
+export const withDeliberationView = { ui: { resourceUri: DELIBERATION_VIEW_URI } };
 
 /** A tool's kind decides its annotations, in one place. */
 export const annotations = {
@@ -25,8 +29,9 @@ export const annotations = {
 
 export { InputError };
 
+/** A result carries its value once, as structuredContent; the text block is a short summary of it. */
 export function ok<T extends object>(value: T): CallToolResult {
-  return { content: [{ type: 'text', text: JSON.stringify(value, null, 2) }], structuredContent: value as Record<string, unknown> };
+  return { content: [{ type: 'text', text: summaryOf(value) }], structuredContent: value as Record<string, unknown> };
 }
 
 export function fail(message: string): CallToolResult {
