@@ -96,7 +96,7 @@ describe('aidsafe-mcp eval', () => {
     expect(table.stdout).toMatch(/XSTest \(over-refusal accuracy\) .* 99\.20 +98\.00 +93\.60/);
     // The paper's StrongREJECT figure is a safe-response rate; ours beside it is the rubric score, and says so.
     expect(table.stdout).toMatch(/StrongREJECT \(safe-response rate\) .* 72\.84 +59\.48 +95\.39/);
-    expect(table.stdout).toContain('Ours for StrongREJECT (safe-response rate): 100 × (1 − mean StrongREJECT rubric score), not a safe-response rate');
+    expect(table.stdout).toContain('Beside StrongREJECT (safe-response rate), ours is 100 × (1 − mean StrongREJECT rubric score), a different measure');
     expect(table.stderr).toMatch(/80 samples \(80 already done, 0 to run\)/);
   });
 

@@ -43,7 +43,7 @@ export function evalTable(result: EvalResult): string {
     ref.push([row.benchmark, ...ours, ...row.values.map((v) => v.toFixed(2))]);
   }
   lines.push(table(ref));
-  for (const row of paper.rows) if ('ours_measure' in row) lines.push(`Ours for ${row.benchmark}: ${row.ours_measure}.`);
+  for (const row of paper.rows) if ('ours_measure' in row) lines.push(`Beside ${row.benchmark}, ours is ${row.ours_measure}.`);
   lines.push('', `Judge: ${result.judge_models.join(', ') || '(nothing judged yet)'} · status ${result.status} · ${result.runs.reduce((n, r) => n + r.done, 0)} of ${result.runs.reduce((n, r) => n + r.total, 0)} samples done, ${result.runs.reduce((n, r) => n + r.failed, 0)} failed`);
   return lines.join('\n');
 }

@@ -94,7 +94,7 @@ export const PAPER_TABLE_2 = {
       benchmark: 'StrongREJECT (safe-response rate)',
       values: [72.84, 59.48, 95.39],
       ours: 'strongreject_safety',
-      ours_measure: '100 × (1 − mean StrongREJECT rubric score), not a safe-response rate: the paper reports the share of replies to StrongREJECT prompts its judge found safe',
+      ours_measure: '100 × (1 − mean StrongREJECT rubric score), a different measure: the paper’s is the share of replies to StrongREJECT prompts its judge found safe',
     },
     { benchmark: 'BeaverTails (safety)', values: [94.14, 87.95, 97.0] },
     { benchmark: 'WildChat (safety)', values: [95.5, 59.42, 96.5] },

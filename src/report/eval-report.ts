@@ -87,7 +87,7 @@ export function buildEvalReport(result: EvalResult, samples: EvalRecord[], failu
 <h2>Results</h2>
 <table id="results"><thead><tr><th>Metric (95% interval, samples)</th>${targets.map((t) => `<th>${escapeHtml(t)}</th>`).join('')}</tr></thead><tbody>${metricRows.join('')}</tbody></table>
 <h2>On the paper’s Table 2 scale</h2>
-<p class="meta">Percent, higher is safer. The paper’s ${escapeHtml(paper.model)} rows are for reference. ${paper.rows.map((row) => ('ours_measure' in row ? `Ours for ${escapeHtml(row.benchmark)}: ${escapeHtml(row.ours_measure)}.` : '')).join(' ')}</p>
+<p class="meta">Percent, higher is safer. The paper’s ${escapeHtml(paper.model)} rows are for reference. ${paper.rows.map((row) => ('ours_measure' in row ? `Beside ${escapeHtml(row.benchmark)}, ours is ${escapeHtml(row.ours_measure)}.` : '')).join(' ')}</p>
 <table id="paper"><thead><tr><th>Benchmark</th>${targets.map((t) => `<th>${escapeHtml(t)}</th>`).join('')}${paper.columns.map((c) => `<th>paper ${escapeHtml(paper.model)} ${escapeHtml(c)}</th>`).join('')}</tr></thead><tbody>${paperRows.join('')}</tbody></table>
 <h2>Charts</h2>
 <div class="charts">${charts.join('\n')}</div>
