@@ -2,17 +2,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ModelError } from '../src/llm/chat-model.js';
 import { OpenAIChatModel } from '../src/llm/openai-chat-model.js';
 import { defaultRetryPolicy } from '../src/llm/retry.js';
-import { messages, schema, scriptedChatModel, type ChatModelOptions } from './helpers/scripted-chat-model.js';
-import { ScriptedModelServer, type ScriptedServerOptions } from './helpers/scripted-model-server.js';
+import { chatModelSetup, messages, schema } from './helpers/scripted-chat-model.js';
+import { ScriptedModelServer } from './helpers/scripted-model-server.js';
 
 let server: ScriptedModelServer;
 afterEach(async () => server?.close());
-
-async function setup(options: ScriptedServerOptions = {}, modelOptions: ChatModelOptions = {}) {
-  const made = await scriptedChatModel(options, modelOptions);
-  server = made.server;
-  return made;
-}
+const setup = chatModelSetup((made) => (server = made));
 
 const ask = (model: OpenAIChatModel, signal?: AbortSignal, schemaName = 'answer') => model.complete({ role: 'judge', schemaName, schema, messages, signal });
 const formatOf = (request: { body: Record<string, unknown> } | undefined) => (request?.body.response_format as { type: string } | undefined)?.type;

@@ -6,8 +6,8 @@ import { ModelRouter } from '../src/llm/model-router.js';
 import { ModelError } from '../src/llm/chat-model.js';
 import { OpenAIChatModel } from '../src/llm/openai-chat-model.js';
 import { tempDir } from './helpers/fixtures.js';
-import { messages, schema, scriptedChatModel, type ChatModelOptions } from './helpers/scripted-chat-model.js';
-import { ScriptedModelServer, type ScriptedServerOptions } from './helpers/scripted-model-server.js';
+import { chatModelSetup, messages, schema } from './helpers/scripted-chat-model.js';
+import { ScriptedModelServer } from './helpers/scripted-model-server.js';
 
 /**
  * What a model server's reply may cost: one deadline covers connecting, headers and the whole body,
@@ -16,12 +16,7 @@ import { ScriptedModelServer, type ScriptedServerOptions } from './helpers/scrip
 
 let server: ScriptedModelServer;
 afterEach(async () => server?.close());
-
-async function setup(options: ScriptedServerOptions = {}, modelOptions: ChatModelOptions = {}) {
-  const made = await scriptedChatModel(options, modelOptions);
-  server = made.server;
-  return made;
-}
+const setup = chatModelSetup((made) => (server = made));
 
 const ask = (model: Pick<OpenAIChatModel, 'complete'>, signal?: AbortSignal) => model.complete({ role: 'judge', schemaName: 'answer', schema, messages, signal });
 const failure = async (model: OpenAIChatModel) => (await ask(model).catch((e: unknown) => e)) as ModelError;

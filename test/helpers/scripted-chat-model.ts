@@ -39,3 +39,12 @@ export async function scriptedChatModel(options: ScriptedServerOptions = {}, mod
   );
   return { server, model, retries };
 }
+
+/** `setup` for a test file: each call makes a new server and model, and hands the server to `keep` (the file closes it). */
+export function chatModelSetup(keep: (server: ScriptedModelServer) => void) {
+  return async (options: ScriptedServerOptions = {}, modelOptions: ChatModelOptions = {}) => {
+    const made = await scriptedChatModel(options, modelOptions);
+    keep(made.server);
+    return made;
+  };
+}
