@@ -57,6 +57,8 @@ async function run(argv: string[]): Promise<number> {
       return (await import('./cli/merge-command.js')).mergeCommand(rest);
     case 'lint':
       return (await import('./cli/lint-command.js')).lintCommand(rest);
+    case 'preview':
+      return (await import('./cli/preview-command.js')).previewCommand(rest);
     case '--version':
     case '-v':
       process.stdout.write(VERSION + '\n');

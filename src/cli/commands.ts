@@ -21,21 +21,21 @@ import { COMMANDS } from './usage.js';
 
 export { InputError, UsageError };
 
-function int(name: string, value: string | undefined, min: number, max: number): number | undefined {
+export function int(name: string, value: string | undefined, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be a whole number from ${min} to ${max} (got "${value}")`);
   return n;
 }
 
-function num(name: string, value: string | undefined, min: number, max: number): number | undefined {
+export function num(name: string, value: string | undefined, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!Number.isFinite(n) || n < min || n > max) throw new UsageError(`--${name} must be a number from ${min} to ${max} (got "${value}")`);
   return n;
 }
 
-function recipeArg(value: string | undefined): RecipeName {
+export function recipeArg(value: string | undefined): RecipeName {
   if (value === undefined) return 'aidsafe';
   if (!(RECIPES as readonly string[]).includes(value)) throw new UsageError(`--recipe must be one of ${RECIPES.join(', ')} (got "${value}")`);
   return value as RecipeName;

@@ -44,6 +44,34 @@ With no command at all, aidsafe-mcp serves over stdio.`,
       port: { type: 'string', value: 'N', help: 'port to listen on, 0 for any free one (with --http)', default: '3333' },
     },
   },
+  preview: {
+    synopsis: 'preview [--input FILE] [options]',
+    title: 'try the model on a few prompts first: a health table and a go/no-go verdict',
+    summary: `Runs a few prompts through the recipe on the configured model before a long run: 8 by
+default (half XSTest's safe prompts, half StrongREJECT's harmful ones), or the first rows of
+--input. Prints a health table (replies valid on first try, repairs, thoughts the linter
+removed, deliberations that agreed, pairs kept, tokens, cost and time per sample), a go/no-go
+line naming the worst figure and what to change, and two samples as the sft export writes
+them. The run is stored as preview-…; the same command resumes it. Exits 0 on go, 1 on
+no-go, 2 on bad command-line input.`,
+    flags: {
+      input: { type: 'string', value: 'FILE', help: 'a CSV or JSONL prompt file instead of the shipped prompts' },
+      column: { type: 'string', value: 'C', help: 'the prompt column of --input' },
+      limit: { type: 'string', value: 'N', help: 'prompts to run, 1 to 200 (the first N rows of --input)', default: '8' },
+      recipe: { type: 'string', value: 'aidsafe|baseline', help: 'what one sample is, as for run', default: 'aidsafe' },
+      agents: { type: 'string', value: 'N', help: 'deliberation agents, 1 to 8', default: '2' },
+      'max-rounds': { type: 'string', value: 'N', help: 'deliberation rounds at most, 1 to 10', default: '3' },
+      grade: { type: 'boolean', help: 'grade each sample' },
+      preference: { type: 'boolean', help: 'make a preference pair for each sample' },
+      'belief-rounds': { type: 'string', value: 'N', help: 'belief-augmentation rounds of a preference pair, 1 to 5', default: '3' },
+      'min-margin': { type: 'string', value: 'M', help: 'score margin a preference pair needs to be kept, 0 to 4', default: '1' },
+      policy: { type: 'string', multiple: true, value: 'ID', help: 'use this policy only', default: 'all' },
+      concurrency: { type: 'string', value: 'N', help: 'samples in flight, 1 to 64', default: '4' },
+      'max-cost': budgets['max-cost'],
+      'run-id': { type: 'string', value: 'ID', help: 'name the run', default: 'preview-… derived from the prompts, options and models' },
+      json: { type: 'boolean', help: 'print the figures, verdict and samples as one JSON object' },
+    },
+  },
   run: {
     synopsis: 'run --input PATH [options]',
     title: 'generate a dataset from a CSV or JSONL prompt file (resumable)',
@@ -234,8 +262,8 @@ export const COMMAND_NAMES = Object.keys(COMMANDS) as CommandName[];
 
 /** Every environment variable the program reads, and the commands it matters to. */
 export const ENVIRONMENT: readonly { name: string; help: string; commands: readonly CommandName[] }[] = (() => {
-  const models: CommandName[] = ['serve', 'run', 'eval', 'compare'];
-  const data: CommandName[] = ['serve', 'run', 'export', 'runs', 'report', 'eval', 'compare'];
+  const models: CommandName[] = ['serve', 'preview', 'run', 'eval', 'compare'];
+  const data: CommandName[] = ['serve', 'preview', 'run', 'export', 'runs', 'report', 'eval', 'compare'];
   return [
     { name: 'OPENAI_BASE_URL', help: 'the OpenAI-compatible server of every role', commands: models },
     { name: 'OPENAI_API_KEY', help: 'its API key (never stored or logged)', commands: models },

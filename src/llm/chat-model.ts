@@ -41,6 +41,8 @@ export interface CompletionResult<T> {
   cached?: boolean;
   /** How many times a reply was sent back because `check` found problems. */
   checkRepairs?: number;
+  /** Whether the first reply parsed against the schema (a repair after a `check` finding still counts as valid). */
+  firstTry?: boolean;
 }
 
 /** The one interface the pipeline knows. Backends and wrappers implement it. */

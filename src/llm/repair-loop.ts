@@ -36,6 +36,8 @@ export async function completeWithRepairs<T>(
   let lastProblem = '';
   let refused = false;
   let checkRepairs = 0;
+  // Whether the first reply was usable against the schema: the health figure a preview reports.
+  let firstTry = false;
   // A schema-valid reply whose check found problems: better than none if every later repair fails to parse.
   let flawed: { value: T; raw: string; model: string } | undefined;
   for (let repair = 0; repair <= maxRepairs; repair++) {
@@ -51,8 +53,9 @@ export async function completeWithRepairs<T>(
         ? ({ ok: false, problem: 'the reply refused the task' } as const)
         : parseReply(reply.content, request.schema);
     if (outcome.ok) {
+      if (repair === 0) firstTry = true;
       const problems = request.check?.(outcome.value) ?? [];
-      if (problems.length === 0 || repair === maxRepairs) return { value: outcome.value, raw: reply.content, model: reply.model ?? model, usage, calls, checkRepairs };
+      if (problems.length === 0 || repair === maxRepairs) return { value: outcome.value, raw: reply.content, model: reply.model ?? model, usage, calls, checkRepairs, firstTry };
       checkRepairs += 1;
       flawed = { value: outcome.value, raw: reply.content, model: reply.model ?? model };
       log('debug', `${request.role}: reply has ${problems.length} problem(s), asking again`, { model, problems: problems.slice(0, 3) });
@@ -67,7 +70,7 @@ export async function completeWithRepairs<T>(
       { role: 'user', content: repairInstruction(outcome.problem, refused) },
     ];
   }
-  if (flawed) return { ...flawed, usage, calls, checkRepairs };
+  if (flawed) return { ...flawed, usage, calls, checkRepairs, firstTry };
   throw new ModelError(refused ? 'refusal' : 'invalid_output', request.role, model, maxRepairs + 1, lastProblem, lastRaw);
 }
 

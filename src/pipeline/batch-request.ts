@@ -30,6 +30,8 @@ export interface BatchRequest {
   policyIds?: string[];
   budgets: { maxSamples?: number; maxTokens?: number; maxCost?: number };
   runId?: string;
+  /** What a derived run id begins with instead of "run": "preview" for a preview's run. */
+  runIdPrefix?: 'preview';
   /** Stop the run as failed when its first this-many samples all fail the same way; 0 never stops. Default FAIL_FAST_SAMPLES. */
   failFast?: number;
   /** Batch mode: model calls go out in waves, to the provider's Batch API or as files in a folder. */

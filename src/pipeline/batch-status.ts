@@ -2,6 +2,7 @@ import { DEFAULT_BATCH_FACTOR, endpointFor, type Config } from '../config.js';
 import type { WaveProgress } from '../llm/batch/wave-collector.js';
 import { pairCountsLine, type PairCounts } from '../store/pair-outcome.js';
 import type { Usage } from '../store/record.js';
+import { healthLine, type Health } from './health.js';
 import type { RunManifest, RunOptions, RunStatus } from '../store/run-store.js';
 
 export interface BatchEstimate {
@@ -36,6 +37,8 @@ export interface BatchStatus {
   pairs?: PairCounts;
   /** In batch mode: waves sent, requests waiting, and the batches with their provider status. */
   batch_api?: WaveProgress;
+  /** How well the model fits the recipe so far (pipeline/health.ts). */
+  health?: Health;
 }
 
 /** Cost in USD of a usage total, when every model in it has a price; at the batch price (`batch_factor`, default 0.5) for a run in batch mode. */
@@ -92,6 +95,7 @@ export function statusOf(run: {
   /** Kept as failures happen, so a snapshot costs the same at the millionth sample as at the first. */
   failures: readonly { index: number; error: string }[];
   pairs?: PairCounts;
+  health?: Health;
   batch?: WaveProgress;
 }): BatchStatus {
   const elapsed = (Date.now() - run.startedAt) / 1000;
@@ -117,6 +121,7 @@ export function statusOf(run: {
     created_at: run.manifest.created_at,
     failures: run.failures.map((f) => ({ ...f })),
     ...(run.pairs ? { pairs: structuredClone(run.pairs) } : {}),
+    ...(run.health ? { health: run.health } : {}),
     ...(run.batch ? { batch_api: run.batch } : {}),
   };
 }
@@ -137,6 +142,7 @@ export function statusLine(s: BatchStatus): string {
     `${compact(tokens)} tokens`,
     s.cost_usd !== undefined ? `$${s.cost_usd.toFixed(4)}` : undefined,
     s.pairs ? `pairs ${pairCountsLine(s.pairs)}` : undefined,
+    s.health ? healthLine(s.health) : undefined,
     `concurrency ${s.concurrency}`,
     s.batch_api ? waveLine(s.batch_api) : undefined,
     s.status !== 'running' ? `${s.status}${s.stop_reason && s.stop_reason !== s.status ? ` (${s.stop_reason})` : ''}` : undefined,

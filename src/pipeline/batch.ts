@@ -18,6 +18,7 @@ import type { RunRows } from './run-rows.js';
 import { setUpRun } from './run-setup.js';
 import type { SampleStates } from './sample-states.js';
 import { pairOutcome } from '../store/pair-outcome.js';
+import { healthOf, sampleHealth } from './health.js';
 import { UsageMeter } from './usage.js';
 
 export { costOf, statusLine, type BatchEstimate, type BatchStatus } from './batch-status.js';
@@ -120,8 +121,15 @@ export class BatchRun {
       concurrency: this.limiter.limit,
       failures: this.samples.failures,
       ...(this.manifest.options.preference ? { pairs: this.samples.pairs.summary() } : {}),
+      health: this.health(),
       batch: this.waves?.progress(),
     });
+  }
+
+  /** The run's health figures so far: the same as the run report's. */
+  health() {
+    const pairs = this.manifest.options.preference ? this.samples.pairs.summary() : undefined;
+    return healthOf(this.samples.health, this.meter.usage, this.ctx.config.prices, { batch: this.waves !== undefined, ...(pairs ? { pairs } : {}) });
   }
 
   private async run(onProgress?: (status: BatchStatus) => void): Promise<BatchStatus> {
@@ -202,6 +210,7 @@ export class BatchRun {
   private async runSample(row: InputRow, models: ModelRouter, freeSlot: () => void): Promise<void> {
     const prior = this.samples.openSample(row.index);
     const recordId = prior?.record_id ?? this.recipe.recordIdOf?.(row) ?? newId(this.recipe.ids.record);
+    const t0 = Date.now();
     const pairPrefix = this.recipe.ids.pair;
     const pairId = pairPrefix ? (prior?.pair_id ?? newId(pairPrefix)) : undefined;
     const started: SampleEvent = { i: row.index, s: 'started', record_id: recordId, ...(pairId ? { pair_id: pairId } : {}), at: new Date().toISOString() };
@@ -232,9 +241,10 @@ export class BatchRun {
       for (const record of records) await this.ctx.store.put(record);
       const pair = records.find((r) => r.kind === 'preference');
       const outcome = pair ? pairOutcome(pair) : undefined;
-      const event: SampleEvent = { ...started, s: 'done', ...(outcome ? { pair: outcome } : {}), usage: meter.usage, at: new Date().toISOString() };
+      const health = sampleHealth(records, Date.now() - t0);
+      const event: SampleEvent = { ...started, s: 'done', ...(outcome ? { pair: outcome } : {}), usage: meter.usage, health, at: new Date().toISOString() };
       await this.ctx.runs.append(runId, event);
-      this.samples.succeeded(row.index, outcome);
+      this.samples.succeeded(row.index, outcome, health);
       this.finishedThisSession++;
       this.failFast.succeeded();
       this.limiter.onSuccess();

@@ -24,7 +24,14 @@ export async function callAgent<T>(
   check?: (value: T) => string[],
 ): Promise<CompletionResult<T>> {
   if (signal?.aborted) throw new ModelError('cancelled', agent.role, model.model, 0, 'the request was cancelled');
-  const result = await model.complete({ role: agent.role, schemaName: agent.schemaName, schema: agent.schema, messages, signal, ...(check ? { check } : {}) });
+  let result: CompletionResult<T>;
+  try {
+    result = await model.complete({ role: agent.role, schemaName: agent.schemaName, schema: agent.schema, messages, signal, ...(check ? { check } : {}) });
+  } catch (error) {
+    // Replies that never matched the schema still count against the model's first-try rate.
+    if (error instanceof ModelError && (error.kind === 'invalid_output' || error.kind === 'refusal')) meter.failed(error.attempts);
+    throw error;
+  }
   meter.add(agent.role, result);
   return result;
 }

@@ -29,19 +29,19 @@ function addressedConfigHash(config: Config): string {
  * shard made by row index never resumes as one made by prompt hash. The same input, options and
  * config without a shard give the id of the whole job, which is the id `merge` gives its shards' union.
  */
-export function derivedRunId(inputInfo: Pick<RunManifest['input'], 'sha256' | 'column' | 'limit' | 'shard' | 'shard_by'>, options: RunOptions, configDigest: string): string {
+export function derivedRunId(inputInfo: Pick<RunManifest['input'], 'sha256' | 'column' | 'limit' | 'shard' | 'shard_by'>, options: RunOptions, configDigest: string, prefix = 'run'): string {
   const identity = JSON.stringify({ sha256: inputInfo.sha256, column: inputInfo.column, limit: inputInfo.limit, shard: inputInfo.shard, shard_by: inputInfo.shard_by, options, hash: configDigest });
-  return `run-${createHash('sha256').update(identity).digest('hex').slice(0, 12)}`;
+  return `${prefix}-${createHash('sha256').update(identity).digest('hex').slice(0, 12)}`;
 }
 
 /**
  * The run's id: the one asked for, or one derived from the input, the rows taken, the recipe's options
  * and the models, so running the same command again resumes.
  */
-export async function resolveRunId(ctx: AppContext, inputInfo: RunManifest['input'], options: RunOptions, requested?: string): Promise<string> {
-  const derivedId = (configDigest: string) => derivedRunId(inputInfo, options, configDigest);
+export async function resolveRunId(ctx: AppContext, inputInfo: RunManifest['input'], options: RunOptions, requested?: string, prefix?: string): Promise<string> {
+  const derivedId = (configDigest: string) => derivedRunId(inputInfo, options, configDigest, prefix);
   let runId = requested ?? derivedId(configHash(ctx.config));
-  if (!requested && !(await ctx.runs.readManifest(runId))) {
+  if (!requested && !prefix && !(await ctx.runs.readManifest(runId))) {
     const older = derivedId(addressedConfigHash(ctx.config));
     if (await ctx.runs.readManifest(older)) runId = older;
   }

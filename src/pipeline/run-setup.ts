@@ -40,7 +40,7 @@ export async function setUpRun(ctx: AppContext, request: BatchRequest, recipe?: 
     ...(shard ? { shard: formatShard(shard), shard_by: SHARD_BY } : {}),
   };
   const hash = configHash(ctx.config);
-  const runId = await resolveRunId(ctx, inputInfo, options, request.runId);
+  const runId = await resolveRunId(ctx, inputInfo, options, request.runId, request.runIdPrefix);
   const existing = await checkResumable(ctx, runId, inputInfo, options);
   const now = new Date().toISOString();
   // `total` is counted again on a resume: a run merged from some of its shards covers the whole job once run unsharded.

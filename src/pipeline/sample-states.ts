@@ -1,6 +1,7 @@
 import { isPairOutcome, PairTally } from '../store/pair-outcome.js';
 import type { Usage } from '../store/record.js';
 import type { RunStore, SampleEvent } from '../store/run-store.js';
+import { HealthTally, isSampleHealth, type SampleHealth } from './health.js';
 import { UsageMeter } from './usage.js';
 
 /** How many failures a status lists. */
@@ -29,6 +30,8 @@ export class SampleStates {
   private readonly meter = new UsageMeter();
   /** Pairs of the samples done, kept and dropped by reason, from the "done" lines that name them. */
   readonly pairs = new PairTally();
+  /** Health contributions of the samples done, from the "done" lines that carry one. */
+  readonly health = new HealthTally();
 
   constructor(rows: number) {
     this.doneBits = new Uint8Array(Math.ceil(rows / 8));
@@ -59,8 +62,9 @@ export class SampleStates {
   }
 
   /** A sample finished: it is done for good, and leaves the failures if it had failed before. */
-  succeeded(index: number, pair?: string): void {
+  succeeded(index: number, pair?: string, health?: SampleHealth): void {
     if (isPairOutcome(pair) && !this.isDone(index)) this.pairs.add(pair);
+    if (health && !this.isDone(index)) this.health.add(health);
     if (this.open.get(index)?.s === 'failed') {
       this.failed--;
       this.unlist(index);
@@ -91,6 +95,7 @@ export class SampleStates {
     const wasFailed = this.open.get(i)?.s === 'failed';
     if (event.s === 'done') {
       if (isPairOutcome(event.pair) && !this.isDone(i)) this.pairs.add(event.pair);
+      if (isSampleHealth(event.health) && !this.isDone(i)) this.health.add(event.health);
       if (wasFailed) this.failed--;
       this.open.delete(i);
       this.setDone(i, true);

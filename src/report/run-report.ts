@@ -4,6 +4,7 @@ import { REMOVAL_REASONS } from '../agents/refiner.js';
 import type { AppContext } from '../context.js';
 import { InputError } from '../errors.js';
 import { costOf } from '../pipeline/batch.js';
+import { HealthTally, healthOf, healthTable, healthVerdict, isSampleHealth, sampleHealth } from '../pipeline/health.js';
 import { pairOutcome, PairTally } from '../store/pair-outcome.js';
 import { PAIR_DROP_REASONS, type CotRecord, type PreferenceRecord } from '../store/record.js';
 import { escapeHtml, viewAsset } from '../views/assets.js';
@@ -84,6 +85,18 @@ export async function buildRunReport(ctx: AppContext, runId: string): Promise<Ru
   const cost = costOf(progress.usage, ctx.config.prices, manifest.batch_mode !== undefined);
   const tokens = progress.usage.prompt_tokens + progress.usage.completion_tokens;
 
+  // The same figures as get_batch and preview: from each done line, or from the records of a sample
+  // made before the lines carried them.
+  const healthTally = new HealthTally();
+  for (const s of samples) {
+    if (s.status !== 'done') continue;
+    const line = progress.samples.get(s.index)?.health;
+    if (isSampleHealth(line)) healthTally.add(line);
+    else if (s.record) healthTally.add(sampleHealth([s.record, ...(s.pair ? [s.pair] : [])], s.record.timings.total_ms ?? 0));
+  }
+  const health = healthOf(healthTally, progress.usage, ctx.config.prices, { batch: manifest.batch_mode !== undefined, ...(manifest.options.preference || pairs.length ? { pairs: pairCounts } : {}) });
+  const verdict = healthVerdict(health);
+
   const stopReasons = count(records.map((r) => r.stop_reason));
   const turns = count(records.map((r) => r.deliberation.length));
   const removals = count(records.flatMap((r) => r.removed.map((x) => x.reason)));
@@ -132,6 +145,9 @@ export async function buildRunReport(ctx: AppContext, runId: string): Promise<Ru
     body: `<div class="meta">${escapeHtml(manifest.input.path)} · column ${escapeHtml(manifest.input.column)}${manifest.input.shard ? ` · shard ${escapeHtml(manifest.input.shard)}` : ''} · ${manifest.options.recipe && manifest.options.recipe !== 'aidsafe' ? `recipe ${escapeHtml(manifest.options.recipe)}` : `${manifest.options.agents} agents × ${manifest.options.max_rounds} rounds`} · policies ${escapeHtml(manifest.options.policy_ids.join(', '))} · created ${escapeHtml(manifest.created_at)}</div>
 <h2>Summary</h2>
 <div class="figures">${figures.map(([k, v]) => `<div class="figure" data-figure="${escapeHtml(k)}">${escapeHtml(k)}<b>${escapeHtml(v)}</b></div>`).join('')}</div>
+<h2>Health</h2>
+<pre id="health">${escapeHtml(healthTable(health))}</pre>
+<p id="health-verdict">${escapeHtml(verdict.line)}</p>
 <h2>Charts</h2>
 <div class="charts">${charts.join('\n')}</div>
 <h2>Samples</h2>

@@ -21,6 +21,10 @@ const tokenCountSchema = z.object({ calls: z.number().int(), prompt_tokens: z.nu
 export const usageSchema = z.object({
   calls: z.number().int().min(0).describe('Model requests answered by the server (repairs included).'),
   cached_calls: z.number().int().min(0).describe('Replies taken from the request cache, at no cost.'),
+  // Replies asked for (each once, however many repairs it took), and those whose first reply matched
+  // the schema: the health figures' first-try rate. Left undescribed: tools/list carries this schema often.
+  completions: z.number().int().min(0).optional(),
+  first_try_valid: z.number().int().min(0).optional(),
   prompt_tokens: z.number().int().min(0),
   completion_tokens: z.number().int().min(0),
   by_role: z.record(z.string(), tokenCountSchema),

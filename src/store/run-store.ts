@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { InputError } from '../errors.js';
 import type { ScreenReport } from '../exports/screen.js';
 import { SHARD_BY } from '../pipeline/shard.js';
+import { HealthTally, isSampleHealth, type SampleHealth } from '../pipeline/health.js';
 import { UsageMeter } from '../pipeline/usage.js';
 import { AppendLog, readLines } from './append-log.js';
 import { acquireLock, LockHeldError, lockOwner } from './run-lock.js';
@@ -79,6 +80,8 @@ export interface SampleEvent {
   prompt?: string;
   metadata?: Record<string, unknown>;
   usage?: Usage;
+  /** On "done": what the sample adds to the run's health figures (pipeline/health.ts). */
+  health?: SampleHealth;
   at: string;
 }
 
@@ -88,6 +91,8 @@ export interface RunProgress {
   usage: Usage;
   /** Last event per sample index. */
   samples: Map<number, SampleEvent>;
+  /** The health contributions of the samples done whose line carries one. */
+  health: HealthTally;
 }
 
 /**
@@ -164,11 +169,13 @@ export class RunStore {
     });
     let done = 0;
     let failed = 0;
+    const health = new HealthTally();
     for (const event of samples.values()) {
       if (event.s === 'done') done++;
       else if (event.s === 'failed') failed++;
+      if (event.s === 'done' && isSampleHealth(event.health)) health.add(event.health);
     }
-    return { done, failed, usage: meter.usage, samples };
+    return { done, failed, usage: meter.usage, samples, health };
   }
 
   async list(): Promise<RunManifest[]> {

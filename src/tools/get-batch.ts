@@ -1,6 +1,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import type { AppContext } from '../context.js';
+import { healthOf } from '../pipeline/health.js';
 import { RUN_STATUSES } from '../store/run-store.js';
 import { isPairOutcome, PairTally, type PairCounts } from '../store/pair-outcome.js';
 import type { SampleEvent } from '../store/run-store.js';
@@ -8,7 +9,7 @@ import { annotations, guard, InputError, ok } from './tool-kit.js';
 
 export const runIdField = z.string().max(64).regex(/^[a-z0-9][a-z0-9_-]{2,63}$/, 'run_id must be 3–64 lowercase letters, digits, "-" or "_" (as returned by start_batch)');
 
-/** What a client follows a run by; the result also carries token usage, rate, the first failures and batch details. */
+/** What a client follows a run by; the result also carries token usage, rate, the first failures, batch details and every health figure (pipeline/health.ts). */
 const statusSchema = z.object({
   run_id: z.string(),
   status: z.enum(RUN_STATUSES),
@@ -20,6 +21,7 @@ const statusSchema = z.object({
   cost_usd: z.number().optional(),
   eta_s: z.number().optional(),
   pairs: z.object({ kept: z.number().int(), dropped: z.number().int() }).optional(),
+  health: z.object({ verdict: z.string() }).optional().describe('Model fit so far, with a go/no-go verdict.'),
 });
 
 export function registerGetBatch(server: McpServer, ctx: AppContext): void {
@@ -45,6 +47,7 @@ export function registerGetBatch(server: McpServer, ctx: AppContext): void {
         const interrupted = manifest.status === 'running' && !(await ctx.runs.lockHolder(run_id));
         const { costOf } = await import('../pipeline/batch.js');
         const cost = costOf(progress.usage, ctx.config.prices, manifest.batch_mode !== undefined);
+        const pairs = manifest.options.preference ? pairsOf(progress.samples.values()) : undefined;
         return ok({
           run_id,
           status: interrupted ? 'interrupted' : manifest.status,
@@ -58,7 +61,8 @@ export function registerGetBatch(server: McpServer, ctx: AppContext): void {
           ...(cost !== undefined ? { cost_usd: cost } : {}),
           created_at: manifest.created_at,
           failures: [...progress.samples.values()].filter((e) => e.s === 'failed').slice(0, 20).map((e) => ({ index: e.i, error: e.error ?? '' })),
-          ...(manifest.options.preference ? { pairs: pairsOf(progress.samples.values()) } : {}),
+          ...(pairs ? { pairs } : {}),
+          health: healthOf(progress.health, progress.usage, ctx.config.prices, { batch: manifest.batch_mode !== undefined, ...(pairs ? { pairs } : {}) }),
         });
       }),
   );

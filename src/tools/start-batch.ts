@@ -37,7 +37,9 @@ export function registerStartBatch(server: McpServer, ctx: AppContext): void {
           .string()
           .min(1, 'input_path must not be empty')
           .max(MAX_NAME_CHARS, `input_path must be at most ${MAX_NAME_CHARS} characters`)
+          .optional()
           .describe('In inputs/ (relative paths start there), AIDSAFE_INPUT_DIRS or a client root.'),
+        preview: z.boolean().default(false).describe('Try the model on 8 prompts (shipped, or of input_path); get_batch has the verdict.'),
         column: z.string().min(1).max(200, 'column must be at most 200 characters').optional().describe('Default: prompt, question, goal…'),
         limit: range('limit', 1, MAX_ROWS).optional(),
         shard: z
@@ -87,13 +89,19 @@ export function registerStartBatch(server: McpServer, ctx: AppContext): void {
         if (!args.batch_api && (args.concurrency ?? 0) > MAX_ONLINE_CONCURRENCY) throw new InputError(CONCURRENCY_RANGE);
         const { BatchRun, statusLine } = await import('../pipeline/batch.js');
         if (args.max_cost !== undefined && Object.keys(ctx.config.prices).length === 0) throw new InputError('max_cost: no prices are configured; add "prices" to the AIDSAFE_CONFIG file');
+        if (args.input_path === undefined && !args.preview) throw new InputError('input_path: give the prompt file (CSV or JSONL), or preview: true to try the model on shipped prompts');
+        const { PREVIEW_SAMPLES, previewSampleFile } = await import('../pipeline/preview-sample.js');
+        const limit = args.limit ?? (args.preview ? PREVIEW_SAMPLES : undefined);
         // Opened once and checked; the run reads its rows through this descriptor, closed when the run ends.
-        const input = await openAllowedFile(ctx, server, 'input_path', args.input_path);
+        // A preview without a file reads the sample this program writes into the data folder.
+        const input = args.input_path !== undefined ? await openAllowedFile(ctx, server, 'input_path', args.input_path) : undefined;
+        const inputPath = input?.path ?? (await previewSampleFile(ctx.config.dataDir, limit));
         const run = await BatchRun.prepare(ctx, {
-          inputPath: input.path,
-          inputFile: input,
+          inputPath,
+          ...(input ? { inputFile: input } : {}),
           column: args.column,
-          limit: args.limit,
+          limit,
+          ...(args.preview ? { runIdPrefix: 'preview' as const, failFast: 0 } : {}),
           shard: args.shard === undefined ? undefined : parseShard(args.shard, 'shard'),
           concurrency: args.concurrency ?? (args.batch_api ? BATCH_IN_FLIGHT : 8),
           recipe: args.recipe,
@@ -109,17 +117,17 @@ export function registerStartBatch(server: McpServer, ctx: AppContext): void {
           screen: await screenFor(ctx, server, args),
           ...(args.batch_api ? { batch: { kind: 'api' as const } } : {}),
         }).catch(async (error: unknown) => {
-          await input.close();
+          await input?.close();
           throw error;
         });
         if (ctx.batches.get(run.runId)?.snapshot().status === 'running') {
-          await input.close();
+          await input?.close();
           throw new InputError(`run_id: run "${run.runId}" is already running`);
         }
         // Checked once the input is, before the run is written (run.start writes it).
         const { preflight, rolesOfRun } = await import('../llm/preflight.js');
         await preflight(ctx, rolesOfRun(args)).catch(async (error: unknown) => {
-          await input.close();
+          await input?.close();
           throw error;
         });
         ctx.batches.set(run.runId, run);
@@ -137,8 +145,8 @@ export function registerStartBatch(server: McpServer, ctx: AppContext): void {
             : undefined;
         const finished = run.start(onProgress);
         void finished.then(
-          () => input.close(),
-          () => input.close(),
+          () => input?.close(),
+          () => input?.close(),
         );
         if (!args.wait) {
           finished.catch((error: unknown) => log('error', `run ${run.runId} stopped`, { error: String(error) }));
