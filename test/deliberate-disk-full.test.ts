@@ -1,9 +1,7 @@
 import { join } from 'node:path';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { connectClient, contextFor, tempDir } from './helpers/fixtures.js';
-import { ScriptedModelServer } from './helpers/scripted-model-server.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { mcpSession } from './helpers/mcp-session.js';
 
 /**
  * A full disk under `deliberate_safety_cot`: every model call is made and paid for before the record
@@ -11,36 +9,14 @@ import { ScriptedModelServer } from './helpers/scripted-model-server.js';
  * full where the product meets the file system, as in disk-full.test.ts.
  */
 const fault = vi.hoisted(() => ({ full: (_path: string): boolean => false }));
-vi.mock('node:fs/promises', async (importOriginal) => {
-  const real = await importOriginal<typeof import('node:fs/promises')>();
-  const enospc = (path: string) => Object.assign(new Error(`ENOSPC: no space left on device, write '${path}'`), { code: 'ENOSPC', errno: -28, syscall: 'write' });
-  const writeFile: typeof real.writeFile = async (path, data, options) => {
-    if (!fault.full(String(path))) return real.writeFile(path, data, options);
-    await real.writeFile(path, String(data).slice(0, 7), options);
-    throw enospc(String(path));
-  };
-  return { ...real, default: { ...real, writeFile }, writeFile };
-});
+vi.mock('node:fs/promises', async (importOriginal) => (await import('./helpers/disk-full.js')).fullDisk(await importOriginal(), fault));
 
-const data = tempDir();
-const model = new ScriptedModelServer();
-let client: Client;
-let close: () => Promise<void>;
+const { data, model, call } = mcpSession();
 
-beforeAll(async () => {
-  await model.start();
-  ({ client, close } = await connectClient(await contextFor(model.url, data.path)));
-});
 afterEach(() => {
   fault.full = () => false;
 });
-afterAll(async () => {
-  await close();
-  await model.close();
-  data.remove();
-});
 
-const call = async (name: string, args: Record<string, unknown>) => (await client.callTool({ name, arguments: args })) as CallToolResult;
 const texts = (result: CallToolResult) => result.content.map((c) => (c.type === 'text' ? c.text : ''));
 
 describe('deliberate_safety_cot on a full disk', () => {

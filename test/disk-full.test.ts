@@ -13,31 +13,7 @@ import { ScriptedModelServer } from './helpers/scripted-model-server.js';
  * writing to it puts a few bytes on disk (as a real ENOSPC mid-write does) and then fails.
  */
 const fault = vi.hoisted(() => ({ full: (_path: string): boolean => false }));
-vi.mock('node:fs/promises', async (importOriginal) => {
-  const real = await importOriginal<typeof import('node:fs/promises')>();
-  const enospc = (path: string) => Object.assign(new Error(`ENOSPC: no space left on device, write '${path}'`), { code: 'ENOSPC', errno: -28, syscall: 'write' });
-  const writeFile: typeof real.writeFile = async (path, data, options) => {
-    if (!fault.full(String(path))) return real.writeFile(path, data, options);
-    await real.writeFile(path, String(data).slice(0, 7), options);
-    throw enospc(String(path));
-  };
-  const open: typeof real.open = async (path, flags, mode) => {
-    const handle = await real.open(path, flags, mode);
-    return new Proxy(handle, {
-      get(target, prop) {
-        if (prop === 'write' && fault.full(String(path))) {
-          return async (buffer: Buffer) => {
-            await target.write(buffer.subarray(0, Math.min(5, buffer.length)));
-            throw enospc(String(path));
-          };
-        }
-        const value = Reflect.get(target, prop) as unknown;
-        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-      },
-    });
-  };
-  return { ...real, default: { ...real, writeFile, open }, writeFile, open };
-});
+vi.mock('node:fs/promises', async (importOriginal) => (await import('./helpers/disk-full.js')).fullDisk(await importOriginal(), fault, { handles: true }));
 
 const xstest = fileURLToPath(new URL('xstest.jsonl', BENCHMARKS));
 const model = new ScriptedModelServer({ latencyMs: 2 });

@@ -1,10 +1,7 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { BENCHMARKS, connectClient, contextFor, tempDir } from './helpers/fixtures.js';
-import { ScriptedModelServer } from './helpers/scripted-model-server.js';
+import { evalTargetStand } from './helpers/eval-target-stand.js';
+import { connectClient, contextFor } from './helpers/fixtures.js';
 
 /**
  * An evaluation target URL that answers 200 with something that is not a chat completion, as a web UI,
@@ -16,7 +13,7 @@ const bodies: Record<string, { type: string; body: string }> = {
   text: { type: 'text/plain', body: 'OK' },
   null: { type: 'application/json', body: 'null' },
 };
-const target: Server = createServer((req, res) => {
+const stand = evalTargetStand((req, res) => {
   req.resume();
   if (req.method === 'GET') {
     res.writeHead(200, { 'content-type': 'application/json' });
@@ -26,23 +23,7 @@ const target: Server = createServer((req, res) => {
   res.writeHead(200, { 'content-type': answer.type });
   res.end(answer.body);
 });
-const judge = new ScriptedModelServer({ latencyMs: 1 });
-const data = tempDir();
-let base = '';
-
-beforeAll(async () => {
-  await judge.start();
-  await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(target.address() as AddressInfo).port}`;
-  process.env.AIDSAFE_SUITES_DIR = fileURLToPath(BENCHMARKS);
-});
-afterAll(async () => {
-  delete process.env.AIDSAFE_SUITES_DIR;
-  target.closeAllConnections();
-  await new Promise((resolve) => target.close(resolve));
-  await judge.close();
-  data.remove();
-});
+const { judge, data } = stand;
 
 describe('start_eval: a target that answers 200 with no chat completion', () => {
   for (const [kind, shown] of [['html', /text\/html, not a chat completion: "<!doctype html>/], ['text', /text\/plain, not a chat completion: "OK"/], ['null', /no "choices", so it is not a chat completion: null/]] as const) {
@@ -51,7 +32,7 @@ describe('start_eval: a target that answers 200 with no chat completion', () => 
       const { client, close } = await connectClient(ctx);
       try {
         const judged = judge.requests.length;
-        const result = (await client.callTool({ name: 'start_eval', arguments: { targets: [{ target: `${base}/${kind}/v1`, model: `m-${kind}` }], suites: ['xstest'], limit: 2, wait: true } })) as CallToolResult;
+        const result = (await client.callTool({ name: 'start_eval', arguments: { targets: [{ target: `${stand.base}/${kind}/v1`, model: `m-${kind}` }], suites: ['xstest'], limit: 2, wait: true } })) as CallToolResult;
         expect(result.isError, JSON.stringify(result.content)).toBeFalsy();
         const { status, result: evaluation, runs } = result.structuredContent as { status: string; result: { failed_samples: number; scores: { samples: number }[] }; runs: { run_id: string }[] };
         expect(status).toBe('failed');
@@ -61,7 +42,7 @@ describe('start_eval: a target that answers 200 with no chat completion', () => 
         const batch = (await client.callTool({ name: 'get_batch', arguments: { run_id: runs[0]!.run_id } })) as CallToolResult;
         const failures = (batch.structuredContent as { failures: { error: string }[] }).failures.map((f) => f.error).join('\n');
         expect(failures, failures).toMatch(shown);
-        expect(failures).toContain(`${base}/${kind}/v1/chat/completions answered 200`);
+        expect(failures).toContain(`${stand.base}/${kind}/v1/chat/completions answered 200`);
       } finally {
         await close();
         await ctx.close();

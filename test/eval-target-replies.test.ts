@@ -1,19 +1,17 @@
-import { createServer, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { connectClient, contextFor, BENCHMARKS, tempDir } from './helpers/fixtures.js';
-import { ScriptedModelServer } from './helpers/scripted-model-server.js';
+import { evalTargetStand } from './helpers/eval-target-stand.js';
+import { connectClient, contextFor } from './helpers/fixtures.js';
 
 /**
  * A target someone else runs that answers 200 and then never finishes: one byte a second on /stall,
  * a body far over the cap on /huge.
  */
 const open = new Set<ServerResponse>();
-const target: Server = createServer((req, res) => {
+const stand = evalTargetStand((req, res) => {
   req.resume();
   res.writeHead(200, { 'content-type': 'application/json' });
   if (req.method === 'GET') return res.end(JSON.stringify({ object: 'list', data: [] }));
@@ -22,25 +20,10 @@ const target: Server = createServer((req, res) => {
   res.write('{');
   const drip = setInterval(() => res.write(' '), 1_000);
   res.on('close', () => (clearInterval(drip), open.delete(res)));
-});
-const judge = new ScriptedModelServer({ latencyMs: 1 });
-const data = tempDir();
-let base = '';
-
-beforeAll(async () => {
-  await judge.start();
-  await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(target.address() as AddressInfo).port}`;
-  process.env.AIDSAFE_SUITES_DIR = fileURLToPath(BENCHMARKS);
-});
-afterAll(async () => {
-  delete process.env.AIDSAFE_SUITES_DIR;
+}, () => {
   for (const res of open) res.destroy();
-  target.closeAllConnections();
-  await new Promise((resolve) => target.close(resolve));
-  await judge.close();
-  data.remove();
 });
+const { judge, data } = stand;
 
 async function evalOn(url: string): Promise<{ result: CallToolResult; ms: number; failures: string }> {
   const file = join(data.path, 'config.json');
@@ -62,7 +45,7 @@ async function evalOn(url: string): Promise<{ result: CallToolResult; ms: number
 
 describe('start_eval: a target whose reply never ends, or never stops growing', () => {
   it('a body that stalls after the headers fails the sample at request_timeout_ms, and the evaluation ends', async () => {
-    const { result, ms, failures } = await evalOn(`${base}/stall/v1`);
+    const { result, ms, failures } = await evalOn(`${stand.base}/stall/v1`);
     expect(result.isError, JSON.stringify(result.content)).toBeFalsy();
     expect((result.structuredContent as { result: { failed_samples: number } }).result.failed_samples).toBe(1);
     expect(failures).toMatch(/timed out|timeout/i);
@@ -70,7 +53,7 @@ describe('start_eval: a target whose reply never ends, or never stops growing', 
   }, 30_000);
 
   it('a body over max_reply_bytes is cut off, retried, and fails the sample naming the cap', async () => {
-    const { result, failures } = await evalOn(`${base}/huge/v1`);
+    const { result, failures } = await evalOn(`${stand.base}/huge/v1`);
     expect(result.isError, JSON.stringify(result.content)).toBeFalsy();
     expect((result.structuredContent as { result: { failed_samples: number } }).result.failed_samples).toBe(1);
     expect(failures).toContain('max_reply_bytes');

@@ -1,33 +1,14 @@
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliJs, startCli } from './helpers/cli.js';
-import { BENCHMARKS, tempDir } from './helpers/fixtures.js';
-import { ScriptedModelServer } from './helpers/scripted-model-server.js';
+import { describe, expect, it } from 'vitest';
+import { startCli } from './helpers/cli.js';
+import { tempDir } from './helpers/fixtures.js';
+import { manifestOf, slowModelForSignals, until, xstest } from './helpers/signal-runs.js';
 
-const xstest = fileURLToPath(new URL('xstest.jsonl', BENCHMARKS));
-// Slow enough that a signal finds the run with samples in flight.
-const model = new ScriptedModelServer({ latencyMs: 150 });
-
-beforeAll(async () => {
-  if (!existsSync(cliJs)) throw new Error('dist/ is missing: run `npm run build` first (npm test does it)');
-  await model.start();
-});
-afterAll(() => model.close());
-
-async function until(condition: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const start = Date.now();
-  while (!condition()) {
-    if (Date.now() - start > timeoutMs) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-const manifestOf = (dataDir: string, runId: string) => JSON.parse(readFileSync(join(dataDir, 'runs', runId, 'run.json'), 'utf8')) as { status: string; stop_reason?: string };
+const model = slowModelForSignals();
 
 /** Starts `aidsafe-mcp serve --http` on a free loopback port; resolves with its URL once it listens. */
 async function serveHttp(env: NodeJS.ProcessEnv) {

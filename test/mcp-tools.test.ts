@@ -1,34 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { contextFor, connectClient, tempDir, xstestPrompts } from './helpers/fixtures.js';
+import { mcpSession } from './helpers/mcp-session.js';
 import { ScriptedModelServer } from './helpers/scripted-model-server.js';
 
-const data = tempDir();
-const model = new ScriptedModelServer();
-let client: Client;
-let close: () => Promise<void>;
+const session = mcpSession();
+const { model, call } = session;
 
-beforeAll(async () => {
-  await model.start();
-  ({ client, close } = await connectClient(await contextFor(model.url, data.path)));
-});
-afterAll(async () => {
-  await close();
-  await model.close();
-  data.remove();
-});
-
-async function call(name: string, args: Record<string, unknown>): Promise<CallToolResult> {
-  return (await client.callTool({ name, arguments: args })) as CallToolResult;
-}
 function text(result: CallToolResult): string {
   return result.content.map((c) => (c.type === 'text' ? c.text : '')).join('');
 }
 
 describe('MCP tools through an SDK client', () => {
   it('lists every tool with a title, annotations and an output schema (snapshot)', async () => {
-    const { tools } = await client.listTools();
+    const { tools } = await session.client.listTools();
     expect(tools.map((t) => t.name)).toEqual(['list_policies', 'deliberate_safety_cot', 'refine_cot', 'get_record', 'list_records', 'make_preference_pair', 'grade_cot', 'start_batch', 'get_batch', 'cancel_batch', 'export_dataset', 'export_report', 'compare_runs', 'add_policy', 'remove_policy', 'start_eval', 'get_eval']);
     for (const tool of tools) {
       expect(tool.title).toBeTruthy();
@@ -42,7 +27,7 @@ describe('MCP tools through an SDK client', () => {
   });
 
   it('publishes schemas without a "$schema" dialect and with a bound on every input string, array and number', async () => {
-    const { tools } = await client.listTools();
+    const { tools } = await session.client.listTools();
     const listed = JSON.stringify(tools);
     expect(listed).not.toContain('$schema');
     expect(listed).not.toContain(String(Number.MAX_SAFE_INTEGER));
@@ -68,14 +53,14 @@ describe('MCP tools through an SDK client', () => {
   });
 
   it('serves policy://{id} as the full policy text', async () => {
-    const { resources } = await client.listResources();
+    const { resources } = await session.client.listResources();
     expect(resources.map((r) => r.uri)).toContain('policy://physical_harm');
-    const read = await client.readResource({ uri: 'policy://physical_harm' });
+    const read = await session.client.readResource({ uri: 'policy://physical_harm' });
     const content = read.contents[0] as { text: string; mimeType: string };
     expect(content.mimeType).toBe('text/markdown');
     expect(content.text).toContain('[PH-1]');
     // The MCP resource-not-found error (-32002), naming the URI, not an internal error.
-    const missing = await client.readResource({ uri: 'policy://nope' }).catch((error: unknown) => error);
+    const missing = await session.client.readResource({ uri: 'policy://nope' }).catch((error: unknown) => error);
     expect(missing).toMatchObject({ code: -32002, data: { uri: 'policy://nope' } });
     expect(String((missing as Error).message)).toMatch(/no policy "nope"/);
   });
@@ -83,7 +68,7 @@ describe('MCP tools through an SDK client', () => {
   it('deliberate_safety_cot returns and saves a full record, with progress at every stage and turn', async () => {
     const [sample] = xstestPrompts();
     const progress: { progress: number; total?: number; message?: string }[] = [];
-    const result = (await client.callTool({ name: 'deliberate_safety_cot', arguments: { prompt: sample!.prompt, agents: 2, max_rounds: 2 } }, undefined, {
+    const result = (await session.client.callTool({ name: 'deliberate_safety_cot', arguments: { prompt: sample!.prompt, agents: 2, max_rounds: 2 } }, undefined, {
       onprogress: (p) => progress.push(p),
     })) as CallToolResult;
     expect(result.isError).toBeFalsy();

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -74,9 +74,30 @@ describe('shards of a job run with --shard auto --run-id myjob, merged', () => {
     expect(late.code, late.stderr).toBe(0);
     expect((json(late.stdout) as { jobs: unknown[] }).jobs).toEqual([expect.objectContaining({ run_id: 'myjob', done: 12, total: 12, missing_shards: [], result: 'updated' })]);
     expect(JSON.parse(readFileSync(join(dir('late'), 'runs', 'myjob', 'run.json'), 'utf8'))).toMatchObject({ status: 'done', merged_from: [{ run_id: 'myjob', shard: '1/2' }, { run_id: 'myjob', shard: '2/2' }] });
+    // The run the first merge made under the job's derived id, from shard 1 alone, is replaced by myjob: no half job stays listed.
+    expect(readdirSync(join(dir('late'), 'runs'))).toEqual(['myjob']);
+    expect(json(late.stdout)).toMatchObject({ runs: { total: 1 }, replaced_runs: [expect.stringMatching(/^run-/)] });
     // A third merge of both changes nothing.
     const again = await runCli(['merge', '--from', dir('shard-0'), dir('shard-1'), '--into', dir('late')], {});
     expect((json(again.stdout) as { jobs: { run_id: string; result: string }[] }).jobs.find((j) => j.run_id === 'myjob')).toMatchObject({ result: 'unchanged' });
+  });
+
+  it('keeps the derived-id run of a lone shard when it was resumed by hand since the merge', async () => {
+    const first = await runCli(['merge', '--from', dir('shard-0'), '--into', dir('resumed')], {});
+    expect(first.code, first.stderr).toBe(0);
+    const derived = (json(first.stdout) as { jobs: { run_id: string }[] }).jobs[0]!.run_id;
+    expect(derived).toMatch(/^run-/);
+    // The whole job run under that id finishes the rows shard 1 did not have: samples the merge did not make.
+    const env = { ...base(), AIDSAFE_DATA_DIR: dir('resumed') };
+    const resumed = await runCli(job, env);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(json(resumed.stdout)).toMatchObject({ run_id: derived, done: 12 });
+    const log = readFileSync(join(dir('resumed'), 'runs', derived, 'samples.jsonl'), 'utf8');
+    const late = await runCli(['merge', '--from', dir('shard-1'), '--into', dir('resumed')], {});
+    expect(late.code, late.stderr).toBe(0);
+    expect(json(late.stdout)).toMatchObject({ replaced_runs: [] });
+    expect(readdirSync(join(dir('resumed'), 'runs')).sort()).toEqual([derived, 'myjob'].sort());
+    expect(readFileSync(join(dir('resumed'), 'runs', derived, 'samples.jsonl'), 'utf8')).toBe(log);
   });
 
   it('refuses shards of that id made from other rows or split another way, naming the run id and both folders', async () => {

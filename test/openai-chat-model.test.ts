@@ -1,34 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { ModelError } from '../src/llm/chat-model.js';
 import { OpenAIChatModel } from '../src/llm/openai-chat-model.js';
-import { defaultRetryPolicy, type FailureKind } from '../src/llm/retry.js';
-import { ScriptedModelServer, type ScriptedServerOptions } from './helpers/scripted-model-server.js';
-
-const schema = z.object({ answer: z.string(), score: z.number().int() });
-const messages = [
-  { role: 'system' as const, content: 'Reply with JSON.' },
-  { role: 'user' as const, content: '{"query":"hello"}' },
-];
+import { defaultRetryPolicy } from '../src/llm/retry.js';
+import { chatModelSetup, messages, schema } from './helpers/scripted-chat-model.js';
+import { ScriptedModelServer } from './helpers/scripted-model-server.js';
 
 let server: ScriptedModelServer;
 afterEach(async () => server?.close());
-
-async function setup(options: ScriptedServerOptions = {}, modelOptions: { timeoutMs?: number; maxRepairs?: number; maxRetries?: number; env?: NodeJS.ProcessEnv } = {}) {
-  server = await new ScriptedModelServer({ respond: () => ({ json: { answer: 'yes', score: 4 } }), ...options }).start();
-  const retries: FailureKind[] = [];
-  const model = new OpenAIChatModel(
-    { model: 'scripted-model', baseURL: server.url, apiKeyEnv: 'AIDSAFE_TEST_KEY', temperature: undefined },
-    {
-      timeoutMs: modelOptions.timeoutMs ?? 10_000,
-      retry: { ...defaultRetryPolicy, baseDelayMs: 10, maxDelayMs: 50, maxRetries: modelOptions.maxRetries ?? 6 },
-      maxRepairs: modelOptions.maxRepairs ?? 2,
-      onRetry: (kind) => retries.push(kind),
-      env: modelOptions.env ?? {},
-    },
-  );
-  return { model, retries };
-}
+const setup = chatModelSetup((made) => (server = made));
 
 const ask = (model: OpenAIChatModel, signal?: AbortSignal, schemaName = 'answer') => model.complete({ role: 'judge', schemaName, schema, messages, signal });
 const formatOf = (request: { body: Record<string, unknown> } | undefined) => (request?.body.response_format as { type: string } | undefined)?.type;

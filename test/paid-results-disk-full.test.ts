@@ -1,9 +1,7 @@
 import { join } from 'node:path';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { connectClient, contextFor, tempDir } from './helpers/fixtures.js';
-import { ScriptedModelServer } from './helpers/scripted-model-server.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { mcpSession } from './helpers/mcp-session.js';
 
 /**
  * make_preference_pair and grade_cot on a full disk: their model calls are made and paid for before
@@ -12,38 +10,16 @@ import { ScriptedModelServer } from './helpers/scripted-model-server.js';
  * meets the file system.
  */
 const fault = vi.hoisted(() => ({ full: (_path: string): boolean => false }));
-vi.mock('node:fs/promises', async (importOriginal) => {
-  const real = await importOriginal<typeof import('node:fs/promises')>();
-  const enospc = (path: string) => Object.assign(new Error(`ENOSPC: no space left on device, write '${path}'`), { code: 'ENOSPC', errno: -28, syscall: 'write' });
-  const writeFile: typeof real.writeFile = async (path, data, options) => {
-    if (!fault.full(String(path))) return real.writeFile(path, data, options);
-    await real.writeFile(path, String(data).slice(0, 7), options);
-    throw enospc(String(path));
-  };
-  return { ...real, default: { ...real, writeFile }, writeFile };
-});
+vi.mock('node:fs/promises', async (importOriginal) => (await import('./helpers/disk-full.js')).fullDisk(await importOriginal(), fault));
 
-const data = tempDir();
-const model = new ScriptedModelServer();
-let client: Client;
-let close: () => Promise<void>;
+const { data, model, call } = mcpSession();
 const recordsDir = join(data.path, 'records');
 const diskFull = () => (fault.full = (path) => path.startsWith(`${recordsDir}/`));
 
-beforeAll(async () => {
-  await model.start();
-  ({ client, close } = await connectClient(await contextFor(model.url, data.path)));
-});
 afterEach(() => {
   fault.full = () => false;
 });
-afterAll(async () => {
-  await close();
-  await model.close();
-  data.remove();
-});
 
-const call = async (name: string, args: Record<string, unknown>) => (await client.callTool({ name, arguments: args })) as CallToolResult;
 const texts = (result: CallToolResult) => result.content.map((c) => (c.type === 'text' ? c.text : ''));
 const PROMPT = 'How can I get into my neighbour’s wifi without the password?';
 

@@ -1,45 +1,22 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { ModelRouter } from '../src/llm/model-router.js';
 import { ModelError } from '../src/llm/chat-model.js';
 import { OpenAIChatModel } from '../src/llm/openai-chat-model.js';
-import { defaultRetryPolicy, type FailureKind } from '../src/llm/retry.js';
 import { tempDir } from './helpers/fixtures.js';
-import { ScriptedModelServer, type ScriptedServerOptions } from './helpers/scripted-model-server.js';
+import { chatModelSetup, messages, schema } from './helpers/scripted-chat-model.js';
+import { ScriptedModelServer } from './helpers/scripted-model-server.js';
 
 /**
  * What a model server's reply may cost: one deadline covers connecting, headers and the whole body,
  * and a body past the reply cap is cut off while it streams. Driven through the real openai client.
  */
 
-const schema = z.object({ answer: z.string(), score: z.number().int() });
-const messages = [
-  { role: 'system' as const, content: 'Reply with JSON.' },
-  { role: 'user' as const, content: '{"query":"hello"}' },
-];
-
 let server: ScriptedModelServer;
 afterEach(async () => server?.close());
-
-async function setup(options: ScriptedServerOptions = {}, modelOptions: { timeoutMs?: number; maxRepairs?: number; maxRetries?: number; maxReplyBytes?: number } = {}) {
-  server = await new ScriptedModelServer({ respond: () => ({ json: { answer: 'yes', score: 4 } }), ...options }).start();
-  const retries: FailureKind[] = [];
-  const model = new OpenAIChatModel(
-    { model: 'scripted-model', baseURL: server.url, apiKeyEnv: 'AIDSAFE_TEST_KEY', temperature: undefined },
-    {
-      timeoutMs: modelOptions.timeoutMs ?? 10_000,
-      retry: { ...defaultRetryPolicy, baseDelayMs: 10, maxDelayMs: 50, maxRetries: modelOptions.maxRetries ?? 6 },
-      maxRepairs: modelOptions.maxRepairs ?? 2,
-      ...(modelOptions.maxReplyBytes !== undefined ? { maxReplyBytes: modelOptions.maxReplyBytes } : {}),
-      onRetry: (kind) => retries.push(kind),
-      env: {},
-    },
-  );
-  return { model, retries };
-}
+const setup = chatModelSetup((made) => (server = made));
 
 const ask = (model: Pick<OpenAIChatModel, 'complete'>, signal?: AbortSignal) => model.complete({ role: 'judge', schemaName: 'answer', schema, messages, signal });
 const failure = async (model: OpenAIChatModel) => (await ask(model).catch((e: unknown) => e)) as ModelError;

@@ -1,31 +1,12 @@
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startCli, runCli } from './helpers/cli.js';
-import { BENCHMARKS, tempDir } from './helpers/fixtures.js';
-import { RawStdioServer, serverJs } from './helpers/raw-stdio.js';
-import { ScriptedModelServer } from './helpers/scripted-model-server.js';
+import { tempDir } from './helpers/fixtures.js';
+import { RawStdioServer } from './helpers/raw-stdio.js';
+import { manifestOf, slowModelForSignals, until, xstest } from './helpers/signal-runs.js';
 
-const xstest = fileURLToPath(new URL('xstest.jsonl', BENCHMARKS));
-// Slow enough that a signal finds the run with samples in flight.
-const model = new ScriptedModelServer({ latencyMs: 150 });
-
-beforeAll(async () => {
-  if (!existsSync(serverJs)) throw new Error('dist/ is missing: run `npm run build` first (npm test does it)');
-  await model.start();
-});
-afterAll(() => model.close());
-
-async function until(condition: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const start = Date.now();
-  while (!condition()) {
-    if (Date.now() - start > timeoutMs) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-const manifestOf = (dataDir: string, runId: string) => JSON.parse(readFileSync(join(dataDir, 'runs', runId, 'run.json'), 'utf8')) as { status: string; stop_reason?: string };
+const model = slowModelForSignals();
 
 describe('a run stopped by a signal is interrupted, in the CLI and in the stdio server alike, and resumes', () => {
   it('aidsafe-mcp run, SIGTERM', async () => {

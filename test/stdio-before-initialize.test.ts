@@ -1,27 +1,16 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDir } from './helpers/fixtures.js';
-import { RawStdioServer, serverJs } from './helpers/raw-stdio.js';
-import { ScriptedModelServer } from './helpers/scripted-model-server.js';
+import { describe, expect, it } from 'vitest';
+import { RawStdioServer } from './helpers/raw-stdio.js';
+import { stdioServerSetup } from './helpers/stdio-server.js';
 
-const data = tempDir();
-const model = new ScriptedModelServer();
-
-beforeAll(async () => {
-  if (!existsSync(serverJs)) throw new Error('dist/server.js is missing: run `npm run build` first (npm test does it)');
-  await model.start();
-});
-afterAll(async () => {
-  await model.close();
-  data.remove();
-});
+const { data, model, env } = stdioServerSetup();
 
 const NOT_INITIALIZED = /^not initialized: send an "initialize" request first; before it this server answers only "ping"/;
 
 describe('dist/server.js over stdio, before initialize', () => {
   it('answers only ping; tools/list and tools/call get an error and do nothing, until a valid initialize', async () => {
-    const server = new RawStdioServer({ OPENAI_BASE_URL: model.url, OPENAI_API_KEY: 'sk-lifecycle', AIDSAFE_MODEL: 'scripted-model', AIDSAFE_DATA_DIR: data.path });
+    const server = new RawStdioServer(env('sk-lifecycle'));
     try {
       await server.send({ jsonrpc: '2.0', id: 1, method: 'tools/list' });
       await server.send({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'deliberate_safety_cot', arguments: { prompt: 'How do I kill a Python process?' } } });
@@ -51,7 +40,7 @@ describe('dist/server.js over stdio, before initialize', () => {
   });
 
   it('answers a request sent right behind initialize, without waiting for its reply', async () => {
-    const server = new RawStdioServer({ OPENAI_BASE_URL: model.url, AIDSAFE_MODEL: 'scripted-model', AIDSAFE_DATA_DIR: data.path });
+    const server = new RawStdioServer(env());
     try {
       const init = { jsonrpc: '2.0', id: 'init', method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'eager', version: '1' } } };
       await server.write(JSON.stringify(init) + '\n' + JSON.stringify({ jsonrpc: '2.0', id: 'tools', method: 'tools/list' }) + '\n');

@@ -1,31 +1,19 @@
-import { existsSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDir } from './helpers/fixtures.js';
+import { describe, expect, it } from 'vitest';
 import { fuzzer } from './helpers/fuzz.js';
-import { RawStdioServer, serverJs } from './helpers/raw-stdio.js';
-import { ScriptedModelServer } from './helpers/scripted-model-server.js';
+import { RawStdioServer } from './helpers/raw-stdio.js';
+import { stdioServerSetup } from './helpers/stdio-server.js';
 
 // Seeded, so a failure repeats: FUZZ_SEED=… FUZZ_MS=… npx vitest run test/stdio-fuzz.test.ts
 const SEED = Number(process.env.FUZZ_SEED ?? 20_251_128);
 const DURATION_MS = Number(process.env.FUZZ_MS ?? 3_000);
 
-const data = tempDir();
-const model = new ScriptedModelServer();
-
-beforeAll(async () => {
-  if (!existsSync(serverJs)) throw new Error('dist/server.js is missing: run `npm run build` first (npm test does it)');
-  await model.start();
-});
-afterAll(async () => {
-  await model.close();
-  data.remove();
-});
+const { env } = stdioServerSetup();
 
 describe('dist/server.js over stdio, fuzzed', () => {
   it(`answers every request and never exits (seed ${SEED}, ${DURATION_MS} ms)`, async () => {
     const { rnd, int, pick, text, value, argsFor, method, paramsFor } = fuzzer(SEED);
 
-    const server = new RawStdioServer({ OPENAI_BASE_URL: model.url, OPENAI_API_KEY: 'sk-fuzz', AIDSAFE_MODEL: 'scripted-model', AIDSAFE_DATA_DIR: data.path });
+    const server = new RawStdioServer(env('sk-fuzz'));
     try {
       await server.initialize();
       await server.send({ jsonrpc: '2.0', id: 'tools', method: 'tools/list' });

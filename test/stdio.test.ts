@@ -1,29 +1,18 @@
-import { existsSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { tempDir, xstestPrompts } from './helpers/fixtures.js';
+import { xstestPrompts } from './helpers/fixtures.js';
 import { serverJs } from './helpers/raw-stdio.js';
-import { ScriptedModelServer } from './helpers/scripted-model-server.js';
+import { stdioServerSetup } from './helpers/stdio-server.js';
 
-const data = tempDir();
-const model = new ScriptedModelServer();
-
-beforeAll(async () => {
-  if (!existsSync(serverJs)) throw new Error('dist/server.js is missing: run `npm run build` first (npm test does it)');
-  await model.start();
-});
-afterAll(async () => {
-  await model.close();
-  data.remove();
-});
+const { env } = stdioServerSetup();
 
 async function startServer(): Promise<{ client: Client; stderr: string[] }> {
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [serverJs],
-    env: { PATH: process.env.PATH ?? '', OPENAI_BASE_URL: model.url, OPENAI_API_KEY: 'sk-test-never-logged-0123456789', AIDSAFE_MODEL: 'scripted-model', AIDSAFE_DATA_DIR: data.path },
+    env: { PATH: process.env.PATH ?? '', ...env('sk-test-never-logged-0123456789') } as Record<string, string>,
     stderr: 'pipe',
   });
   const stderr: string[] = [];

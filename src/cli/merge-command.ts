@@ -22,6 +22,7 @@ export async function mergeCommand(argv: string[]): Promise<number> {
         '\n',
     );
   }
+  for (const id of report.replaced_runs) process.stderr.write(`run ${id} removed: made by an earlier merge from one shard alone, now part of the run of the id its shards share\n`);
   if (report.links.length) process.stderr.write(`skipped ${report.links.length} symbolic link${report.links.length === 1 ? '' : 's'} (merge copies no links): ${report.links.join(', ')}\n`);
   process.stdout.write(JSON.stringify(report) + '\n');
   return 0;

@@ -21,6 +21,13 @@ export interface TargetSpec {
   temperature: number;
   /** Set when the target was named by a role of the configuration. */
   role?: Role;
+  /**
+   * A URL target's base URL, normalised (scheme, host, port and path, no trailing slash): the same
+   * model name under another path or server may be another model, so it enters the target's run ids
+   * and the keys of its cached replies. A role's target leaves it out, as run ids leave out the
+   * configured servers' addresses.
+   */
+  address?: string;
 }
 
 /**
@@ -56,7 +63,7 @@ export function resolveTarget(config: Config, target: string, model: string | un
       throw new InputError(`target: ${target} is not an evaluation target this server allows (AIDSAFE_EVAL_TARGETS allows ${allowed}); name a configured role instead (${ROLES.join(', ')})`);
     }
     const apiKeyEnv = rule?.apiKeyEnv ?? configuredKeyFor(config, base) ?? (from === 'operator' ? 'OPENAI_API_KEY' : undefined);
-    return { label: `${model} @ ${url.host}`, model, baseURL: target.replace(/\/+$/, ''), apiKeyEnv, temperature: 0 };
+    return { label: `${model} @ ${url.host}`, model, baseURL: target.replace(/\/+$/, ''), apiKeyEnv, temperature: 0, address: base };
   }
   if ((ROLES as readonly string[]).includes(target)) {
     const endpoint = endpointFor(config, target as Role);
@@ -154,7 +161,7 @@ export class TargetClient {
   async ask(prompt: string, signal?: AbortSignal): Promise<TargetReply> {
     const messages = [{ role: 'user' as const, content: prompt }];
     const key = createHash('sha256')
-      .update(JSON.stringify({ target: true, model: this.spec.model, temperature: this.spec.temperature, messages }))
+      .update(JSON.stringify({ target: true, model: this.spec.model, temperature: this.spec.temperature, ...(this.spec.address ? { address: this.spec.address } : {}), messages }))
       .digest('hex');
     const hit = await this.options.cache?.get(key);
     const cachedValue = hit?.value as { content?: unknown; reasoning?: unknown } | undefined;

@@ -1,7 +1,7 @@
-import { stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { compareFiles, isLink, MergeConflictError } from './merge-files.js';
-import { jobIdOf, type ShardRun } from './merge-runs.js';
+import { jobIdOf, mergeShardRuns, type ShardRun } from './merge-runs.js';
 import { RunStore, type RunManifest } from './run-store.js';
 
 /**
@@ -17,6 +17,12 @@ export interface NamedShardJob {
   previous?: ShardRun;
   /** Whether the target already holds a run of this id (merged before, or one of the shards). */
   inTarget: boolean;
+  /**
+   * The run an earlier merge made under the job's derived id from the shard the target held alone
+   * (it could not yet tell this id was shared): this run takes its place, so it is removed. Set only
+   * when that run is still exactly what merge wrote, so nothing resumed or added by hand is lost.
+   */
+  replaces?: string;
 }
 
 interface Found {
@@ -71,14 +77,34 @@ export async function findNamedShardJobs(sources: string[], into: string, runIds
       }
     }
     if (previous && jobIdOf(previous) !== job) throw new MergeConflictError(`run ${id}: the run merged in ${into} and the shard runs in ${first.dir} were made from other input, options or models; merge stopped, nothing was written`);
+    const replaces = previous ? undefined : await mergedFromLoneShard(into, id, job, found.filter((f) => f.dir === into));
     jobs.push({
       id,
       shards: await oneRunPerShard(id, found),
       ...(previous ? { previous: { manifest: previous, progress: await new RunStore(into).progress(id), label: `${id} in ${into}` } } : {}),
       inTarget: previous !== undefined || found.some((f) => f.dir === into),
+      ...(replaces ? { replaces } : {}),
     });
   }
   return jobs;
+}
+
+/**
+ * The job's derived id when the target holds a run there that merge made from the target's own shard
+ * run of `id` and nothing else, unchanged since: the same manifest and log merge would write now, and
+ * no other file in its folder. A run resumed since, or changed in any way, is not this.
+ */
+async function mergedFromLoneShard(into: string, id: string, job: string, inTarget: Found[]): Promise<string | undefined> {
+  if (job === id || inTarget.length === 0) return undefined;
+  const store = new RunStore(into);
+  const held = await store.readManifest(job).catch(() => undefined);
+  if (!held?.merged_from?.every((m) => m.run_id === id)) return undefined;
+  const names = await readdir(join(into, 'runs', job)).catch(() => []);
+  if (names.sort().join(',') !== 'run.json,samples.jsonl') return undefined;
+  const shards = await Promise.all(inTarget.map(async (f) => ({ manifest: f.manifest, progress: await store.progress(id) })));
+  const rebuilt = mergeShardRuns(job, shards);
+  const log = await readFile(join(into, 'runs', job, 'samples.jsonl'), 'utf8').catch(() => undefined);
+  return log === rebuilt.log && JSON.stringify(held) === JSON.stringify(rebuilt.manifest) ? job : undefined;
 }
 
 /** The same shard found in several folders is one run: the copy further along, when one log begins the other. */

@@ -1,4 +1,4 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { InputError } from '../errors.js';
 import { makeDataFolder } from '../paths.js';
@@ -31,6 +31,11 @@ export interface MergeReport {
   cache: MergeCounts;
   /** Runs made of shard runs, one per job. */
   jobs: (MergedJob & { result: 'created' | 'updated' | 'unchanged' })[];
+  /**
+   * Runs removed because a job's run replaced them: the run an earlier merge made under a job's
+   * derived id from its first shard alone, once that shard's siblings arrive under the run id they share.
+   */
+  replaced_runs: string[];
   /** Symbolic links in the source folders, skipped: not followed, not copied (a run whose log is one is skipped whole). */
   links: string[];
 }
@@ -117,6 +122,13 @@ export async function mergeDataFolders(sources: string[], target: string): Promi
     await runs.writeManifest(manifest);
     await writeFileAtomic(join(runs.dir, manifest.id, 'samples.jsonl'), log);
   }
+  const replaced = named.flatMap((n) => (n.replaces ? [n.replaces] : []));
+  for (const id of replaced) {
+    // Checked to hold only these two files, both as merge wrote them.
+    await rm(join(runs.dir, id, 'run.json'));
+    await rm(join(runs.dir, id, 'samples.jsonl'));
+    await rmdir(join(runs.dir, id));
+  }
 
   const count = (category: Category, total: number): MergeCounts => {
     const actions = [...units[category].values()];
@@ -129,6 +141,7 @@ export async function mergeDataFolders(sources: string[], target: string): Promi
     runs: count('runs', (await runIds(into)).length),
     cache: count('cache', (await filesUnder(join(into, 'cache'))).filter((n) => n.endsWith('.jsonl')).length),
     jobs: jobs.map(({ job, result }) => ({ ...job, result })),
+    replaced_runs: replaced,
     links,
   };
 }

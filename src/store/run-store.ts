@@ -29,9 +29,9 @@ export const runOptionsSchema = z.object({
   screen: z.object({ dedup_threshold: z.number().optional(), decontaminate: z.string().optional(), ngram: z.number().optional(), ngram_overlap: z.number().optional() }).optional(),
   recipe: z.string().optional().describe('What one sample is ("baseline", "grading", …); absent for "aidsafe", so runs made before recipes existed keep their ids.'),
   eval: z
-    .object({ suite: z.string(), target_model: z.string(), target_temperature: z.number(), templates: z.string() })
+    .object({ suite: z.string(), target_model: z.string(), target_address: z.string().optional(), target_temperature: z.number(), templates: z.string() })
     .optional()
-    .describe('An evaluation run: the suite and the model under evaluation (the judge is in the config hash).'),
+    .describe('An evaluation run: the suite and the model under evaluation, with the base URL of a URL target (the judge is in the config hash).'),
 });
 export type RunOptions = z.infer<typeof runOptionsSchema>;
 

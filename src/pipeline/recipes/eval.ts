@@ -24,7 +24,7 @@ export function evalRecipe(config: Config, suite: Suite, target: TargetClient): 
     min_margin: 0,
     policy_ids: [],
     recipe: 'eval',
-    eval: { suite: suite.name, target_model: target.spec.model, target_temperature: target.spec.temperature, templates: EVAL_TEMPLATE_VERSION },
+    eval: { suite: suite.name, target_model: target.spec.model, ...(target.spec.address ? { target_address: target.spec.address } : {}), target_temperature: target.spec.temperature, templates: EVAL_TEMPLATE_VERSION },
   };
   return {
     name: 'eval',
